@@ -7,7 +7,7 @@ namespace GgufPs.Tests.Oracle;
 /// llama.cpp itself, called through its C API, as the reference our code is compared against. Only tests use it;
 /// the product never does.
 /// </summary>
-internal static unsafe class LlamaCppOracle
+internal static unsafe partial class LlamaCppOracle
 {
     private static readonly object QuantizeGate = new();
 

@@ -1,0 +1,75 @@
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+
+namespace GgufPs.Commands;
+
+/// <summary>
+/// Resolves -Path (with wildcards) and -LiteralPath arguments to file-system paths the way the built-in cmdlets do,
+/// reporting what cannot be resolved as non-terminating ObjectNotFound errors.
+/// </summary>
+internal static class FileSystemPathResolver
+{
+    public static IEnumerable<string> ResolveExistingFiles(PSCmdlet cmdlet, string[] paths, bool literal)
+    {
+        foreach (string path in paths)
+        {
+            foreach (string resolved in Resolve(cmdlet, path, literal))
+            {
+                if (Directory.Exists(resolved))
+                {
+                    cmdlet.WriteError(ErrorRecordFactory.NotAFile(resolved));
+                    continue;
+                }
+                if (!File.Exists(resolved))
+                {
+                    cmdlet.WriteError(ErrorRecordFactory.FileNotFound(resolved));
+                    continue;
+                }
+                yield return resolved;
+            }
+        }
+    }
+
+    /// <summary>A path for a file that may not exist yet (an output), relative to the current location.</summary>
+    public static string ResolveOutput(PSCmdlet cmdlet, string path) =>
+        cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private static IEnumerable<string> Resolve(PSCmdlet cmdlet, string path, bool literal)
+    {
+        string unresolved;
+        try
+        {
+            unresolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
+        {
+            cmdlet.WriteError(ErrorRecordFactory.FromException(ex, path));
+            yield break;
+        }
+        // A path that names an existing file is taken as it is, even outside -LiteralPath, so names with [ ] work.
+        if (literal || !WildcardPattern.ContainsWildcardCharacters(path) || File.Exists(unresolved))
+        {
+            yield return unresolved;
+            yield break;
+        }
+        Collection<string>? matches = null;
+        ErrorRecord? failure = null;
+        try
+        {
+            matches = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _);
+        }
+        catch (ItemNotFoundException ex)
+        {
+            failure = ErrorRecordFactory.FromException(ex, path);
+        }
+        if (failure is not null || matches is null || matches.Count == 0)
+        {
+            cmdlet.WriteError(failure ?? ErrorRecordFactory.FileNotFound(path));
+            yield break;
+        }
+        foreach (string match in matches)
+        {
+            yield return match;
+        }
+    }
+}
