@@ -58,69 +58,62 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
     private void Edit(string input, string? output)
     {
         GgufMetadataEditor editor;
-        bool fitsInPlace;
-        string description;
+        bool patchInPlace;
         using (var file = GgufFile.Open(input))
         {
             editor = new GgufMetadataEditor(file.Metadata, Unwrap(Set), Remove);
-            fitsInPlace = editor.FitsInPlace;
             if (editor.Changes.Count == 0)
             {
                 WriteWarning($"No metadata changes were given for '{input}'.");
                 return;
             }
-            foreach (var change in editor.Changes.Where(c => c.IsRequiredByLlamaCpp))
+            string description = string.Join("; ", editor.Changes.Select(Describe));
+            patchInPlace = output is null && editor.FitsInPlace;
+            if (output is not null && File.Exists(output) && !Force)
             {
-                string action = change.Kind == GgufMetadataChangeKind.Remove ? "Removing" : "Changing";
-                if (!Force && !ShouldContinue(
-                        $"{action} '{change.Key}' can stop llama.cpp from loading '{input}': it reads this key to build the model. Continue?",
-                        "A key llama.cpp needs"))
-                {
-                    return;
-                }
+                WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."),
+                    "OutputExists", ErrorCategory.ResourceExists, output));
+                return;
             }
-
-            description = string.Join("; ", editor.Changes.Select(Describe));
-            if (output is not null)
+            if (output is null && !patchInPlace && !Force)
             {
-                if (File.Exists(output) && !Force)
-                {
-                    WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."),
-                        "OutputExists", ErrorCategory.ResourceExists, output));
-                    return;
-                }
-                if (!ShouldProcess(output, $"Write a copy of '{input}' with metadata changes: {description}"))
-                {
-                    return;
-                }
-                Copy(file, editor, output);
+                WriteError(new ErrorRecord(
+                    new InvalidOperationException($"These changes alter the layout of '{input}' ({description}), so it cannot be edited in place. Give -OutputPath to write a copy, or -Force to rewrite the file through a temporary copy."),
+                    "LayoutChange", ErrorCategory.InvalidOperation, input));
+                return;
             }
-            else if (!fitsInPlace)
-            {
-                if (!Force)
-                {
-                    WriteError(new ErrorRecord(
-                        new InvalidOperationException($"These changes alter the layout of '{input}' ({description}), so it cannot be edited in place. Give -OutputPath to write a copy, or -Force to rewrite the file through a temporary copy."),
-                        "LayoutChange", ErrorCategory.InvalidOperation, input));
-                    return;
-                }
-                if (!ShouldProcess(input, $"Rewrite with metadata changes: {description}"))
-                {
-                    return;
-                }
-                Copy(file, editor, input);
-            }
-        }
-
-        if (output is null && fitsInPlace)
-        {
-            if (!ShouldProcess(input, $"Set metadata in place: {description}"))
+            string action = output is not null ? $"Write a copy of '{input}' with metadata changes: {description}"
+                : patchInPlace ? $"Set metadata in place: {description}"
+                : $"Rewrite through a temporary copy with metadata changes: {description}";
+            if (!ShouldProcess(output ?? input, action) || !ConfirmKeysLlamaCppNeeds(editor, input))
             {
                 return;
             }
+            if (!patchInPlace)
+            {
+                Copy(file, editor, output ?? input);
+            }
+        }
+        if (patchInPlace)
+        {
             editor.PatchInPlace(input);
         }
         WriteObject(GgufFile.ReadInfo(output ?? input));
+    }
+
+    private bool ConfirmKeysLlamaCppNeeds(GgufMetadataEditor editor, string input)
+    {
+        foreach (var change in editor.Changes.Where(c => c.IsRequiredByLlamaCpp))
+        {
+            string verb = change.Kind == GgufMetadataChangeKind.Remove ? "Removing" : "Changing";
+            if (!Force && !ShouldContinue(
+                    $"{verb} '{change.Key}' can stop llama.cpp from loading '{input}': it reads this key to build the model. Continue?",
+                    "A key llama.cpp needs"))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Copy(GgufFile file, GgufMetadataEditor editor, string target)
