@@ -24,10 +24,33 @@ internal static class ActivationRounding
                     destination[i] = BitConverter.UInt32BitsToSingle((uint)HalfPrecisionConverter.ToBF16(bits) << 16);
                 }
                 break;
+            case ActivationFormat.Q8_0:
+                RoundThroughBlocks(GgmlType.Q8_0, Q8_0BlockFormat.QuantizeActivations, source, destination, columns);
+                break;
+            case ActivationFormat.Q8_1:
+                RoundThroughBlocks(GgmlType.Q8_1, Q8_1BlockFormat.QuantizeActivations, source, destination, columns);
+                break;
+            case ActivationFormat.Q8_K:
+                RoundThroughBlocks(GgmlType.Q8_K, Q8_KBlockFormat.QuantizeActivations, source, destination, columns);
+                break;
             default:
-                throw new NotSupportedException($"Activations in {format} are not supported yet.");
+                throw new NotSupportedException($"Activations in {format} are not supported.");
         }
     }
+
+    /// <summary>Quantizes each row as ggml-cpu quantizes activations and returns the values its blocks stand for.</summary>
+    private static void RoundThroughBlocks(GgmlType type, QuantizeRow quantize, ReadOnlySpan<float> source, Span<float> destination, int columns)
+    {
+        var format = BlockFormats.Get(type);
+        var blocks = new byte[format.RowBytes(columns)];
+        for (int row = 0; row < source.Length / columns; row++)
+        {
+            quantize(source.Slice(row * columns, columns), blocks);
+            format.Dequantize(blocks, destination.Slice(row * columns, columns));
+        }
+    }
+
+    private delegate void QuantizeRow(ReadOnlySpan<float> source, Span<byte> destination);
 
     public static void RoundToHalf(ReadOnlySpan<float> source, Span<float> destination)
     {

@@ -253,7 +253,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
             input = rounded.Pointer;
         }
-        PackedGemm.Multiply(w, input, rows, y, w.Rows, _threads);
+        FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);
     }
 
     private void ApplyRope(float* q, float* k, int t, int start, int qFrom)
@@ -304,31 +304,35 @@ public sealed unsafe class InferenceContext : IDisposable
         float* keys = _keys[layer].Pointer;
         float* values = _values[layer].Pointer;
         int work = (t - from) * heads;
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[start + t + hd], (item, _, scores) =>
+        int capacity = (start + t + 15) / 16 * 16;
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + 17 * hd], (item, _, scratch) =>
         {
             int i = from + item / heads;
             int h = item % heads;
             int kvHead = h / group;
             int visible = start + i + 1;
-            Span<float> query = scores.AsSpan(start + t, hd);
-            ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), query);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < visible; j++)
+            fixed (float* s = scratch)
             {
-                float s = TensorPrimitives.Dot(query, new ReadOnlySpan<float>(keys + (long)j * kvLen + kvHead * hd, hd)) * scale;
-                scores[j] = s;
-                max = MathF.Max(max, s);
+                float* scores = s;
+                float* query = s + capacity;
+                float* lanes = query + hd;
+                ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < visible; j++)
+                {
+                    float score = GgmlDot.Dot(query, keys + (long)j * kvLen + kvHead * hd, hd) * scale;
+                    scores[j] = score;
+                    max = MathF.Max(max, score);
+                }
+                double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
+                float inverse = (float)(1.0 / sum);
+                for (int j = 0; j < visible; j++)
+                {
+                    scores[j] = (float)(Half)(scores[j] * inverse);
+                }
+                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, lanes, output + (long)i * qLen + h * hd);
             }
-            double sum = GgmlExp.SoftmaxExp(scores.AsSpan(0, visible), max, scores.AsSpan(0, visible));
-            float inverse = (float)(1.0 / sum);
-            var outRow = new Span<float>(output + (long)i * qLen + h * hd, hd);
-            outRow.Clear();
-            for (int j = 0; j < visible; j++)
-            {
-                float p = (float)(Half)(scores[j] * inverse);
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(values + (long)j * kvLen + kvHead * hd, hd), p, outRow, outRow);
-            }
-            return scores;
+            return scratch;
         }, _ => { });
     }
 

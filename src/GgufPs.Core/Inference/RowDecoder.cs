@@ -5,14 +5,14 @@ namespace GgufPs.Inference;
 /// <summary>Turns a tensor type's blocks into floats exactly as ggml's to_float does, and says how activations meet it.</summary>
 internal sealed class RowDecoder
 {
-    private readonly Action<ReadOnlySpan<byte>, Span<float>> _decode;
+    private readonly BlockFormat _format;
 
-    private RowDecoder(int blockSize, int blockBytes, ActivationFormat activationFormat, Action<ReadOnlySpan<byte>, Span<float>> decode)
+    private RowDecoder(BlockFormat format, ActivationFormat activationFormat)
     {
-        BlockSize = blockSize;
-        BlockBytes = blockBytes;
+        _format = format;
+        BlockSize = format.BlockSize;
+        BlockBytes = format.BlockBytes;
         ActivationFormat = activationFormat;
-        _decode = decode;
     }
 
     public int BlockSize { get; }
@@ -22,14 +22,24 @@ internal sealed class RowDecoder
     public ActivationFormat ActivationFormat { get; }
 
     /// <summary>Decodes destination.Length values; the source holds whole blocks covering them.</summary>
-    public void Decode(ReadOnlySpan<byte> source, Span<float> destination) => _decode(source, destination);
+    public void Decode(ReadOnlySpan<byte> source, Span<float> destination) => _format.Dequantize(source, destination);
 
-    public static RowDecoder For(GgmlType type, string tensorName) => type switch
+    public static RowDecoder For(GgmlType type, string tensorName)
     {
-        GgmlType.F32 => new RowDecoder(1, 4, ActivationFormat.F32,
-            (s, d) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(s)[..d.Length].CopyTo(d)),
-        GgmlType.F16 => new RowDecoder(1, 2, ActivationFormat.F16, (s, d) => HalfPrecisionConverter.FromF16(s[..(d.Length * 2)], d)),
-        GgmlType.BF16 => new RowDecoder(1, 2, ActivationFormat.BF16, (s, d) => HalfPrecisionConverter.FromBF16(s[..(d.Length * 2)], d)),
-        _ => throw new NotSupportedException($"Tensor '{tensorName}' has type {GgmlTypeInfo.Get(type).Name}, which inference does not support yet."),
-    };
+        if (!BlockFormats.TryGet(type, out var format) || !format.IsTensorFormat)
+        {
+            throw new NotSupportedException($"Tensor '{tensorName}' has type {GgmlTypeInfo.Get(type).Name}, which inference does not support.");
+        }
+        var activation = format.VectorDotType switch
+        {
+            GgmlType.F32 => ActivationFormat.F32,
+            GgmlType.F16 => ActivationFormat.F16,
+            GgmlType.BF16 => ActivationFormat.BF16,
+            GgmlType.Q8_0 => ActivationFormat.Q8_0,
+            GgmlType.Q8_1 => ActivationFormat.Q8_1,
+            GgmlType.Q8_K => ActivationFormat.Q8_K,
+            var other => throw new NotSupportedException($"Tensor '{tensorName}' needs activations in {GgmlTypeInfo.Get(other).Name}, which inference does not support."),
+        };
+        return new RowDecoder(format, activation);
+    }
 }
