@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace GgufPs.Inference;
 
@@ -21,7 +22,11 @@ internal static unsafe class TransformerOps
         TensorPrimitives.Multiply(dst, weight, dst);
     }
 
-    /// <summary>LayerNorm as ggml_norm followed by weight and bias: mean and variance in double, (x-mean)·scale·w + b in float.</summary>
+    /// <summary>
+    /// LayerNorm as ggml_norm followed by weight and bias: the mean summed in double, the variance as
+    /// ggml_vec_cvar_f32 (sixteen lanes of fused multiply-adds reduced in float, the rest in double), then
+    /// (x-mean)·scale·w + b in float.
+    /// </summary>
     public static void LayerNorm(float* x, float* y, int n, float[] weight, float[]? bias, float eps)
     {
         double sum = 0;
@@ -31,10 +36,23 @@ internal static unsafe class TransformerOps
         }
         float mean = (float)(sum / n);
         double variance = 0;
-        for (int i = 0; i < n; i++)
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float v = x[i] - mean;
-            y[i] = v;
+            var m = Vector512.Create(mean);
+            var acc = Vector512<float>.Zero;
+            for (; k + 16 <= n; k += 16)
+            {
+                var v = Vector512.Load(x + k) - m;
+                v.Store(y + k);
+                acc = Vector512.FusedMultiplyAdd(v, v, acc);
+            }
+            variance = FloatGemm.ReduceAdd(acc);
+        }
+        for (; k < n; k++)
+        {
+            float v = x[k] - mean;
+            y[k] = v;
             variance += v * v;
         }
         float scale = 1.0f / MathF.Sqrt((float)(variance / n) + eps);
