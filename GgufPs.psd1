@@ -12,6 +12,8 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Get-GgufToken'
+        'Measure-Perplexity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

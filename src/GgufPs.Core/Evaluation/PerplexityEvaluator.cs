@@ -54,14 +54,14 @@ public sealed class PerplexityEvaluator
         }
         if (text.IsEmpty)
         {
-            throw new ArgumentException("The text is empty.", nameof(text));
+            throw new ArgumentException("The text is empty.");
         }
         int context = _options.Context;
         CheckContext(context);
         int[] tokens = _model.Tokenizer.Tokenize(text, addSpecial: true, parseSpecial: false);
         if (tokens.Length < 2 * context)
         {
-            throw new ArgumentException($"The text tokenizes to only {tokens.Length} tokens; a context of {context} needs at least {2 * context}.", nameof(text));
+            throw new ArgumentException($"The text tokenizes to only {tokens.Length} tokens; a context of {context} needs at least {2 * context}.");
         }
         if (ReferenceModel is { } reference)
         {

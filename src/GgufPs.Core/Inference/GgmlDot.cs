@@ -83,7 +83,19 @@ internal static unsafe class GgmlDot
         double sum = 0;
         if (np > 0)
         {
-            Span<float> acc = stackalloc float[64];
+            sum = VecDotF16Steps(x, y, np);
+        }
+        for (int i = np; i < n; i++)
+        {
+            sum += x[i] * y[i];
+        }
+        return (float)sum;
+    }
+
+    private static float VecDotF16Steps(float* x, float* y, int np)
+    {
+        Span<float> acc = stackalloc float[64];
+        {
             acc.Clear();
             for (int i = 0; i < np; i += 64)
             {
@@ -101,13 +113,8 @@ internal static unsafe class GgmlDot
             {
                 acc[l] += acc[32 + l];
             }
-            sum = ReduceAdd16(acc[..16]);
         }
-        for (int i = np; i < n; i++)
-        {
-            sum += x[i] * y[i];
-        }
-        return (float)sum;
+        return ReduceAdd16(acc[..16]);
     }
 
     /// <summary>_mm512_reduce_add_ps: halves, then quarters, then pairs.</summary>

@@ -82,12 +82,12 @@ public sealed unsafe class InferenceContext : IDisposable
             int count = Math.Min(BatchSize, tokens.Length - done);
             int outFrom = Math.Clamp(firstOutput - done, 0, count);
             long outOffset = (long)Math.Max(0, done - firstOutput) * VocabularySize;
-            EvaluateBatch(tokens.Slice(done, count), outFrom, logits[(int)outOffset..]);
+            EvaluateBatch(tokens.Slice(done, count), outFrom, logits[(int)outOffset..], cancellation);
             done += count;
         }
     }
 
-    private void EvaluateBatch(ReadOnlySpan<int> tokens, int firstOutput, Span<float> logits)
+    private void EvaluateBatch(ReadOnlySpan<int> tokens, int firstOutput, Span<float> logits, CancellationToken cancellation)
     {
         int t = tokens.Length;
         int d = _c.EmbeddingLength;
@@ -113,6 +113,7 @@ public sealed unsafe class InferenceContext : IDisposable
 
         for (int l = 0; l < _c.LayerCount; l++)
         {
+            cancellation.ThrowIfCancellationRequested();
             var layer = _model.Layers[l];
             bool last = l == _c.LayerCount - 1;
             Normalize(x.Pointer, xn.Pointer, t, layer.AttentionNorm, layer.AttentionNormBias);
