@@ -1,6 +1,11 @@
 using GgufPs.Bench;
 
 // Usage: GgufPs.Bench --work <dir> [benchmark ...]; with no names, every benchmark runs.
+if (args.Length == 6 && args[0] == "perplexity-child")
+{
+    GgufPs.Bench.PerplexityBenchmark.RunChild(args[1], args[2], args[3], int.Parse(args[4]), int.Parse(args[5]));
+    return;
+}
 string work = Path.Combine(Environment.CurrentDirectory, "out", "bench");
 var selected = new List<string>();
 for (int i = 0; i < args.Length; i++)
@@ -23,6 +28,8 @@ string BenchModel() => new SyntheticLlamaModel().Ensure(Path.Combine(work, "benc
 var benchmarks = new Dictionary<string, Action>
 {
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
+    ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
+        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads: 2, chunks: 4),
 };
 foreach (var (name, run) in benchmarks)
 {

@@ -25,16 +25,77 @@ internal static class ActivationRounding
                 }
                 break;
             case ActivationFormat.Q8_0:
-                RoundThroughBlocks(GgmlType.Q8_0, Q8_0BlockFormat.QuantizeActivations, source, destination, columns);
+                RoundQ8_0(source, destination);
                 break;
             case ActivationFormat.Q8_1:
                 RoundThroughBlocks(GgmlType.Q8_1, Q8_1BlockFormat.QuantizeActivations, source, destination, columns);
                 break;
             case ActivationFormat.Q8_K:
-                RoundThroughBlocks(GgmlType.Q8_K, Q8_KBlockFormat.QuantizeActivations, source, destination, columns);
+                RoundQ8_K(source, destination);
                 break;
             default:
                 throw new NotSupportedException($"Activations in {format} are not supported.");
+        }
+    }
+
+    /// <summary>
+    /// What ggml-cpu's x86 quantize_row_q8_0 leaves of each block of 32 after dequantizing: d = amax/127 stored as
+    /// F16, values rounded half to even after scaling by 127/amax.
+    /// </summary>
+    private static void RoundQ8_0(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        for (int b = 0; b < source.Length; b += 32)
+        {
+            var x = source.Slice(b, 32);
+            var y = destination.Slice(b, 32);
+            float amax = 0;
+            foreach (float v in x)
+            {
+                float a = MathF.Abs(v);
+                amax = a > amax ? a : amax;
+            }
+            float d = (float)(Half)(amax / 127.0f);
+            float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+            for (int j = 0; j < 32; j++)
+            {
+                y[j] = d * (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What quantize_row_q8_K leaves of each block of 256 after dequantizing: the largest magnitude maps to -127
+    /// exactly, values round to nearest even, and d = 1/iscale.
+    /// </summary>
+    private static void RoundQ8_K(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        for (int b = 0; b < source.Length; b += 256)
+        {
+            var x = source.Slice(b, 256);
+            var y = destination.Slice(b, 256);
+            float max = 0, amax = 0;
+            for (int j = 0; j < 256; j++)
+            {
+                float ax = MathF.Abs(x[j]);
+                if (ax > amax)
+                {
+                    amax = ax;
+                    max = x[j];
+                }
+            }
+            if (amax == 0)
+            {
+                y.Clear();
+                continue;
+            }
+            float iscale = -127.0f / max;
+            float d = 1 / iscale;
+            for (int j = 0; j < 256; j++)
+            {
+                float shifted = iscale * x[j] + 12582912f;
+                int q = Math.Min(127, (BitConverter.SingleToInt32Bits(shifted) & 0x007fffff) - 0x00400000);
+                y[j] = d * q;
+            }
         }
     }
 

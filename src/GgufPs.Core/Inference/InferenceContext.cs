@@ -15,6 +15,9 @@ public sealed unsafe class InferenceContext : IDisposable
     private readonly NativeBuffer[] _values;
     private readonly int _threads;
     private int _cached;
+    private float* _roundedSource;
+    private int _roundedRows;
+    private ActivationFormat _roundedFormat;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -110,6 +113,7 @@ public sealed unsafe class InferenceContext : IDisposable
         using var up = new NativeBuffer((long)t * ff);
 
         Embed(tokens, start, x.Pointer);
+        _roundedSource = null;
 
         for (int l = 0; l < _c.LayerCount; l++)
         {
@@ -160,6 +164,7 @@ public sealed unsafe class InferenceContext : IDisposable
 
             int from = last ? firstOutput : 0;
             Attend(l, qp, t, start, from, attention.Pointer);
+            _roundedSource = null;
             Linear(layer.Output, attention.Pointer + (long)from * qLen, t - from, projected.Pointer + (long)from * d, rounded);
             TransformerOps.AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
             Add(x.Pointer + (long)from * d, projected.Pointer + (long)from * d, (long)(t - from) * d);
@@ -174,12 +179,14 @@ public sealed unsafe class InferenceContext : IDisposable
                 Linear(layer.Up, xn.Pointer, rows, up.Pointer, rounded);
                 TransformerOps.AddBias(up.Pointer, rows, ff, layer.UpBias);
                 Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
+                _roundedSource = null;
             }
             else
             {
                 Linear(layer.Up, xn.Pointer, rows, gate.Pointer, rounded);
                 TransformerOps.AddBias(gate.Pointer, rows, ff, layer.UpBias);
                 ParallelRows(rows, ff, (a, b) => GeluTable.Apply(gate.Pointer + a, b - a));
+                _roundedSource = null;
             }
             Linear(layer.Down, gate.Pointer, rows, projected.Pointer, rounded);
             TransformerOps.AddBias(projected.Pointer, rows, d, layer.DownBias);
@@ -223,6 +230,7 @@ public sealed unsafe class InferenceContext : IDisposable
 
     private void Normalize(float* x, float* y, int rows, float[] weight, float[]? bias)
     {
+        _roundedSource = null;
         int d = _c.EmbeddingLength;
         float eps = _c.NormEpsilon;
         bool layerNorm = _c.Architecture == ModelArchitecture.Gpt2;
@@ -239,7 +247,10 @@ public sealed unsafe class InferenceContext : IDisposable
         });
     }
 
-    /// <summary>y = x·Wᵀ with x rounded as ggml rounds activations for W's type.</summary>
+    /// <summary>
+    /// y = x·Wᵀ with x rounded as ggml rounds activations for W's type. Consecutive products of the same input in
+    /// the same format (Q, K and V; gate and up) round it once: the rounded copy is remembered until the input changes.
+    /// </summary>
     private void Linear(WeightMatrix w, float* x, int rows, float* y, NativeBuffer rounded)
     {
         if (rows == 0)
@@ -250,8 +261,14 @@ public sealed unsafe class InferenceContext : IDisposable
         if (w.ActivationFormat != ActivationFormat.F32)
         {
             int n = w.Columns;
-            ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
-                new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
+            if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
+            {
+                ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
+                    new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
+                _roundedSource = x;
+                _roundedRows = rows;
+                _roundedFormat = w.ActivationFormat;
+            }
             input = rounded.Pointer;
         }
         FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);

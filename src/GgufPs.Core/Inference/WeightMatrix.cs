@@ -8,6 +8,7 @@ namespace GgufPs.Inference;
 internal sealed unsafe class WeightMatrix
 {
     private readonly byte* _data;
+    private readonly bool _fast;
 
     public WeightMatrix(GgufFile file, GgufTensorInfo tensor)
     {
@@ -32,6 +33,7 @@ internal sealed unsafe class WeightMatrix
             throw new InvalidDataException($"Tensor '{tensor.Name}' extends past the end of the file.");
         }
         _data = file.BasePointer + tensor.FileOffset;
+        _fast = FastDequantizer.Handles(tensor.Type);
     }
 
     public string Name { get; }
@@ -53,6 +55,14 @@ internal sealed unsafe class WeightMatrix
     /// <summary>Decodes columns [<paramref name="start"/>, start + destination.Length) of a row; start must be block-aligned.</summary>
     public void DecodeRow(int row, int start, Span<float> destination)
     {
+        if (_fast && destination.Length % Decoder.BlockSize == 0)
+        {
+            fixed (float* y = destination)
+            {
+                FastDequantizer.Decode(Type, RowPointer(row) + (long)(start / Decoder.BlockSize) * Decoder.BlockBytes, y, destination.Length);
+            }
+            return;
+        }
         int blockSize = Decoder.BlockSize;
         int blockBytes = Decoder.BlockBytes;
         var source = new ReadOnlySpan<byte>(RowPointer(row) + (long)(start / blockSize) * blockBytes,
