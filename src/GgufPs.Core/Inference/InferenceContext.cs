@@ -257,6 +257,11 @@ public sealed unsafe class InferenceContext : IDisposable
         {
             return;
         }
+        if (Int8Gemm.Handles(w.Type))
+        {
+            Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
+            return;
+        }
         float* input = x;
         if (w.ActivationFormat != ActivationFormat.F32)
         {
