@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Invoke-Quantize'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

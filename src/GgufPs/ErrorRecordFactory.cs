@@ -16,6 +16,7 @@ internal static class ErrorRecordFactory
             OperationCanceledException => ("Stopped", ErrorCategory.OperationStopped),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
             InvalidDataException => ("InvalidData", ErrorCategory.InvalidData),
+            InvalidOperationException => ("InvalidOperation", ErrorCategory.InvalidOperation),
             IOException => ("IOError", ErrorCategory.WriteError),
             _ => ("Unexpected", ErrorCategory.NotSpecified),
         };
