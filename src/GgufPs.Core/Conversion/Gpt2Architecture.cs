@@ -40,7 +40,7 @@ public sealed class Gpt2Architecture : HfArchitecture
         switch (bare)
         {
             case "wte.weight": return ("token_embd.weight", TensorTransform.None, 0);
-            case "wpe.weight": return ("pos_embd.weight", TensorTransform.None, 0);
+            case "wpe.weight": return ("position_embd.weight", TensorTransform.None, 0);
             case "ln_f.weight": return ("output_norm.weight", TensorTransform.None, 0);
             case "ln_f.bias": return ("output_norm.bias", TensorTransform.None, 0);
             case "lm_head.weight": return ("output.weight", TensorTransform.None, 0);

@@ -35,7 +35,7 @@ public abstract partial class HfArchitecture
     public abstract void WriteVocabulary(string folder, HfConfig config, GgufMetadataBuilder metadata, Action<string> warn);
 
     /// <summary>Tensors llama.cpp keeps in F32 whatever the output type, besides 1-D tensors, norms and biases.</summary>
-    public virtual bool KeepsF32(string ggufName) => ggufName == "pos_embd.weight";
+    public virtual bool KeepsF32(string ggufName) => ggufName == "position_embd.weight";
 
     public long BlockCount(HfConfig config) => config.RequireInteger("n_layers", "num_hidden_layers", "n_layer", "num_layers");
 

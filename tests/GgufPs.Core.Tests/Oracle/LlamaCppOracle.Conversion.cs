@@ -38,4 +38,23 @@ internal static unsafe partial class LlamaCppOracle
         }
         return new LlamaCppModel(model, ctx);
     }
+
+    /// <summary>Whether llama_model_load_from_file accepts a file (every tensor present with the expected shape), without building a context.</summary>
+    public static bool CanLoadModel(string path)
+    {
+        LlamaNative.EnsureLoaded();
+        var mp = LlamaNative.llama_model_default_params();
+        mp.NGpuLayers = 0;
+        IntPtr model;
+        fixed (byte* name = Utf8(path))
+        {
+            model = LlamaNative.llama_model_load_from_file(name, mp);
+        }
+        if (model == IntPtr.Zero)
+        {
+            return false;
+        }
+        LlamaNative.llama_model_free(model);
+        return true;
+    }
 }
