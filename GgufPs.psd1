@@ -11,6 +11,7 @@
     FormatsToProcess     = @('GgufPs.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-GgufInfo'
+        'Set-GgufMetadata'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

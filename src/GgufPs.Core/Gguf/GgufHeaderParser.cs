@@ -283,7 +283,7 @@ internal ref struct GgufHeaderParser
         ulong count = ReadUInt64(what);
         if (count > (ulong)(_fileLength - _pos) / (ulong)minimumItemSize)
         {
-            throw Fail($"{what} is {count}, more than the file can hold", at);
+            throw Fail($"{what} is {count}, more than a {_fileLength}-byte file can hold: the file is truncated or corrupt", at);
         }
         return (long)count;
     }

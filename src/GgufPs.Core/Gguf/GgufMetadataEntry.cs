@@ -76,6 +76,9 @@ public sealed class GgufMetadataEntry
 
     internal ReadOnlySpan<byte> EncodedValue => _source.AsSpan(_valueOffset, _valueLength);
 
+    /// <summary>For entries read from a file, where the encoded value starts in that file.</summary>
+    internal int EncodedValueOffset => _valueOffset;
+
     public override string ToString() => $"{Key} = {DisplayValue}";
 
     /// <summary>Makes an entry from a .NET value, inferring the GGUF type (string, bool, the integer and float types, and arrays of them).</summary>

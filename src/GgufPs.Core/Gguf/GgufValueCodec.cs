@@ -192,6 +192,33 @@ internal static class GgufValueCodec
         throw new ArgumentException($"An array of {t?.Name} cannot be stored in GGUF metadata.");
     }
 
+    /// <summary>A typed array of <paramref name="elementType"/> holding <paramref name="items"/>, each converted.</summary>
+    public static Array CreateArray(GgufValueType elementType, IReadOnlyList<object> items)
+    {
+        Type clr = elementType switch
+        {
+            GgufValueType.String => typeof(string),
+            GgufValueType.Bool => typeof(bool),
+            GgufValueType.UInt8 => typeof(byte),
+            GgufValueType.Int8 => typeof(sbyte),
+            GgufValueType.UInt16 => typeof(ushort),
+            GgufValueType.Int16 => typeof(short),
+            GgufValueType.UInt32 => typeof(uint),
+            GgufValueType.Int32 => typeof(int),
+            GgufValueType.Float32 => typeof(float),
+            GgufValueType.UInt64 => typeof(ulong),
+            GgufValueType.Int64 => typeof(long),
+            GgufValueType.Float64 => typeof(double),
+            _ => throw new ArgumentException($"Arrays of {elementType} cannot be created."),
+        };
+        var array = Array.CreateInstance(clr, items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            array.SetValue(ConvertScalar(elementType, items[i]), i);
+        }
+        return array;
+    }
+
     public static object ConvertScalar(GgufValueType type, object value)
     {
         var c = CultureInfo.InvariantCulture;

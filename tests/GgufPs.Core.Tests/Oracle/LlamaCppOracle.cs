@@ -67,6 +67,23 @@ internal static unsafe partial class LlamaCppOracle
         return output;
     }
 
+    /// <summary>Whether gguf_init_from_file accepts the file (it is opened, parsed and closed again).</summary>
+    public static bool CanOpenGguf(string path)
+    {
+        LlamaNative.EnsureLoaded();
+        IntPtr ctx;
+        fixed (byte* name = Utf8(path))
+        {
+            ctx = LlamaNative.gguf_init_from_file(name, new GgufInitParams { NoAlloc = 1 });
+        }
+        if (ctx == IntPtr.Zero)
+        {
+            return false;
+        }
+        LlamaNative.gguf_free(ctx);
+        return true;
+    }
+
     /// <summary>What gguf_init_from_file reads from a file, or null when it refuses the file.</summary>
     public static GgufSnapshot? ReadGguf(string path)
     {

@@ -1,4 +1,6 @@
-namespace GgufPs.Tests.Oracle;
+using GgufPs.Tests.Oracle;
+
+namespace GgufPs.Tests;
 
 /// <summary>Guards the hand-written struct layouts: if they were wrong, these defaults would read as garbage.</summary>
 public class OracleLayoutTests

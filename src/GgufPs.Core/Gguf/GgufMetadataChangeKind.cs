@@ -1,0 +1,8 @@
+namespace GgufPs;
+
+public enum GgufMetadataChangeKind
+{
+    Add,
+    Change,
+    Remove,
+}

@@ -1,0 +1,123 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// The part Q4_K and Q5_K share: fitting eight groups of 32 with a scale and a min each, packing the 6-bit scales
+/// and mins, and requantizing from the rounded F16 super-scales. Block layout: d, dmin, scales[12], then quants.
+/// </summary>
+internal static class KQuantFitting
+{
+    private const int Qk = 256;
+    private const int ScalesOffset = 4;
+
+    /// <summary>quantize_row_q4_K_ref / q5_K_ref up to the requantization: make_qkx2 per group, max-based 6-bit scales.</summary>
+    public static void FitReference(ReadOnlySpan<float> x, Span<byte> y, Span<byte> levels, int nmax, float rmin, float rdelta, int nstep)
+    {
+        Span<byte> scratch = stackalloc byte[32];
+        Span<float> weights = stackalloc float[32];
+        Span<float> mins = stackalloc float[Qk / 32];
+        Span<float> scales = stackalloc float[Qk / 32];
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < Qk / 32; j++)
+        {
+            var xb = x.Slice(32 * j, 32);
+            float sumX2 = SumOfSquares(xb);
+            float avX = MathF.Sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++)
+            {
+                weights[l] = avX + MathF.Abs(xb[l]);
+            }
+            scales[j] = MakeQkx2Quants(32, nmax, xb, weights, levels.Slice(32 * j, 32), out mins[j], scratch, rmin, rdelta, nstep, false);
+            if (scales[j] > maxScale)
+            {
+                maxScale = scales[j];
+            }
+            if (mins[j] > maxMin)
+            {
+                maxMin = mins[j];
+            }
+        }
+        float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+        float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+        for (int j = 0; j < Qk / 32; j++)
+        {
+            ls[j] = Math.Min((byte)63, (byte)NearestInt(invScale * scales[j]));
+            lm[j] = Math.Min((byte)63, (byte)NearestInt(invMin * mins[j]));
+        }
+        PackScaleMinK4(ls, lm, y.Slice(ScalesOffset, 12));
+        WriteHalf(y, maxScale / 63.0f);
+        WriteHalf(y[2..], maxMin / 63.0f);
+    }
+
+    /// <summary>
+    /// quantize_row_q4_K_impl / q5_K_impl up to the requantization: make_qkx3 per group, make_qp for the scales.
+    /// Only Q5_K clamps the scale levels to 63 again before packing (they can exceed it only after a negative fit).
+    /// </summary>
+    public static void FitWeighted(ReadOnlySpan<float> x, Span<byte> y, Span<byte> levels, int nmax, ReadOnlySpan<float> quantWeights, bool clampScaleLevels)
+    {
+        Span<byte> scratch = stackalloc byte[32];
+        Span<float> weights = stackalloc float[32];
+        Span<float> sw = stackalloc float[Qk / 32];
+        Span<float> mins = stackalloc float[Qk / 32];
+        Span<float> scales = stackalloc float[Qk / 32];
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        float sigma2 = 2 * SumOfSquares(x) / Qk;
+        for (int j = 0; j < Qk / 32; j++)
+        {
+            var xb = x.Slice(32 * j, 32);
+            var qw = quantWeights.Slice(32 * j, 32);
+            for (int l = 0; l < 32; l++)
+            {
+                weights[l] = qw[l] * MathF.Sqrt(sigma2 + xb[l] * xb[l]);
+            }
+            float sumw = 0;
+            for (int l = 0; l < 32; l++)
+            {
+                sumw += weights[l];
+            }
+            sw[j] = sumw;
+            scales[j] = MakeQkx3Quants(32, nmax, xb, weights, levels.Slice(32 * j, 32), out mins[j], scratch, -0.9f, 0.05f, 36, false);
+        }
+        float dBlock = MakeQpQuants(Qk / 32, 63, scales, ls, sw);
+        float mBlock = MakeQpQuants(Qk / 32, 63, mins, lm, sw);
+        if (clampScaleLevels)
+        {
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                ls[j] = Math.Min((byte)63, ls[j]);
+                lm[j] = Math.Min((byte)63, lm[j]);
+            }
+        }
+        PackScaleMinK4(ls, lm, y.Slice(ScalesOffset, 12));
+        WriteHalf(y, dBlock);
+        WriteHalf(y[2..], mBlock);
+    }
+
+    /// <summary>Levels from the stored 6-bit scales and mins and the rounded F16 super-scales; groups with a zero scale keep their fit.</summary>
+    public static void RequantizeFromScales(ReadOnlySpan<float> x, ReadOnlySpan<byte> y, Span<byte> levels, int nmax)
+    {
+        float dAll = ReadHalf(y);
+        float mAll = ReadHalf(y[2..]);
+        var scales = y.Slice(ScalesOffset, 12);
+        for (int j = 0; j < Qk / 32; j++)
+        {
+            GetScaleMinK4(j, scales, out byte sc, out byte m);
+            float d = dAll * sc;
+            if (d == 0)
+            {
+                continue;
+            }
+            float dm = mAll * m;
+            for (int ii = 0; ii < 32; ii++)
+            {
+                int l = NearestInt((x[32 * j + ii] + dm) / d);
+                levels[32 * j + ii] = (byte)Math.Max(0, Math.Min(nmax, l));
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>Q4_0: 32 weights as 4-bit levels around zero with one F16 scale (18 bytes: d, qs[16]).</summary>
+public sealed class Q4_0BlockFormat : BlockFormat
+{
+    private const int Qk = 32;
+
+    internal Q4_0BlockFormat() : base(GgmlType.Q4_0, GgmlType.Q8_0)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty)
+        {
+            QuantizeReference(row, destination);
+            return;
+        }
+        Span<float> weight = stackalloc float[Qk];
+        Span<sbyte> levels = stackalloc sbyte[Qk];
+        float sigma2 = SumOfSquares(row) / row.Length;
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var xb = row.Slice(ib * Qk, Qk);
+            var qw = importance.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk; j++)
+            {
+                weight[j] = qw[j] * MathF.Sqrt(sigma2 + xb[j] * xb[j]);
+            }
+            float d = MakeQxQuants(Qk, 8, xb, levels, 1, weight);
+            var block = destination.Slice(ib * 18, 18);
+            WriteHalf(block, d);
+            for (int j = 0; j < 16; j++)
+            {
+                block[2 + j] = (byte)((byte)levels[j] | ((byte)levels[j + 16] << 4));
+            }
+        }
+    }
+
+    // quantize_row_q4_0_ref
+    private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
+    {
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var x = row.Slice(ib * Qk, Qk);
+            float amax = 0;
+            float max = 0;
+            for (int j = 0; j < Qk; j++)
+            {
+                float v = x[j];
+                if (amax < MathF.Abs(v))
+                {
+                    amax = MathF.Abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            var block = destination.Slice(ib * 18, 18);
+            WriteHalf(block, d);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                float x0 = x[j] * id;
+                float x1 = x[Qk / 2 + j] * id;
+                int xi0 = Math.Min(15, (int)(sbyte)TruncateToInt32(x0 + 8.5f));
+                int xi1 = Math.Min(15, (int)(sbyte)TruncateToInt32(x1 + 8.5f));
+                block[2 + j] = (byte)((byte)xi0 | (byte)(xi1 << 4));
+            }
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int ib = 0; ib < destination.Length / Qk; ib++)
+        {
+            var block = source.Slice(ib * 18, 18);
+            float d = ReadHalf(block);
+            var y = destination.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                int x0 = (block[2 + j] & 0x0F) - 8;
+                int x1 = (block[2 + j] >> 4) - 8;
+                y[j] = x0 * d;
+                y[j + Qk / 2] = x1 * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>Q4_1: 32 weights as 4-bit levels above a minimum, with F16 scale and min (20 bytes: d, m, qs[16]).</summary>
+public sealed class Q4_1BlockFormat : BlockFormat
+{
+    private const int Qk = 32;
+    private const int Bytes = 20;
+
+    internal Q4_1BlockFormat() : base(GgmlType.Q4_1, GgmlType.Q8_1)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty)
+        {
+            QuantizeReference(row, destination);
+            return;
+        }
+        Span<float> weight = stackalloc float[Qk];
+        Span<byte> levels = stackalloc byte[Qk];
+        Span<byte> scratch = stackalloc byte[Qk];
+        float sigma2 = SumOfSquares(row) / row.Length;
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var xb = row.Slice(ib * Qk, Qk);
+            var qw = importance.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk; j++)
+            {
+                weight[j] = qw[j] * MathF.Sqrt(sigma2 + xb[j] * xb[j]);
+            }
+            float d = MakeQkx3Quants(Qk, 15, xb, weight, levels, out float min, scratch, -0.9f, 0.05f, 36, false);
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            WriteHalf(block[2..], -min);
+            for (int j = 0; j < 16; j++)
+            {
+                block[4 + j] = (byte)(levels[j] | (levels[j + 16] << 4));
+            }
+        }
+    }
+
+    // quantize_row_q4_1_ref
+    private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
+    {
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var x = row.Slice(ib * Qk, Qk);
+            float min = float.MaxValue;
+            float max = -float.MaxValue;
+            for (int j = 0; j < Qk; j++)
+            {
+                float v = x[j];
+                if (v < min)
+                {
+                    min = v;
+                }
+                if (v > max)
+                {
+                    max = v;
+                }
+            }
+            float d = (max - min) / ((1 << 4) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            WriteHalf(block[2..], min);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                float x0 = (x[j] - min) * id;
+                float x1 = (x[Qk / 2 + j] - min) * id;
+                int xi0 = Math.Min(15, (int)(sbyte)TruncateToInt32(x0 + 0.5f));
+                int xi1 = Math.Min(15, (int)(sbyte)TruncateToInt32(x1 + 0.5f));
+                block[4 + j] = (byte)((byte)xi0 | (byte)(xi1 << 4));
+            }
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int ib = 0; ib < destination.Length / Qk; ib++)
+        {
+            var block = source.Slice(ib * Bytes, Bytes);
+            float d = ReadHalf(block);
+            float m = ReadHalf(block[2..]);
+            var y = destination.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                int x0 = block[4 + j] & 0x0F;
+                int x1 = block[4 + j] >> 4;
+                y[j] = x0 * d + m;
+                y[j + Qk / 2] = x1 * d + m;
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// Q4_K: 256 weights in 8 groups of 32, 4-bit levels with a 6-bit scale and 6-bit min per group and F16
+/// super-scales (144 bytes: d, dmin, scales[12], qs[128]).
+/// </summary>
+public sealed class Q4_KBlockFormat : BlockFormat
+{
+    private const int Qk = 256;
+    private const int Bytes = 144;
+    private const int ScalesOffset = 4;
+    private const int QuantsOffset = 16;
+
+    internal Q4_KBlockFormat() : base(GgmlType.Q4_K, GgmlType.Q8_K)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        Span<byte> levels = stackalloc byte[Qk];
+        for (int i = 0; i < row.Length / Qk; i++)
+        {
+            var x = row.Slice(i * Qk, Qk);
+            var y = destination.Slice(i * Bytes, Bytes);
+            if (importance.IsEmpty)
+            {
+                KQuantFitting.FitReference(x, y, levels, 15, -1.0f, 0.1f, 20);
+            }
+            else
+            {
+                KQuantFitting.FitWeighted(x, y, levels, 15, importance.Slice(i * Qk, Qk), clampScaleLevels: false);
+            }
+            KQuantFitting.RequantizeFromScales(x, y, levels, 15);
+            var q = y.Slice(QuantsOffset, Qk / 2);
+            for (int j = 0; j < Qk / 64; j++)
+            {
+                for (int l = 0; l < 32; l++)
+                {
+                    q[32 * j + l] = (byte)(levels[64 * j + l] | (levels[64 * j + l + 32] << 4));
+                }
+            }
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length / Qk; i++)
+        {
+            var x = source.Slice(i * Bytes, Bytes);
+            var y = destination.Slice(i * Qk, Qk);
+            float d = ReadHalf(x);
+            float min = ReadHalf(x[2..]);
+            var scales = x.Slice(ScalesOffset, 12);
+            int o = 0;
+            for (int j = 0; j < Qk / 64; j++)
+            {
+                var q = x.Slice(QuantsOffset + 32 * j, 32);
+                GetScaleMinK4(2 * j, scales, out byte sc, out byte m);
+                float d1 = d * sc;
+                float m1 = min * m;
+                GetScaleMinK4(2 * j + 1, scales, out sc, out m);
+                float d2 = d * sc;
+                float m2 = min * m;
+                for (int l = 0; l < 32; l++)
+                {
+                    y[o++] = d1 * (q[l] & 0xF) - m1;
+                }
+                for (int l = 0; l < 32; l++)
+                {
+                    y[o++] = d2 * (q[l] >> 4) - m2;
+                }
+            }
+        }
+    }
+}

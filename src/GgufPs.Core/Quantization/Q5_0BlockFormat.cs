@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>Q5_0: 32 weights as 5-bit levels around zero with one F16 scale (22 bytes: d, qh[4], qs[16]).</summary>
+public sealed class Q5_0BlockFormat : BlockFormat
+{
+    private const int Qk = 32;
+    private const int Bytes = 22;
+
+    internal Q5_0BlockFormat() : base(GgmlType.Q5_0, GgmlType.Q8_0)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty)
+        {
+            QuantizeReference(row, destination);
+            return;
+        }
+        Span<float> weight = stackalloc float[Qk];
+        Span<sbyte> levels = stackalloc sbyte[Qk];
+        float sigma2 = SumOfSquares(row) / row.Length;
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var xb = row.Slice(ib * Qk, Qk);
+            var qw = importance.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk; j++)
+            {
+                weight[j] = qw[j] * MathF.Sqrt(sigma2 + xb[j] * xb[j]);
+            }
+            float d = MakeQxQuants(Qk, 16, xb, levels, 1, weight);
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            uint qh = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                byte xi0 = (byte)levels[j];
+                byte xi1 = (byte)levels[j + 16];
+                block[6 + j] = (byte)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+                qh |= ((xi0 & 0x10u) >> 4) << j;
+                qh |= ((xi1 & 0x10u) >> 4) << (j + Qk / 2);
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(block[2..], qh);
+        }
+    }
+
+    // quantize_row_q5_0_ref
+    private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
+    {
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var x = row.Slice(ib * Qk, Qk);
+            float amax = 0;
+            float max = 0;
+            for (int j = 0; j < Qk; j++)
+            {
+                float v = x[j];
+                if (amax < MathF.Abs(v))
+                {
+                    amax = MathF.Abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -16;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            uint qh = 0;
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                float x0 = x[j] * id;
+                float x1 = x[Qk / 2 + j] * id;
+                byte xi0 = (byte)Math.Min(31, (int)(sbyte)TruncateToInt32(x0 + 16.5f));
+                byte xi1 = (byte)Math.Min(31, (int)(sbyte)TruncateToInt32(x1 + 16.5f));
+                block[6 + j] = (byte)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+                qh |= ((xi0 & 0x10u) >> 4) << j;
+                qh |= ((xi1 & 0x10u) >> 4) << (j + Qk / 2);
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(block[2..], qh);
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int ib = 0; ib < destination.Length / Qk; ib++)
+        {
+            var block = source.Slice(ib * Bytes, Bytes);
+            float d = ReadHalf(block);
+            uint qh = BinaryPrimitives.ReadUInt32LittleEndian(block[2..]);
+            var y = destination.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                int xh0 = (int)((qh >> j) << 4) & 0x10;
+                int xh1 = (int)(qh >> (j + 12)) & 0x10;
+                int x0 = ((block[6 + j] & 0x0F) | xh0) - 16;
+                int x1 = ((block[6 + j] >> 4) | xh1) - 16;
+                y[j] = x0 * d;
+                y[j + Qk / 2] = x1 * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>Q5_1: 32 weights as 5-bit levels above a minimum, with F16 scale and min (24 bytes: d, m, qh[4], qs[16]).</summary>
+public sealed class Q5_1BlockFormat : BlockFormat
+{
+    private const int Qk = 32;
+    private const int Bytes = 24;
+
+    internal Q5_1BlockFormat() : base(GgmlType.Q5_1, GgmlType.Q8_1)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty)
+        {
+            QuantizeReference(row, destination);
+            return;
+        }
+        Span<float> weight = stackalloc float[Qk];
+        Span<byte> levels = stackalloc byte[Qk];
+        Span<byte> scratch = stackalloc byte[Qk];
+        float sigma2 = SumOfSquares(row) / row.Length;
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var xb = row.Slice(ib * Qk, Qk);
+            var qw = importance.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk; j++)
+            {
+                weight[j] = qw[j] * MathF.Sqrt(sigma2 + xb[j] * xb[j]);
+            }
+            float d = MakeQkx3Quants(Qk, 31, xb, weight, levels, out float min, scratch, -0.9f, 0.05f, 36, false);
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            WriteHalf(block[2..], -min);
+            WriteQuants(levels, block);
+        }
+    }
+
+    // quantize_row_q5_1_ref
+    private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
+    {
+        Span<byte> levels = stackalloc byte[Qk];
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var x = row.Slice(ib * Qk, Qk);
+            float min = float.MaxValue;
+            float max = -float.MaxValue;
+            for (int j = 0; j < Qk; j++)
+            {
+                float v = x[j];
+                if (v < min)
+                {
+                    min = v;
+                }
+                if (v > max)
+                {
+                    max = v;
+                }
+            }
+            float d = (max - min) / ((1 << 5) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            WriteHalf(block[2..], min);
+            for (int j = 0; j < Qk; j++)
+            {
+                levels[j] = (byte)TruncateToInt32((x[j] - min) * id + 0.5f);
+            }
+            WriteQuants(levels, block);
+        }
+    }
+
+    private static void WriteQuants(ReadOnlySpan<byte> levels, Span<byte> block)
+    {
+        uint qh = 0;
+        for (int j = 0; j < 16; j++)
+        {
+            byte xi0 = levels[j];
+            byte xi1 = levels[j + 16];
+            block[8 + j] = (byte)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+            qh |= ((xi0 & 0x10u) >> 4) << j;
+            qh |= ((xi1 & 0x10u) >> 4) << (j + Qk / 2);
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(block[4..], qh);
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int ib = 0; ib < destination.Length / Qk; ib++)
+        {
+            var block = source.Slice(ib * Bytes, Bytes);
+            float d = ReadHalf(block);
+            float m = ReadHalf(block[2..]);
+            uint qh = BinaryPrimitives.ReadUInt32LittleEndian(block[4..]);
+            var y = destination.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk / 2; j++)
+            {
+                int xh0 = (int)((qh >> j) << 4) & 0x10;
+                int xh1 = (int)(qh >> (j + 12)) & 0x10;
+                int x0 = (block[8 + j] & 0x0F) | xh0;
+                int x1 = (block[8 + j] >> 4) | xh1;
+                y[j] = x0 * d + m;
+                y[j + Qk / 2] = x1 * d + m;
+            }
+        }
+    }
+}

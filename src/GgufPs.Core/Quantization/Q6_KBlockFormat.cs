@@ -1,0 +1,118 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// Q6_K: 256 weights in 16 groups of 16, 6-bit levels (4 low bits, 2 high bits) with signed 8-bit group scales and an
+/// F16 super-scale (210 bytes: ql[128], qh[64], scales[16], d).
+/// </summary>
+public sealed class Q6_KBlockFormat : BlockFormat
+{
+    private const int Qk = 256;
+    private const int Bytes = 210;
+    private const int HighOffset = 128;
+    private const int ScalesOffset = 192;
+    private const int DOffset = 208;
+
+    internal Q6_KBlockFormat() : base(GgmlType.Q6_K, GgmlType.Q8_K)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    // quantize_row_q6_K_ref and quantize_row_q6_K_impl differ only in the weights handed to make_qx_quants.
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        Span<sbyte> levels = stackalloc sbyte[Qk];
+        Span<float> scales = stackalloc float[Qk / 16];
+        for (int i = 0; i < row.Length / Qk; i++)
+        {
+            var x = row.Slice(i * Qk, Qk);
+            var y = destination.Slice(i * Bytes, Bytes);
+            float maxScale = 0;
+            float maxAbsScale = 0;
+            for (int ib = 0; ib < Qk / 16; ib++)
+            {
+                var qw = importance.IsEmpty ? default : importance.Slice(i * Qk + 16 * ib, 16);
+                float scale = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), levels.Slice(16 * ib, 16), 1, qw);
+                scales[ib] = scale;
+                float absScale = MathF.Abs(scale);
+                if (absScale > maxAbsScale)
+                {
+                    maxAbsScale = absScale;
+                    maxScale = scale;
+                }
+            }
+            if (maxAbsScale < GroupMaxEps)
+            {
+                y.Clear();
+                continue;
+            }
+            float iscale = -128.0f / maxScale;
+            WriteHalf(y[DOffset..], 1 / iscale);
+            for (int ib = 0; ib < Qk / 16; ib++)
+            {
+                y[ScalesOffset + ib] = (byte)(sbyte)Math.Min(127, NearestInt(iscale * scales[ib]));
+            }
+            float dAll = ReadHalf(y[DOffset..]);
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                float d = dAll * (sbyte)y[ScalesOffset + j];
+                if (d == 0)
+                {
+                    continue;
+                }
+                for (int ii = 0; ii < 16; ii++)
+                {
+                    int l = NearestInt(x[16 * j + ii] / d);
+                    l = Math.Max(-32, Math.Min(31, l));
+                    levels[16 * j + ii] = (sbyte)(l + 32);
+                }
+            }
+            for (int j = 0; j < Qk; j += 128)
+            {
+                var ql = y.Slice(j / 2, 64);
+                var qh = y.Slice(HighOffset + j / 4, 32);
+                for (int l = 0; l < 32; l++)
+                {
+                    int q1 = levels[j + l] & 0xF;
+                    int q2 = levels[j + l + 32] & 0xF;
+                    int q3 = levels[j + l + 64] & 0xF;
+                    int q4 = levels[j + l + 96] & 0xF;
+                    ql[l] = (byte)(q1 | (q3 << 4));
+                    ql[l + 32] = (byte)(q2 | (q4 << 4));
+                    qh[l] = (byte)((levels[j + l] >> 4) | ((levels[j + l + 32] >> 4) << 2) | ((levels[j + l + 64] >> 4) << 4) | ((levels[j + l + 96] >> 4) << 6));
+                }
+            }
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length / Qk; i++)
+        {
+            var x = source.Slice(i * Bytes, Bytes);
+            var y = destination.Slice(i * Qk, Qk);
+            float d = ReadHalf(x[DOffset..]);
+            for (int n = 0; n < Qk; n += 128)
+            {
+                var ql = x.Slice(n / 2, 64);
+                var qh = x.Slice(HighOffset + n / 4, 32);
+                var sc = x.Slice(ScalesOffset + n / 16, 8);
+                var yb = y.Slice(n, 128);
+                for (int l = 0; l < 32; l++)
+                {
+                    int s = l / 16;
+                    int q1 = (sbyte)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                    int q2 = (sbyte)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                    int q3 = (sbyte)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                    int q4 = (sbyte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                    yb[l] = d * (sbyte)sc[s] * q1;
+                    yb[l + 32] = d * (sbyte)sc[s + 2] * q2;
+                    yb[l + 64] = d * (sbyte)sc[s + 4] * q3;
+                    yb[l + 96] = d * (sbyte)sc[s + 6] * q4;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// Q8_0: 32 weights as signed bytes with one F16 scale (34 bytes: d, qs[32]). Quantize is ggml's reference
+/// (roundf, half away from zero); <see cref="QuantizeActivations"/> is what ggml-cpu's x86 build uses for activations.
+/// </summary>
+public sealed class Q8_0BlockFormat : BlockFormat
+{
+    private const int Qk = 32;
+    private const int Bytes = 34;
+
+    internal Q8_0BlockFormat() : base(GgmlType.Q8_0, GgmlType.Q8_0)
+    {
+    }
+
+    // quantize_row_q8_0_ref; ggml ignores importance weights for Q8_0.
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        for (int ib = 0; ib < row.Length / Qk; ib++)
+        {
+            var x = row.Slice(ib * Qk, Qk);
+            float amax = 0;
+            for (int j = 0; j < Qk; j++)
+            {
+                float a = MathF.Abs(x[j]);
+                amax = amax > a ? amax : a;
+            }
+            float d = amax / ((1 << 7) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            var block = destination.Slice(ib * Bytes, Bytes);
+            WriteHalf(block, d);
+            for (int j = 0; j < Qk; j++)
+            {
+                block[2 + j] = (byte)RoundAwayToInt32(x[j] * id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// ggml-cpu's quantize_row_q8_0 on x86 (AVX): scale 127/amax, rounding half to even. This is what llama.cpp applies
+    /// to activations before a Q4_0/Q5_0/Q8_0/IQ4_NL dot product; it differs from <see cref="BlockFormat.Quantize"/>.
+    /// </summary>
+    public static void QuantizeActivations(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        if (source.Length % Qk != 0 || destination.Length < source.Length / Qk * Bytes)
+        {
+            throw new ArgumentException($"Q8_0 activations need a multiple of {Qk} values and {Bytes} bytes per block.");
+        }
+        ActivationQuantizer.QuantizeQ8(source, destination, Bytes, withSum: false);
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        for (int ib = 0; ib < destination.Length / Qk; ib++)
+        {
+            var block = source.Slice(ib * Bytes, Bytes);
+            float d = ReadHalf(block);
+            var y = destination.Slice(ib * Qk, Qk);
+            for (int j = 0; j < Qk; j++)
+            {
+                y[j] = (sbyte)block[2 + j] * d;
+            }
+        }
+    }
+}
