@@ -85,7 +85,7 @@ public static class HfModelConverter
                     warn($"{name}: rows of {rowLength} are not a multiple of Q8_0's block of 32, falling back to F16.");
                     return GgmlType.F16;
                 }
-                throw new NotSupportedException("Q8_0 output needs the Q8_0 block quantizer, which is not available in this build yet; use -OutType F16 and Invoke-Quantize.");
+                return GgmlType.Q8_0;
             default:
                 return GgmlType.F16;
         }

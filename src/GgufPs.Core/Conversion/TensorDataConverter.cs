@@ -171,7 +171,9 @@ internal static unsafe class TensorDataConverter
                 HalfPrecisionConverter.ToBF16(values, destination);
                 break;
             default:
-                throw new NotSupportedException($"Conversion to {target} is not available.");
+                // Q8_0 is the only quantized output; its quantizer is ggml's reference, which gguf-py's numpy Q8_0 equals.
+                BlockFormats.Get(target).Quantize(values, 1, count, destination);
+                break;
         }
     }
 

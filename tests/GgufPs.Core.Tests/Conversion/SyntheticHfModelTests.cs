@@ -69,6 +69,39 @@ public class SyntheticHfModelTests
         Assert.All(Enumerable.Range(0, 512), i => Assert.True(Math.Abs(logits[i] - reference[i]) <= 2e-2 * scale, $"logit {i}: {logits[i]} vs {reference[i]}"));
     }
 
+    [Fact]
+    public void Q8_0OutputEqualsGgmlQuantizationOfTheF32Conversion()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("LlamaForCausalLM", hidden: 256, intermediate: 512, layers: 1, heads: 4, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: false, seed: 5);
+        string folder = model.Write(Path.Combine(temp.Path, "llama-q8"), SafetensorsDataType.BF16);
+        using var f32Plan = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.F32 });
+        GgufModelWriter.Write(f32Plan, overwrite: false);
+        using var q8Plan = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.Q8_0 });
+        Assert.EndsWith("llama-q8-Q8_0.gguf", q8Plan.OutputPath);
+        GgufModelWriter.Write(q8Plan, overwrite: false);
+
+        using var f32 = GgufFile.Open(f32Plan.OutputPath);
+        using var q8 = GgufFile.Open(q8Plan.OutputPath);
+        Assert.Equal(7L, q8.Metadata.GetInteger("general.file_type"));
+        foreach (var tensor in q8.Tensors)
+        {
+            var source = f32.FindTensor(tensor.Name)!;
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(f32.GetTensorData(source)).ToArray();
+            if (tensor.Shape.Length == 1)
+            {
+                Assert.Equal(GgmlType.F32, tensor.Type);
+                continue;
+            }
+            Assert.Equal(GgmlType.Q8_0, tensor.Type);
+            int rowLength = (int)tensor.Shape[0];
+            byte[] expected = LlamaCppOracle.Quantize(GgmlType.Q8_0, values, values.Length / rowLength, rowLength);
+            Assert.Equal(expected, q8.GetTensorData(tensor).ToArray());
+        }
+        Assert.True(LlamaCppOracle.CanLoadModel(q8Plan.OutputPath));
+    }
+
     private static string AssertLogitsMatch(SyntheticHfModel model, string folder, int[] tokens)
     {
         string output;
