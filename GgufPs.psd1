@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Convert-Model'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
