@@ -50,6 +50,34 @@ internal static class ConvertBenchmark
             Console.WriteLine($"| {storage} safetensors | {output} | {sourceBytes / 1e6:F0} | {median:F3} s | {sourceBytes / median / 1e9:F2} GB/s |");
             File.Delete(target);
         }
+        string baselineSource = Path.Combine(work, "bench-hf-llama-bf16", "model.safetensors");
+        var copies = new List<double>();
+        for (int run = 0; run < 4; run++)
+        {
+            copies.Add(CopyThroughMap(baselineSource, Path.Combine(work, "bench-copy.bin")));
+        }
+        copies.RemoveAt(0);
+        copies.Sort();
+        long bytes = new FileInfo(baselineSource).Length;
+        Console.WriteLine($"| the same file copied (memory map -> FileStream -> fsync), the I/O floor | - | {bytes / 1e6:F0} | {copies[1]:F3} s | {bytes / copies[1] / 1e9:F2} GB/s |");
+    }
+
+    /// <summary>The least any conversion can cost here: the source's bytes written unchanged, through the same path.</summary>
+    private static unsafe double CopyThroughMap(string source, string target)
+    {
+        long start = Stopwatch.GetTimestamp();
+        using (var input = MemoryMappedInput.Open(source))
+        using (var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            for (long offset = 0; offset < input.Length; offset += 64 << 20)
+            {
+                output.Write(new ReadOnlySpan<byte>(input.At(offset), (int)Math.Min(64 << 20, input.Length - offset)));
+            }
+            output.Flush(flushToDisk: true);
+        }
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        File.Delete(target);
+        return seconds;
     }
 
     /// <summary>Writes the model folder once; the weights are deterministic finite values with a weight-like spread.</summary>
