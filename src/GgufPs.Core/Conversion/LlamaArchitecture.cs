@@ -109,11 +109,14 @@ public sealed class LlamaArchitecture : HfArchitecture
         }
         if (vocabSize == 32016)
         {
-            // CodeLlama's infill tokens.
-            metadata.UInt32("tokenizer.ggml.prefix_token_id", 32007);
-            metadata.UInt32("tokenizer.ggml.suffix_token_id", 32008);
-            metadata.UInt32("tokenizer.ggml.middle_token_id", 32009);
-            metadata.UInt32("tokenizer.ggml.eot_token_id", 32010);
+            // CodeLlama: the converter sets its infill ids, of which gguf-py's writer keeps only eot.
+            var codeLlama = new SpecialVocabulary(folder, HfVocabularyWriter.LoadTokenizerJsonIfPresent(folder), loadMerges: false, vocabularySize: null, warn,
+                ["prefix", "suffix", "middle", "eot"]);
+            codeLlama.SetTokenId("prefix", 32007);
+            codeLlama.SetTokenId("suffix", 32008);
+            codeLlama.SetTokenId("middle", 32009);
+            codeLlama.SetTokenId("eot", 32010);
+            codeLlama.Write(metadata);
         }
         var tokenizerConfig = SpecialVocabulary.ReadJsonObject(Path.Combine(folder, "tokenizer_config.json"));
         if (tokenizerConfig is not null && tokenizerConfig.TryGetValue("add_prefix_space", out var prefix)

@@ -39,7 +39,7 @@ public sealed class SpecialVocabulary
 
     public List<KeyValuePair<string, bool>> AddTokens { get; } = [];
 
-    public string? ChatTemplate { get; private set; }
+    public string? ChatTemplate { get; set; }
 
     public List<KeyValuePair<string, string>> NamedChatTemplates { get; } = [];
 
@@ -114,6 +114,7 @@ public sealed class SpecialVocabulary
         }
     }
 
+    /// <summary>The key gguf-py's writer stores a special token type's id under; null for the types it has no key for.</summary>
     public static string? IdKey(string type) => type switch
     {
         "bos" => "tokenizer.ggml.bos_token_id",
@@ -121,13 +122,10 @@ public sealed class SpecialVocabulary
         "unk" => "tokenizer.ggml.unknown_token_id",
         "sep" => "tokenizer.ggml.seperator_token_id",
         "pad" => "tokenizer.ggml.padding_token_id",
-        "cls" => "tokenizer.ggml.cls_token_id",
         "mask" => "tokenizer.ggml.mask_token_id",
         "eot" => "tokenizer.ggml.eot_token_id",
         "eom" => "tokenizer.ggml.eom_token_id",
-        "prefix" => "tokenizer.ggml.prefix_token_id",
-        "suffix" => "tokenizer.ggml.suffix_token_id",
-        "middle" => "tokenizer.ggml.middle_token_id",
+        // gguf-py's writer has no key for cls, prefix, suffix, middle or fsep ids; the converter skips them.
         _ => null,
     };
 

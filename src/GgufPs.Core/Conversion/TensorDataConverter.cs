@@ -21,9 +21,9 @@ internal static unsafe class TensorDataConverter
         {
             throw new NotSupportedException($"Tensor '{tensor.SourceName}' is {source.DataType}; only floating-point tensors (F32, F16, BF16, F64, F8) can be converted.");
         }
-        if (tensor.Transform == TensorTransform.Transpose || source.Values is not null)
+        if (tensor.Transform is TensorTransform.Transpose or TensorTransform.AddOne || source.Values is not null)
         {
-            float[] values = source.Values ?? Transposed(tensor);
+            float[] values = source.Values ?? (tensor.Transform == TensorTransform.Transpose ? Transposed(tensor) : PlusOne(tensor));
             fixed (float* p = values)
             {
                 WriteRows(tensor, (byte*)p, SafetensorsDataType.F32, permute: false, sink, cancellationToken);
@@ -175,6 +175,25 @@ internal static unsafe class TensorDataConverter
                 BlockFormats.Get(target).Quantize(values, 1, count, destination);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Values + 1, in the arithmetic torch uses for the converter's "data_torch + 1": F16 tensors stay F16 (the sum is
+    /// rounded to half precision), everything else has been widened to F32 first.
+    /// </summary>
+    private static float[] PlusOne(PlannedTensor tensor)
+    {
+        var source = tensor.Source;
+        var values = new float[checked((int)source.ElementCount)];
+        fixed (float* p = values)
+        {
+            SourceElementDecoder.ToF32(source.Input!.At(source.Offset), source.DataType, values.Length, p);
+        }
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = source.DataType == SafetensorsDataType.F16 ? (float)(Half)(values[i] + 1f) : values[i] + 1f;
+        }
+        return values;
     }
 
     private static float[] Transposed(PlannedTensor tensor)

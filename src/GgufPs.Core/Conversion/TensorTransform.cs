@@ -1,6 +1,6 @@
 namespace GgufPs.Conversion;
 
-/// <summary>How a source tensor's rows are rearranged on the way into the GGUF.</summary>
+/// <summary>How a source tensor's values are rearranged or adjusted on the way into the GGUF.</summary>
 public enum TensorTransform
 {
     None,
@@ -8,4 +8,6 @@ public enum TensorTransform
     RopePermute,
     /// <summary>A 2-D transpose (GPT-2's Conv1D stores weights as [in, out]).</summary>
     Transpose,
+    /// <summary>Adds 1 to every value: Gemma's RMSNorm multiplies by (1 + weight), llama.cpp's by the stored weight.</summary>
+    AddOne,
 }

@@ -3,14 +3,17 @@ namespace GgufPs.Tests.Conversion;
 /// <summary>
 /// The Hugging Face Llama/Qwen2 forward pass written out in double precision from the original weights: RMSNorm,
 /// rotate-half RoPE, grouped-query causal attention (with optional Q/K/V biases), SwiGLU, a final norm and the LM head.
+/// Gemma mode scales the embeddings by sqrt(hidden), multiplies norms by (1 + weight) and gates with tanh-GELU.
 /// </summary>
 internal sealed class ReferenceTransformer
 {
     private readonly Func<string, float[]> _w;
 
     public ReferenceTransformer(Func<string, float[]> weights, int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab,
-        double ropeTheta, double rmsEps, bool qkvBias, bool tiedEmbeddings)
+        double ropeTheta, double rmsEps, bool qkvBias, bool tiedEmbeddings, int headDim = 0, bool gemma = false)
     {
+        HeadDim = headDim == 0 ? hidden / heads : headDim;
+        Gemma = gemma;
         _w = weights;
         Hidden = hidden;
         Intermediate = intermediate;
@@ -34,16 +37,19 @@ internal sealed class ReferenceTransformer
     public double RmsEps { get; }
     public bool QkvBias { get; }
     public bool TiedEmbeddings { get; }
+    public int HeadDim { get; }
+    public bool Gemma { get; }
 
     /// <summary>Logits of the last position.</summary>
     public double[] LastLogits(int[] tokens)
     {
-        int n = tokens.Length, headDim = Hidden / Heads, kvDim = KvHeads * headDim;
+        int n = tokens.Length, headDim = HeadDim, qDim = Heads * headDim, kvDim = KvHeads * headDim;
         var embed = _w("model.embed_tokens.weight");
         var x = new double[n][];
         for (int t = 0; t < n; t++)
         {
-            x[t] = Enumerable.Range(0, Hidden).Select(i => (double)embed[tokens[t] * Hidden + i]).ToArray();
+            double scale = Gemma ? Math.Sqrt(Hidden) : 1;
+            x[t] = Enumerable.Range(0, Hidden).Select(i => embed[tokens[t] * Hidden + i] * scale).ToArray();
         }
         for (int l = 0; l < Layers; l++)
         {
@@ -54,7 +60,7 @@ internal sealed class ReferenceTransformer
             for (int t = 0; t < n; t++)
             {
                 var h = RmsNorm(x[t], _w(p + "input_layernorm.weight"));
-                q[t] = Linear(_w(p + "self_attn.q_proj.weight"), h, Hidden, QkvBias ? _w(p + "self_attn.q_proj.bias") : null);
+                q[t] = Linear(_w(p + "self_attn.q_proj.weight"), h, qDim, QkvBias ? _w(p + "self_attn.q_proj.bias") : null);
                 k[t] = Linear(_w(p + "self_attn.k_proj.weight"), h, kvDim, QkvBias ? _w(p + "self_attn.k_proj.bias") : null);
                 v[t] = Linear(_w(p + "self_attn.v_proj.weight"), h, kvDim, QkvBias ? _w(p + "self_attn.v_proj.bias") : null);
                 Rope(q[t], Heads, headDim, t);
@@ -62,7 +68,7 @@ internal sealed class ReferenceTransformer
             }
             for (int t = 0; t < n; t++)
             {
-                var attention = new double[Hidden];
+                var attention = new double[qDim];
                 for (int head = 0; head < Heads; head++)
                 {
                     int kvHead = head / (Heads / KvHeads);
@@ -95,7 +101,7 @@ internal sealed class ReferenceTransformer
                 var h2 = RmsNorm(x[t], _w(p + "post_attention_layernorm.weight"));
                 var gate = Linear(_w(p + "mlp.gate_proj.weight"), h2, Intermediate, null);
                 var up = Linear(_w(p + "mlp.up_proj.weight"), h2, Intermediate, null);
-                var act = gate.Select((g, i) => g / (1 + Math.Exp(-g)) * up[i]).ToArray();
+                var act = gate.Select((g, i) => (Gemma ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * up[i]).ToArray();
                 var down = Linear(_w(p + "mlp.down_proj.weight"), act, Hidden, null);
                 for (int i = 0; i < Hidden; i++)
                 {
@@ -111,8 +117,10 @@ internal sealed class ReferenceTransformer
     {
         double mean = x.Sum(v => v * v) / x.Length;
         double scale = 1 / Math.Sqrt(mean + RmsEps);
-        return x.Select((v, i) => v * scale * weight[i]).ToArray();
+        return x.Select((v, i) => v * scale * (Gemma ? 1.0 + weight[i] : weight[i])).ToArray();
     }
+
+    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
     private static double[] Linear(float[] w, double[] x, int rows, float[]? bias)
     {

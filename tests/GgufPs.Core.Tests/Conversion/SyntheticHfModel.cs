@@ -14,8 +14,9 @@ internal sealed class SyntheticHfModel
     private readonly Dictionary<string, float[]> _stored = new(StringComparer.Ordinal);
 
     public SyntheticHfModel(string architecture, int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab,
-        bool qkvBias, bool tiedEmbeddings, int seed)
+        bool qkvBias, bool tiedEmbeddings, int seed, int headDim = 0)
     {
+        HeadDim = headDim == 0 ? hidden / heads : headDim;
         Architecture = architecture;
         Hidden = hidden;
         Intermediate = intermediate;
@@ -26,13 +27,14 @@ internal sealed class SyntheticHfModel
         QkvBias = qkvBias;
         TiedEmbeddings = tiedEmbeddings;
         var random = new Random(seed);
-        int kvDim = hidden / heads * kvHeads;
-        Add("model.embed_tokens.weight", [vocab, hidden], 1.0, random);
+        int kvDim = HeadDim * kvHeads, qDim = HeadDim * heads;
+        bool gemma = architecture == "GemmaForCausalLM";
+        Add("model.embed_tokens.weight", [vocab, hidden], gemma ? 1.0 / Math.Sqrt(hidden) : 1.0, random);
         for (int l = 0; l < layers; l++)
         {
             string p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", [hidden], 0.1, random, mean: 1);
-            Add(p + "self_attn.q_proj.weight", [hidden, hidden], 2.0 / Math.Sqrt(hidden), random);
+            Add(p + "input_layernorm.weight", [hidden], 0.1, random, mean: gemma ? 0 : 1);
+            Add(p + "self_attn.q_proj.weight", [qDim, hidden], 2.0 / Math.Sqrt(hidden), random);
             Add(p + "self_attn.k_proj.weight", [kvDim, hidden], 2.0 / Math.Sqrt(hidden), random);
             Add(p + "self_attn.v_proj.weight", [kvDim, hidden], 1.0 / Math.Sqrt(hidden), random);
             if (qkvBias)
@@ -41,13 +43,13 @@ internal sealed class SyntheticHfModel
                 Add(p + "self_attn.k_proj.bias", [kvDim], 0.5, random);
                 Add(p + "self_attn.v_proj.bias", [kvDim], 0.5, random);
             }
-            Add(p + "self_attn.o_proj.weight", [hidden, hidden], 1.0 / Math.Sqrt(hidden), random);
-            Add(p + "post_attention_layernorm.weight", [hidden], 0.1, random, mean: 1);
+            Add(p + "self_attn.o_proj.weight", [hidden, qDim], 1.0 / Math.Sqrt(qDim), random);
+            Add(p + "post_attention_layernorm.weight", [hidden], 0.1, random, mean: gemma ? 0 : 1);
             Add(p + "mlp.gate_proj.weight", [intermediate, hidden], 1.0 / Math.Sqrt(hidden), random);
             Add(p + "mlp.up_proj.weight", [intermediate, hidden], 1.0 / Math.Sqrt(hidden), random);
             Add(p + "mlp.down_proj.weight", [hidden, intermediate], 1.0 / Math.Sqrt(intermediate), random);
         }
-        Add("model.norm.weight", [hidden], 0.1, random, mean: 1);
+        Add("model.norm.weight", [hidden], 0.1, random, mean: gemma ? 0 : 1);
         if (!tiedEmbeddings)
         {
             Add("lm_head.weight", [vocab, hidden], 1.0 / Math.Sqrt(hidden), random);
@@ -63,6 +65,7 @@ internal sealed class SyntheticHfModel
     public int Vocab { get; }
     public bool QkvBias { get; }
     public bool TiedEmbeddings { get; }
+    public int HeadDim { get; }
     public double RopeTheta { get; init; } = 10000;
     public double RmsEps { get; init; } = 1e-6;
 
@@ -75,7 +78,8 @@ internal sealed class SyntheticHfModel
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["architectures"] = new[] { Architecture },
-            ["model_type"] = Architecture == "Qwen2ForCausalLM" ? "qwen2" : "llama",
+            ["model_type"] = Architecture switch { "Qwen2ForCausalLM" => "qwen2", "GemmaForCausalLM" => "gemma", _ => "llama" },
+            ["head_dim"] = HeadDim,
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = Intermediate,
             ["num_hidden_layers"] = Layers,
@@ -115,7 +119,8 @@ internal sealed class SyntheticHfModel
     }
 
     public ReferenceTransformer Reference() =>
-        new(name => _stored[name], Hidden, Intermediate, Layers, Heads, KvHeads, Vocab, RopeTheta, RmsEps, QkvBias, TiedEmbeddings);
+        new(name => _stored[name], Hidden, Intermediate, Layers, Heads, KvHeads, Vocab, RopeTheta, RmsEps, QkvBias, TiedEmbeddings,
+            HeadDim, gemma: Architecture == "GemmaForCausalLM");
 
     /// <summary>
     /// A byte-level BPE tokenizer.json with Qwen2's pre-tokenizer: the 256 byte pieces, two merges, and added
