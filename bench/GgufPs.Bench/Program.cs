@@ -23,6 +23,7 @@ string BenchModel() => new SyntheticLlamaModel().Ensure(Path.Combine(work, "benc
 var benchmarks = new Dictionary<string, Action>
 {
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
+    ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
 };
 foreach (var (name, run) in benchmarks)
 {

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using GgufPs.Conversion;
+
+namespace GgufPs.Tests.Conversion;
+
+/// <summary>Planning details: the RoPE permutation, pre-tokenizer names, vocabulary fitting, sharded folders, output names.</summary>
+public class ConversionPlanTests
+{
+    [Fact]
+    public void RopePermutationInterleavesTheTwoHalvesOfEachHead()
+    {
+        // Two heads of 6 rows: Hugging Face's halves (0,1,2 | 3,4,5) become ggml's pairs (0,3,1,4,2,5).
+        Assert.Equal([0L, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11], Enumerable.Range(0, 12).Select(r => TensorDataConverter.PermutedSourceRow(r, 6)));
+    }
+
+    [Theory]
+    [InlineData("""{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}""", "gpt-2")]
+    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}""", "llama-bpe")]
+    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, {"type": "ByteLevel", "use_regex": true}]}""", "starcoder")]
+    public void MapsPreTokenizersToLlamaCppNames(string json, string name)
+    {
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(name, BpePreTokenizerNames.Resolve(document.RootElement, "tokenizer.json"));
+    }
+
+    [Fact]
+    public void NamesTheUnknownPreTokenizer()
+    {
+        using var document = JsonDocument.Parse("""{"type": "Split", "pattern": {"Regex": "\\w+"}}""");
+        var ex = Assert.Throws<NotSupportedException>(() => BpePreTokenizerNames.Resolve(document.RootElement, "tokenizer.json"));
+        Assert.Contains(@"\w+", ex.Message);
+        Assert.Contains("llama-bpe", ex.Message);
+    }
+
+    [Fact]
+    public void PadsAShortSentencePieceVocabulary()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("LlamaForCausalLM", hidden: 64, intermediate: 128, layers: 1, heads: 2, kvHeads: 2, vocab: 520,
+            qkvBias: false, tiedEmbeddings: true, seed: 1);
+        string folder = model.Write(Path.Combine(temp.Path, "padded"), SafetensorsDataType.F32);
+        using var plan = ModelConverter.Plan(folder, new ConversionOptions { VocabOnly = true });
+        Assert.Empty(plan.Tensors);
+        Assert.EndsWith("padded-vocab.gguf", plan.OutputPath);
+        var tokens = (string[])plan.Metadata.Single(e => e.Key == "tokenizer.ggml.tokens").Value;
+        Assert.Equal(520, tokens.Length);
+        Assert.Equal("[PAD515]", tokens[515]);
+        Assert.Equal(5, ((int[])plan.Metadata.Single(e => e.Key == "tokenizer.ggml.token_type").Value)[519]);
+        Assert.DoesNotContain(plan.Metadata, e => e.Key == "general.size_label");
+    }
+
+    [Fact]
+    public void ShardsMustMatchTheirIndex()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("LlamaForCausalLM", hidden: 64, intermediate: 128, layers: 1, heads: 2, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: true, seed: 2);
+        string folder = model.Write(Path.Combine(temp.Path, "sharded"), SafetensorsDataType.F32, shards: 2);
+        File.Delete(Path.Combine(folder, "model-00002-of-00002.safetensors"));
+        Assert.Contains("model-00002-of-00002.safetensors", Assert.Throws<FileNotFoundException>(() => ModelConverter.Plan(folder, new ConversionOptions())).Message);
+        string index = Path.Combine(folder, "model.safetensors.index.json");
+        File.WriteAllText(index, """{"weight_map": {"model.norm.weight": "model-00001-of-00002.safetensors"}}""");
+        Assert.Contains("disagree", Assert.Throws<ModelFormatException>(() => ModelConverter.Plan(folder, new ConversionOptions())).Message);
+    }
+}
