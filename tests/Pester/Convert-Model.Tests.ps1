@@ -79,6 +79,13 @@ Describe 'Convert-Model' {
         (Get-FileHash $out).Hash | Should -Be (Get-FileHash $Stories).Hash
     }
 
+    It 'feeds Invoke-Quantize through the pipeline' {
+        $folder = New-ModelFolder 'to-quantize'
+        $info = Convert-Model $folder -OutType F32 3>$null | Invoke-Quantize -Type Q8_0 3>$null
+        $info.FileType | Should -Be 'MOSTLY_Q8_0'
+        $info.Path | Should -Be (Join-Path $scratch 'to-quantize-Q8_0.gguf')
+    }
+
     It 'completes -OutType values' {
         $line = 'Convert-Model x -OutType '
         $matches = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
