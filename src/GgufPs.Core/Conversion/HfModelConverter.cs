@@ -160,8 +160,13 @@ public static class HfModelConverter
         {
             tensors.Add(new PlannedTensor(name, name, TensorSource.Computed(values), GgmlType.F32));
         }
+        var quantization = CheckpointQuantization.From(config, checkpoint);
         foreach (var tensor in checkpoint.Tensors)
         {
+            if (quantization.IsDropped(tensor.Name))
+            {
+                continue;
+            }
             if (tensor.Name.EndsWith(".attention.masked_bias", StringComparison.Ordinal) || tensor.Name.EndsWith(".attention.bias", StringComparison.Ordinal)
                 || tensor.Name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal))
             {
@@ -178,7 +183,12 @@ public static class HfModelConverter
             var source = TensorSource.Mapped(tensor.File.Input, tensor.DataOffset, tensor.DataType, tensor.Shape);
             long rowLength = mapped.Transform == TensorTransform.Transpose ? tensor.Shape[0] : tensor.Shape.Length == 0 ? 1 : tensor.Shape[^1];
             var type = TargetType(architecture, mapped.Name, tensor.Shape.Length, rowLength, outputType, warn);
-            tensors.Add(new PlannedTensor(tensor.Name, mapped.Name, source, type, mapped.Transform, mapped.RopeHeads));
+            var scale = quantization.ScaleOf(tensor.Name);
+            if (scale is not null && (tensor.Shape.Length != 2 || mapped.Transform == TensorTransform.Transpose))
+            {
+                throw new NotSupportedException($"Tensor '{tensor.Name}' has a quantization scale but is not a 2-D weight; it cannot be dequantized.");
+            }
+            tensors.Add(new PlannedTensor(tensor.Name, mapped.Name, source, type, mapped.Transform, mapped.RopeHeads, scale));
         }
         var duplicate = tensors.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

@@ -3,8 +3,10 @@ namespace GgufPs.Conversion;
 /// <summary>One tensor of a conversion plan: where it comes from, what it is called in the GGUF, and its types and shapes.</summary>
 public sealed class PlannedTensor
 {
-    public PlannedTensor(string sourceName, string name, TensorSource source, GgmlType type, TensorTransform transform = TensorTransform.None, int ropeHeads = 0)
+    public PlannedTensor(string sourceName, string name, TensorSource source, GgmlType type, TensorTransform transform = TensorTransform.None, int ropeHeads = 0,
+        WeightScale? scale = null)
     {
+        Scale = scale;
         SourceName = sourceName;
         Name = name;
         Source = source;
@@ -37,7 +39,10 @@ public sealed class PlannedTensor
 
     public TensorSource Source { get; }
 
-    public string SourceType => Source.Values is null ? Source.DataType.ToString() : "F32";
+    public string SourceType => Source.Values is not null ? "F32" : Scale is null ? Source.DataType.ToString() : $"{Source.DataType}*scale";
+
+    /// <summary>The scale a quantized checkpoint's weight is multiplied by; null for ordinary weights.</summary>
+    public WeightScale? Scale { get; }
 
     public GgmlType Type { get; }
 

@@ -8,8 +8,10 @@ internal static unsafe class SourceElementDecoder
     private static readonly float[] E4M3 = BuildFloat8Table(exponentBits: 4, mantissaBits: 3, bias: 7, finiteOnly: true);
     private static readonly float[] E5M2 = BuildFloat8Table(exponentBits: 5, mantissaBits: 2, bias: 15, finiteOnly: false);
 
+    /// <summary>The floating-point types, and the signed integers quantized checkpoints store weights in (converted by value, as torch does).</summary>
     public static bool IsSupported(SafetensorsDataType type) => type is SafetensorsDataType.F32 or SafetensorsDataType.F16
-        or SafetensorsDataType.BF16 or SafetensorsDataType.F64 or SafetensorsDataType.F8_E4M3 or SafetensorsDataType.F8_E5M2;
+        or SafetensorsDataType.BF16 or SafetensorsDataType.F64 or SafetensorsDataType.F8_E4M3 or SafetensorsDataType.F8_E5M2
+        or SafetensorsDataType.I8 or SafetensorsDataType.U8 or SafetensorsDataType.I16 or SafetensorsDataType.I32;
 
     public static void ToF32(byte* source, SafetensorsDataType type, int count, float* destination)
     {
@@ -35,6 +37,18 @@ internal static unsafe class SourceElementDecoder
                 break;
             case SafetensorsDataType.F8_E5M2:
                 Lookup(source, E5M2, count, destination);
+                break;
+            case SafetensorsDataType.I8:
+                for (int i = 0; i < count; i++) destination[i] = ((sbyte*)source)[i];
+                break;
+            case SafetensorsDataType.U8:
+                for (int i = 0; i < count; i++) destination[i] = source[i];
+                break;
+            case SafetensorsDataType.I16:
+                for (int i = 0; i < count; i++) destination[i] = ((short*)source)[i];
+                break;
+            case SafetensorsDataType.I32:
+                for (int i = 0; i < count; i++) destination[i] = ((int*)source)[i];
                 break;
             default:
                 throw new NotSupportedException($"Tensors of type {type} cannot be converted; only floating-point weights can.");

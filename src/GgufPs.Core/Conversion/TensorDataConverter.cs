@@ -30,8 +30,17 @@ internal static unsafe class TensorDataConverter
             }
             return;
         }
-        byte* basePointer = source.Input!.At(source.Offset);
         bool permute = tensor.Transform == TensorTransform.RopePermute;
+        if (tensor.Scale is not null)
+        {
+            float[] weights = Dequantized(tensor);
+            fixed (float* p = weights)
+            {
+                WriteRows(tensor, (byte*)p, SafetensorsDataType.F32, permute, sink, cancellationToken);
+            }
+            return;
+        }
+        byte* basePointer = source.Input!.At(source.Offset);
         if (!permute && IsPlainCopy(source.DataType, tensor.Type))
         {
             long total = tensor.ByteSize;
@@ -194,6 +203,59 @@ internal static unsafe class TensorDataConverter
             values[i] = source.DataType == SafetensorsDataType.F16 ? (float)(Half)(values[i] + 1f) : values[i] + 1f;
         }
         return values;
+    }
+
+    /// <summary>
+    /// The converter's dequant_simple: weight.float() * scale.float(), the scale repeated over its blocks and cut to
+    /// the weight's shape, or broadcast from per-row or per-tensor values.
+    /// </summary>
+    private static float[] Dequantized(PlannedTensor tensor)
+    {
+        var source = tensor.Source;
+        var scale = tensor.Scale!;
+        long rows = source.Shape[0], cols = source.Shape[1];
+        var weights = new float[checked((int)(rows * cols))];
+        var scales = new float[checked((int)scale.Scale.ElementCount)];
+        fixed (float* w = weights)
+        fixed (float* s = scales)
+        {
+            SourceElementDecoder.ToF32(source.Input!.At(source.Offset), source.DataType, weights.Length, w);
+            SourceElementDecoder.ToF32(scale.Scale.Input!.At(scale.Scale.Offset), scale.Scale.DataType, scales.Length, s);
+        }
+        long[] shape = scale.Scale.Shape;
+        Func<long, long, long> index;
+        if (scale.BlockSize is { Length: 2 } block && shape.Length == 2)
+        {
+            if ((rows + block[0] - 1) / block[0] > shape[0] || (cols + block[1] - 1) / block[1] > shape[1])
+            {
+                throw new ModelFormatException(scale.ScaleName, $"its [{string.Join(", ", shape)}] blocks of [{block[0]}, {block[1]}] do not cover the weight [{rows}, {cols}]");
+            }
+            index = (r, c) => r / block[0] * shape[1] + c / block[1];
+        }
+        else if (scales.Length == 1)
+        {
+            index = (_, _) => 0;
+        }
+        else if (scales.Length == rows && (shape.Length == 1 || shape is [_, 1]))
+        {
+            index = (r, _) => r;
+        }
+        else if (shape.Length == 2 && shape[0] == rows && shape[1] == cols)
+        {
+            index = (r, c) => r * cols + c;
+        }
+        else
+        {
+            throw new ModelFormatException(scale.ScaleName, $"its shape [{string.Join(", ", shape)}] does not broadcast over the weight [{rows}, {cols}]");
+        }
+        for (long r = 0; r < rows; r++)
+        {
+            for (long c = 0; c < cols; c++)
+            {
+                weights[r * cols + c] *= scales[index(r, c)];
+            }
+        }
+        return weights;
     }
 
     private static float[] Transposed(PlannedTensor tensor)

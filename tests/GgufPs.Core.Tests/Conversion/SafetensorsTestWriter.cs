@@ -9,7 +9,7 @@ namespace GgufPs.Tests.Conversion;
 /// <summary>Writes safetensors files (and sharded folders with an index) from F32 values, stored as F32, F16 or BF16.</summary>
 internal static class SafetensorsTestWriter
 {
-    public sealed record Tensor(string Name, long[] Shape, float[] Values);
+    public sealed record Tensor(string Name, long[] Shape, float[] Values, SafetensorsDataType? Type = null, byte[]? Raw = null);
 
     public static void Write(string path, IEnumerable<Tensor> tensors, SafetensorsDataType type)
     {
@@ -17,10 +17,10 @@ internal static class SafetensorsTestWriter
         var data = new MemoryStream();
         foreach (var t in tensors)
         {
-            byte[] bytes = Encode(t.Values, type);
+            byte[] bytes = t.Raw ?? Encode(t.Values, t.Type ?? type);
             header[t.Name] = new Dictionary<string, object>
             {
-                ["dtype"] = type.ToString(),
+                ["dtype"] = (t.Type ?? type).ToString(),
                 ["shape"] = t.Shape,
                 ["data_offsets"] = new[] { data.Length, data.Length + bytes.Length },
             };

@@ -118,6 +118,56 @@ internal sealed class SyntheticHfModel
         return folder;
     }
 
+    /// <summary>
+    /// Writes the model as an fp8 checkpoint (transformers' fine-grained FP8): every linear weight as float8_e4m3fn
+    /// with an F32 weight_scale_inv per <paramref name="block"/> x <paramref name="block"/> block, the rest BF16. The
+    /// reference then uses the dequantized weights, decode(q) * scale.
+    /// </summary>
+    public string WriteFp8(string folder, int block)
+    {
+        Write(folder, SafetensorsDataType.BF16);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        config["quantization_config"] = System.Text.Json.Nodes.JsonNode.Parse($$"""{"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [{{block}}, {{block}}]}""");
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        var output = new List<SafetensorsTestWriter.Tensor>();
+        foreach (var t in Tensors)
+        {
+            if (t.Shape.Length != 2 || !t.Name.Contains("_proj."))
+            {
+                output.Add(t);
+                continue;
+            }
+            int rows = (int)t.Shape[0], cols = (int)t.Shape[1];
+            int blockRows = (rows + block - 1) / block, blockCols = (cols + block - 1) / block;
+            var scales = new float[blockRows * blockCols];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    int b = r / block * blockCols + c / block;
+                    scales[b] = Math.Max(scales[b], Math.Abs(t.Values[r * cols + c]) / 448f);
+                }
+            }
+            var codes = new byte[rows * cols];
+            var dequantized = new float[rows * cols];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    float s = scales[r / block * blockCols + c / block];
+                    codes[r * cols + c] = Float8E4M3.Nearest(t.Values[r * cols + c] / s);
+                    dequantized[r * cols + c] = Float8E4M3.Decode(codes[r * cols + c]) * s;
+                }
+            }
+            output.Add(t with { Type = SafetensorsDataType.F8_E4M3, Raw = codes });
+            output.Add(new SafetensorsTestWriter.Tensor(t.Name + "_scale_inv", [blockRows, blockCols], scales, SafetensorsDataType.F32));
+            _stored[t.Name] = dequantized;
+        }
+        File.Delete(Path.Combine(folder, "model.safetensors"));
+        SafetensorsTestWriter.Write(Path.Combine(folder, "model.safetensors"), output.OrderBy(t => t.Name, StringComparer.Ordinal), SafetensorsDataType.BF16);
+        return folder;
+    }
+
     public ReferenceTransformer Reference() =>
         new(name => _stored[name], Hidden, Intermediate, Layers, Heads, KvHeads, Vocab, RopeTheta, RmsEps, QkvBias, TiedEmbeddings,
             HeadDim, gemma: Architecture == "GemmaForCausalLM");

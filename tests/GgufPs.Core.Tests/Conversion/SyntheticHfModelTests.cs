@@ -70,6 +70,22 @@ public class SyntheticHfModelTests
     }
 
     [Fact]
+    public void Fp8CheckpointIsDequantizedWithItsBlockScales()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("LlamaForCausalLM", hidden: 256, intermediate: 512, layers: 1, heads: 4, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: false, seed: 17);
+        // Blocks of 96 leave partial blocks at the edges, which the scales must still cover.
+        string folder = model.WriteFp8(Path.Combine(temp.Path, "llama-fp8"), block: 96);
+        using (var plan = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.F32 }))
+        {
+            Assert.DoesNotContain(plan.Tensors, t => t.SourceName.EndsWith("_scale_inv"));
+            Assert.Equal("F8_E4M3*scale", plan.Tensors.Single(t => t.Name == "blk.0.attn_k.weight").SourceType);
+        }
+        AssertLogitsMatch(model, folder, Tokens);
+    }
+
+    [Fact]
     public void F16OutputOfLlamaStaysCloseToReference()
     {
         using var temp = new TempDirectory();
