@@ -19,6 +19,11 @@ public abstract partial class HfArchitecture
     {
     }
 
+    /// <summary>Keys the converter writes while preparing tensors, so before general.type and general.name.</summary>
+    public virtual void WriteEarlyParameters(GgufMetadataBuilder metadata, HfConfig config)
+    {
+    }
+
     /// <summary>Writes the architecture's hyperparameters (after general.*), ending with general.file_type where the converter puts it.</summary>
     public abstract void WriteParameters(GgufMetadataBuilder metadata, HfConfig config, LlamaFileType fileType);
 

@@ -36,6 +36,10 @@ public static class HfModelConverter
 
             var metadata = new GgufMetadataBuilder();
             metadata.String("general.architecture", architecture.GgufName);
+            if (!options.VocabOnly)
+            {
+                architecture.WriteEarlyParameters(metadata, config);
+            }
             metadata.String("general.type", "model");
             GeneralMetadataWriter.Write(metadata, folder, tensors.Sum(t => t.ElementCount));
             architecture.WriteParameters(metadata, config, FileType(outputType));

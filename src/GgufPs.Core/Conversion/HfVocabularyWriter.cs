@@ -13,8 +13,12 @@ public static partial class HfVocabularyWriter
 {
     private const int TokenNormal = 1, TokenUnknown = 2, TokenControl = 3, TokenUserDefined = 4, TokenUnused = 5, TokenByte = 6;
 
-    /// <summary>Writes a SentencePiece vocabulary; false when the folder has no tokenizer.model.</summary>
-    public static bool TryWriteSentencePiece(string folder, long? vocabSize, GgufMetadataBuilder metadata, Action<string> warn)
+    /// <summary>
+    /// Writes a SentencePiece vocabulary; false when the folder has no tokenizer.model. Phi-3's converter reads added
+    /// tokens its own way: special ones are control tokens, the others user-defined, taken as written, and
+    /// tokenizer.json's added tokens count too.
+    /// </summary>
+    public static bool TryWriteSentencePiece(string folder, long? vocabSize, GgufMetadataBuilder metadata, Action<string> warn, bool phi3AddedTokens = false)
     {
         string modelPath = Path.Combine(folder, "tokenizer.model");
         if (!File.Exists(modelPath))
@@ -52,7 +56,26 @@ public static partial class HfVocabularyWriter
             };
         }
         ApplyAddedTokensJson(folder, n, tokens, scores, types, warn);
-        ApplyAddedTokensDecoder(folder, n, tokens, scores, types, warn);
+        if (phi3AddedTokens)
+        {
+            var tokenizerConfig = SpecialVocabulary.ReadJsonObject(Path.Combine(folder, "tokenizer_config.json"));
+            var fromJson = LoadTokenizerJsonIfPresent(folder)?.AddedTokens ?? [];
+            foreach (var token in AddedTokensDecoder(tokenizerConfig).Concat(fromJson))
+            {
+                if (token.Id >= n)
+                {
+                    warn($"Ignoring added token {token.Id}: id is out of range, max={n - 1}.");
+                    continue;
+                }
+                tokens[token.Id] = token.Content;
+                scores[token.Id] = -1000f;
+                types[token.Id] = token.Special ? TokenControl : TokenUserDefined;
+            }
+        }
+        else
+        {
+            ApplyAddedTokensDecoder(folder, n, tokens, scores, types, warn);
+        }
 
         metadata.String("tokenizer.ggml.model", "llama");
         metadata.String("tokenizer.ggml.pre", "default");

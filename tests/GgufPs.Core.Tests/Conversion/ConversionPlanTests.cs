@@ -62,4 +62,28 @@ public class ConversionPlanTests
         File.WriteAllText(index, """{"weight_map": {"model.norm.weight": "model-00001-of-00002.safetensors"}}""");
         Assert.Contains("disagree", Assert.Throws<ModelFormatException>(() => ModelConverter.Plan(folder, new ConversionOptions())).Message);
     }
+
+    [Fact]
+    public void Phi3LongRopeFactorsBecomeTensorsAndAnAttentionFactor()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("Phi3ForCausalLM", hidden: 64, intermediate: 128, layers: 1, heads: 2, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: false, seed: 4);
+        string folder = model.Write(Path.Combine(temp.Path, "long"), SafetensorsDataType.F32);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        config["max_position_embeddings"] = 4096;
+        var longFactors = Enumerable.Range(0, 16).Select(i => 1.0 + i).ToArray();
+        var shortFactors = Enumerable.Range(0, 16).Select(i => 1.0 + i / 10.0).ToArray();
+        config["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(new { type = "longrope", long_factor = longFactors, short_factor = shortFactors }));
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        using var plan = ModelConverter.Plan(folder, new ConversionOptions());
+        Assert.Equal(["general.architecture", "phi3.rope.scaling.attn_factor", "general.type"], plan.Metadata.Take(3).Select(e => e.Key));
+        Assert.Equal((float)Math.Sqrt(1 + Math.Log(8) / Math.Log(512)), (float)plan.Metadata[1].Value);
+        Assert.Equal(["rope_factors_long.weight", "rope_factors_short.weight"], plan.Tensors.Take(2).Select(t => t.Name));
+        Assert.All(plan.Tensors.Take(2), t => Assert.Equal(GgmlType.F32, t.Type));
+        GgufModelWriter.Write(plan, overwrite: false);
+        using var file = GgufFile.Open(plan.OutputPath);
+        Assert.Equal(longFactors.Select(v => (float)v), System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorData(file.FindTensor("rope_factors_long.weight")!)).ToArray());
+        Assert.True(Oracle.LlamaCppOracle.CanLoadModel(plan.OutputPath));
+    }
 }

@@ -78,7 +78,9 @@ internal sealed class SyntheticHfModel
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["architectures"] = new[] { Architecture },
-            ["model_type"] = Architecture switch { "Qwen2ForCausalLM" => "qwen2", "GemmaForCausalLM" => "gemma", _ => "llama" },
+            ["model_type"] = Architecture switch { "Qwen2ForCausalLM" => "qwen2", "GemmaForCausalLM" => "gemma", "Phi3ForCausalLM" => "phi3", _ => "llama" },
+            ["original_max_position_embeddings"] = 512,
+            ["sliding_window"] = null!,
             ["head_dim"] = HeadDim,
             ["hidden_size"] = Hidden,
             ["intermediate_size"] = Intermediate,
@@ -102,7 +104,7 @@ internal sealed class SyntheticHfModel
         {
             File.Copy(FixturePaths.Get("models", "stories260K", "tok512.model"), Path.Combine(folder, "tokenizer.model"));
         }
-        var tensors = Tensors;
+        var tensors = Architecture == "Phi3ForCausalLM" ? Fused(Tensors) : Tensors;
         if (shards == 1)
         {
             SafetensorsTestWriter.Write(Path.Combine(folder, "model.safetensors"), tensors, type);
@@ -111,11 +113,38 @@ internal sealed class SyntheticHfModel
         {
             SafetensorsTestWriter.WriteSharded(folder, tensors, type, shards);
         }
-        foreach (var t in tensors)
+        foreach (var t in Tensors)
         {
             _stored[t.Name] = SafetensorsTestWriter.RoundTrip(t.Values, type);
         }
         return folder;
+    }
+
+    /// <summary>Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj, stacked by rows in that order.</summary>
+    private static List<SafetensorsTestWriter.Tensor> Fused(IReadOnlyList<SafetensorsTestWriter.Tensor> tensors)
+    {
+        var byName = tensors.ToDictionary(t => t.Name);
+        var result = new List<SafetensorsTestWriter.Tensor>();
+        foreach (var t in tensors)
+        {
+            if (t.Name.EndsWith("self_attn.q_proj.weight", StringComparison.Ordinal))
+            {
+                string p = t.Name[..^"q_proj.weight".Length];
+                var parts = new[] { t, byName[p + "k_proj.weight"], byName[p + "v_proj.weight"] };
+                result.Add(new(p + "qkv_proj.weight", [parts.Sum(x => x.Shape[0]), t.Shape[1]], parts.SelectMany(x => x.Values).ToArray()));
+            }
+            else if (t.Name.EndsWith("mlp.gate_proj.weight", StringComparison.Ordinal))
+            {
+                string p = t.Name[..^"gate_proj.weight".Length];
+                var up = byName[p + "up_proj.weight"];
+                result.Add(new(p + "gate_up_proj.weight", [t.Shape[0] * 2, t.Shape[1]], t.Values.Concat(up.Values).ToArray()));
+            }
+            else if (!t.Name.Contains("k_proj.") && !t.Name.Contains("v_proj.") && !t.Name.Contains("up_proj."))
+            {
+                result.Add(t);
+            }
+        }
+        return result;
     }
 
     /// <summary>

@@ -70,6 +70,23 @@ public class SyntheticHfModelTests
     }
 
     [Fact]
+    public void Phi3WithFusedProjectionsMatchesReference()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("Phi3ForCausalLM", hidden: 256, intermediate: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: false, seed: 19) { RmsEps = 1e-5 };
+        // llama.cpp looks up <|endoftext|> in models whose general.name says phi3, which tok512 lacks; so another name.
+        string folder = model.Write(Path.Combine(temp.Path, "synthetic-fused"), SafetensorsDataType.BF16);
+        string output = AssertLogitsMatch(model, folder, Tokens);
+        using var file = GgufFile.Open(output);
+        Assert.Equal("phi3", file.Architecture);
+        Assert.Equal([256L, 512L], file.FindTensor("blk.0.attn_qkv.weight")!.Shape);
+        Assert.Equal([256L, 1024L], file.FindTensor("blk.1.ffn_up.weight")!.Shape);
+        Assert.Equal(0L, file.Metadata.GetInteger("phi3.attention.sliding_window"));
+        Assert.Equal(512L, file.Metadata.GetInteger("phi3.rope.scaling.original_context_length"));
+    }
+
+    [Fact]
     public void Fp8CheckpointIsDequantizedWithItsBlockScales()
     {
         using var temp = new TempDirectory();
