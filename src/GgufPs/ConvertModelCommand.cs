@@ -47,7 +47,8 @@ public sealed class ConvertModelCommand : PSCmdlet
             Convert(input);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
-            or NotImplementedException or InvalidDataException or OperationCanceledException or System.Text.Json.JsonException)
+            or NotImplementedException or InvalidDataException or OperationCanceledException or System.Text.Json.JsonException
+            or OverflowException or FormatException)
         {
             WriteError(ErrorRecordFactory.FromException(ex, input));
         }

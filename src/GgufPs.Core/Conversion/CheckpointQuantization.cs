@@ -91,8 +91,13 @@ public sealed class CheckpointQuantization
         }
     }
 
-    private static long[]? ReadBlock(JsonElement parent, string key) =>
-        parent.TryGetProperty(key, out var b) && b.ValueKind == JsonValueKind.Array
-            ? b.EnumerateArray().Select(e => e.GetInt64()).ToArray()
-            : null;
+    private static long[]? ReadBlock(JsonElement parent, string key)
+    {
+        if (!parent.TryGetProperty(key, out var b) || b.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+        var sizes = b.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) && v > 0 ? v : 0).ToArray();
+        return sizes.Length == 0 || sizes.Contains(0) ? throw new InvalidDataException($"The quantization block size {b.GetRawText()} is not a list of positive integers.") : sizes;
+    }
 }

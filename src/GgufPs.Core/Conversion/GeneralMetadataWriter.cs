@@ -9,7 +9,7 @@ namespace GgufPs.Conversion;
 /// </summary>
 public static class GeneralMetadataWriter
 {
-    public static void Write(GgufMetadataBuilder metadata, string folder, long totalParameters, string? nameOverride = null)
+    public static void Write(GgufMetadataBuilder metadata, string folder, long totalParameters)
     {
         var card = ModelCard.Load(folder);
         string? name = First(card, "name", "model_name");
@@ -43,7 +43,7 @@ public static class GeneralMetadataWriter
             Apply(ModelNaming.GetComponents(nameOrPath.GetString(), totalParameters));
         }
         Apply(ModelNaming.GetComponents(new DirectoryInfo(folder).Name, totalParameters));
-        name = nameOverride ?? name ?? new DirectoryInfo(folder).Name;
+        name ??= new DirectoryInfo(folder).Name;
         if (sizeLabel is null && totalParameters > 0)
         {
             sizeLabel = ModelNaming.SizeLabel(totalParameters);

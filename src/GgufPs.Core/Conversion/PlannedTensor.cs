@@ -24,7 +24,8 @@ public sealed class PlannedTensor
         }
         if (transform == TensorTransform.RopePermute && (ropeHeads <= 0 || shape[0] % (2L * ropeHeads) != 0))
         {
-            throw new ModelFormatException(sourceName, $"its {shape[0]} rows cannot be split into {ropeHeads} RoPE heads of even size");
+            throw new ModelFormatException(source.Input?.Path ?? sourceName,
+                $"tensor '{sourceName}' has {shape[0]} rows, which cannot be split into {ropeHeads} RoPE heads of even size");
         }
         // ggml lists dimensions innermost first.
         Shape = shape.Reverse().ToArray();
