@@ -3,15 +3,19 @@ namespace GgufPs.Tests.Conversion;
 /// <summary>
 /// The Hugging Face Llama/Qwen2 forward pass written out in double precision from the original weights: RMSNorm,
 /// rotate-half RoPE, grouped-query causal attention (with optional Q/K/V biases), SwiGLU, a final norm and the LM head.
-/// Gemma mode scales the embeddings by sqrt(hidden), multiplies norms by (1 + weight) and gates with tanh-GELU.
+/// Gemma mode scales the embeddings by sqrt(hidden), multiplies norms by (1 + weight) and gates with tanh-GELU;
+/// Gemma 2 adds post-attention and post-feed-forward norms and soft-caps the attention scores and the logits.
 /// </summary>
 internal sealed class ReferenceTransformer
 {
     private readonly Func<string, float[]> _w;
 
     public ReferenceTransformer(Func<string, float[]> weights, int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab,
-        double ropeTheta, double rmsEps, bool qkvBias, bool tiedEmbeddings, int headDim = 0, bool gemma = false)
+        double ropeTheta, double rmsEps, bool qkvBias, bool tiedEmbeddings, int headDim = 0, bool gemma = false,
+        double attentionSoftcap = 0, double finalSoftcap = 0)
     {
+        AttentionSoftcap = attentionSoftcap;
+        FinalSoftcap = finalSoftcap;
         HeadDim = headDim == 0 ? hidden / heads : headDim;
         Gemma = gemma;
         _w = weights;
@@ -39,6 +43,9 @@ internal sealed class ReferenceTransformer
     public bool TiedEmbeddings { get; }
     public int HeadDim { get; }
     public bool Gemma { get; }
+    public double AttentionSoftcap { get; }
+    public double FinalSoftcap { get; }
+    private bool Gemma2 => AttentionSoftcap > 0;
 
     /// <summary>Logits of the last position.</summary>
     public double[] LastLogits(int[] tokens)
@@ -81,6 +88,10 @@ internal sealed class ReferenceTransformer
                             dot += q[t][head * headDim + d] * k[s][kvHead * headDim + d];
                         }
                         scores[s] = dot / Math.Sqrt(headDim);
+                        if (AttentionSoftcap > 0)
+                        {
+                            scores[s] = Math.Tanh(scores[s] / AttentionSoftcap) * AttentionSoftcap;
+                        }
                     }
                     double max = scores.Max();
                     double sum = scores.Sum(s => Math.Exp(s - max));
@@ -94,15 +105,23 @@ internal sealed class ReferenceTransformer
                     }
                 }
                 var o = Linear(_w(p + "self_attn.o_proj.weight"), attention, Hidden, null);
+                if (Gemma2)
+                {
+                    o = RmsNorm(o, _w(p + "post_attention_layernorm.weight"));
+                }
                 for (int i = 0; i < Hidden; i++)
                 {
                     x[t][i] += o[i];
                 }
-                var h2 = RmsNorm(x[t], _w(p + "post_attention_layernorm.weight"));
+                var h2 = RmsNorm(x[t], _w(p + (Gemma2 ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")));
                 var gate = Linear(_w(p + "mlp.gate_proj.weight"), h2, Intermediate, null);
                 var up = Linear(_w(p + "mlp.up_proj.weight"), h2, Intermediate, null);
                 var act = gate.Select((g, i) => (Gemma ? GeluTanh(g) : g / (1 + Math.Exp(-g))) * up[i]).ToArray();
                 var down = Linear(_w(p + "mlp.down_proj.weight"), act, Hidden, null);
+                if (Gemma2)
+                {
+                    down = RmsNorm(down, _w(p + "post_feedforward_layernorm.weight"));
+                }
                 for (int i = 0; i < Hidden; i++)
                 {
                     x[t][i] += down[i];
@@ -110,7 +129,8 @@ internal sealed class ReferenceTransformer
             }
         }
         var final = RmsNorm(x[n - 1], _w("model.norm.weight"));
-        return Linear(TiedEmbeddings ? embed : _w("lm_head.weight"), final, Vocab, null);
+        var logits = Linear(TiedEmbeddings ? embed : _w("lm_head.weight"), final, Vocab, null);
+        return FinalSoftcap > 0 ? logits.Select(l => Math.Tanh(l / FinalSoftcap) * FinalSoftcap).ToArray() : logits;
     }
 
     private double[] RmsNorm(double[] x, float[] weight)

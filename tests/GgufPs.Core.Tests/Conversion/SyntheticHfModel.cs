@@ -28,7 +28,8 @@ internal sealed class SyntheticHfModel
         TiedEmbeddings = tiedEmbeddings;
         var random = new Random(seed);
         int kvDim = HeadDim * kvHeads, qDim = HeadDim * heads;
-        bool gemma = architecture == "GemmaForCausalLM";
+        bool gemma = architecture is "GemmaForCausalLM" or "Gemma2ForCausalLM";
+        bool gemma2 = architecture == "Gemma2ForCausalLM";
         Add("model.embed_tokens.weight", [vocab, hidden], gemma ? 1.0 / Math.Sqrt(hidden) : 1.0, random);
         for (int l = 0; l < layers; l++)
         {
@@ -45,6 +46,11 @@ internal sealed class SyntheticHfModel
             }
             Add(p + "self_attn.o_proj.weight", [hidden, qDim], 1.0 / Math.Sqrt(qDim), random);
             Add(p + "post_attention_layernorm.weight", [hidden], 0.1, random, mean: gemma ? 0 : 1);
+            if (gemma2)
+            {
+                Add(p + "pre_feedforward_layernorm.weight", [hidden], 0.1, random);
+                Add(p + "post_feedforward_layernorm.weight", [hidden], 0.1, random);
+            }
             Add(p + "mlp.gate_proj.weight", [intermediate, hidden], 1.0 / Math.Sqrt(hidden), random);
             Add(p + "mlp.up_proj.weight", [intermediate, hidden], 1.0 / Math.Sqrt(hidden), random);
             Add(p + "mlp.down_proj.weight", [hidden, intermediate], 1.0 / Math.Sqrt(intermediate), random);
@@ -78,7 +84,10 @@ internal sealed class SyntheticHfModel
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["architectures"] = new[] { Architecture },
-            ["model_type"] = Architecture switch { "Qwen2ForCausalLM" => "qwen2", "GemmaForCausalLM" => "gemma", "Phi3ForCausalLM" => "phi3", _ => "llama" },
+            ["model_type"] = Architecture switch { "Qwen2ForCausalLM" => "qwen2", "GemmaForCausalLM" => "gemma", "Gemma2ForCausalLM" => "gemma2", "Phi3ForCausalLM" => "phi3", _ => "llama" },
+            ["attn_logit_softcapping"] = 50.0,
+            ["final_logit_softcapping"] = 30.0,
+            ["query_pre_attn_scalar"] = HeadDim,
             ["original_max_position_embeddings"] = 512,
             ["sliding_window"] = null!,
             ["head_dim"] = HeadDim,
@@ -199,7 +208,8 @@ internal sealed class SyntheticHfModel
 
     public ReferenceTransformer Reference() =>
         new(name => _stored[name], Hidden, Intermediate, Layers, Heads, KvHeads, Vocab, RopeTheta, RmsEps, QkvBias, TiedEmbeddings,
-            HeadDim, gemma: Architecture == "GemmaForCausalLM");
+            HeadDim, gemma: Architecture is "GemmaForCausalLM" or "Gemma2ForCausalLM",
+            attentionSoftcap: Architecture == "Gemma2ForCausalLM" ? 50 : 0, finalSoftcap: Architecture == "Gemma2ForCausalLM" ? 30 : 0);
 
     /// <summary>
     /// A byte-level BPE tokenizer.json with Qwen2's pre-tokenizer: the 256 byte pieces, two merges, and added

@@ -70,6 +70,20 @@ public class SyntheticHfModelTests
     }
 
     [Fact]
+    public void Gemma2WithPostNormsAndSoftCappingMatchesReference()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("Gemma2ForCausalLM", hidden: 256, intermediate: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 512,
+            qkvBias: false, tiedEmbeddings: true, seed: 23, headDim: 64);
+        string folder = model.Write(Path.Combine(temp.Path, "synthetic-gemma2"), SafetensorsDataType.BF16);
+        string output = AssertLogitsMatch(model, folder, Tokens, tolerance: 1e-3);
+        using var file = GgufFile.Open(output);
+        Assert.Equal("gemma2", file.Architecture);
+        Assert.Equal(30.0, file.Metadata.GetNumber("gemma2.final_logit_softcapping"));
+        Assert.NotNull(file.FindTensor("blk.1.post_ffw_norm.weight"));
+    }
+
+    [Fact]
     public void Phi3WithFusedProjectionsMatchesReference()
     {
         using var temp = new TempDirectory();
