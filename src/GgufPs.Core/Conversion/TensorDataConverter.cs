@@ -5,8 +5,8 @@ namespace GgufPs.Conversion;
 
 /// <summary>
 /// Produces a planned tensor's GGUF bytes from its memory-mapped source, in order, a batch of rows at a time: rows
-/// are converted in parallel into one buffer while the previous buffer is being written, so peak memory is two
-/// batches (plus the whole tensor only for transposes).
+/// are converted (and dequantized, for scaled checkpoints) in parallel into one buffer while the previous buffer is
+/// being written, so peak memory is two batches (plus the whole tensor only for transposes and norm shifts).
 /// </summary>
 internal static unsafe class TensorDataConverter
 {
@@ -31,16 +31,12 @@ internal static unsafe class TensorDataConverter
             return;
         }
         bool permute = tensor.Transform == TensorTransform.RopePermute;
+        byte* basePointer = source.Input!.At(source.Offset);
         if (tensor.Scale is not null)
         {
-            float[] weights = Dequantized(tensor);
-            fixed (float* p = weights)
-            {
-                WriteRows(tensor, (byte*)p, SafetensorsDataType.F32, permute, sink, cancellationToken);
-            }
+            WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, new WeightScaleRows(tensor.Scale, source.Shape));
             return;
         }
-        byte* basePointer = source.Input!.At(source.Offset);
         if (!permute && IsPlainCopy(source.DataType, tensor.Type))
         {
             long total = tensor.ByteSize;
@@ -59,7 +55,7 @@ internal static unsafe class TensorDataConverter
         (from == SafetensorsDataType.F32 && to == GgmlType.F32) || (from == SafetensorsDataType.F16 && to == GgmlType.F16);
 
     private static void WriteRows(PlannedTensor tensor, byte* source, SafetensorsDataType sourceType, bool permute,
-        Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken)
+        Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken, WeightScaleRows? scales = null)
     {
         long elements = tensor.ElementCount;
         // A permuted 1-D tensor (a Q/K bias) moves single elements; everything else moves whole ggml rows.
@@ -107,7 +103,7 @@ internal static unsafe class TensorDataConverter
                                 long unit = batchFirst + u;
                                 long sourceUnit = permute ? PermutedSourceRow(unit, headRows) : unit;
                                 ConvertUnit(source + sourceUnit * sourceUnitBytes, sourceType, (int)unitElements,
-                                    new Span<byte>(output + (long)u * unitBytes, (int)unitBytes), tensor.Type, f32);
+                                    new Span<byte>(output + (long)u * unitBytes, (int)unitBytes), tensor.Type, f32, scales, sourceUnit);
                             }
                         }
                     }
@@ -151,8 +147,16 @@ internal static unsafe class TensorDataConverter
         return head * headRows + (within % 2) * half + within / 2;
     }
 
-    private static void ConvertUnit(byte* source, SafetensorsDataType sourceType, int count, Span<byte> destination, GgmlType target, float* scratch)
+    private static void ConvertUnit(byte* source, SafetensorsDataType sourceType, int count, Span<byte> destination, GgmlType target, float* scratch,
+        WeightScaleRows? scales, long sourceRow)
     {
+        if (scales is not null)
+        {
+            SourceElementDecoder.ToF32(source, sourceType, count, scratch);
+            scales.Apply(sourceRow, new Span<float>(scratch, count));
+            FromF32(new ReadOnlySpan<float>(scratch, count), destination, target);
+            return;
+        }
         if (sourceType == SafetensorsDataType.BF16 && target == GgmlType.BF16)
         {
             fixed (byte* d = destination)
@@ -167,7 +171,11 @@ internal static unsafe class TensorDataConverter
             return;
         }
         SourceElementDecoder.ToF32(source, sourceType, count, scratch);
-        var values = new ReadOnlySpan<float>(scratch, count);
+        FromF32(new ReadOnlySpan<float>(scratch, count), destination, target);
+    }
+
+    private static void FromF32(ReadOnlySpan<float> values, Span<byte> destination, GgmlType target)
+    {
         switch (target)
         {
             case GgmlType.F32:
@@ -181,7 +189,7 @@ internal static unsafe class TensorDataConverter
                 break;
             default:
                 // Q8_0 is the only quantized output; its quantizer is ggml's reference, which gguf-py's numpy Q8_0 equals.
-                BlockFormats.Get(target).Quantize(values, 1, count, destination);
+                BlockFormats.Get(target).Quantize(values, 1, values.Length, destination);
                 break;
         }
     }
@@ -203,59 +211,6 @@ internal static unsafe class TensorDataConverter
             values[i] = source.DataType == SafetensorsDataType.F16 ? (float)(Half)(values[i] + 1f) : values[i] + 1f;
         }
         return values;
-    }
-
-    /// <summary>
-    /// The converter's dequant_simple: weight.float() * scale.float(), the scale repeated over its blocks and cut to
-    /// the weight's shape, or broadcast from per-row or per-tensor values.
-    /// </summary>
-    private static float[] Dequantized(PlannedTensor tensor)
-    {
-        var source = tensor.Source;
-        var scale = tensor.Scale!;
-        long rows = source.Shape[0], cols = source.Shape[1];
-        var weights = new float[checked((int)(rows * cols))];
-        var scales = new float[checked((int)scale.Scale.ElementCount)];
-        fixed (float* w = weights)
-        fixed (float* s = scales)
-        {
-            SourceElementDecoder.ToF32(source.Input!.At(source.Offset), source.DataType, weights.Length, w);
-            SourceElementDecoder.ToF32(scale.Scale.Input!.At(scale.Scale.Offset), scale.Scale.DataType, scales.Length, s);
-        }
-        long[] shape = scale.Scale.Shape;
-        Func<long, long, long> index;
-        if (scale.BlockSize is { Length: 2 } block && shape.Length == 2)
-        {
-            if ((rows + block[0] - 1) / block[0] > shape[0] || (cols + block[1] - 1) / block[1] > shape[1])
-            {
-                throw new ModelFormatException(scale.ScaleName, $"its [{string.Join(", ", shape)}] blocks of [{block[0]}, {block[1]}] do not cover the weight [{rows}, {cols}]");
-            }
-            index = (r, c) => r / block[0] * shape[1] + c / block[1];
-        }
-        else if (scales.Length == 1)
-        {
-            index = (_, _) => 0;
-        }
-        else if (scales.Length == rows && (shape.Length == 1 || shape is [_, 1]))
-        {
-            index = (r, _) => r;
-        }
-        else if (shape.Length == 2 && shape[0] == rows && shape[1] == cols)
-        {
-            index = (r, c) => r * cols + c;
-        }
-        else
-        {
-            throw new ModelFormatException(scale.ScaleName, $"its shape [{string.Join(", ", shape)}] does not broadcast over the weight [{rows}, {cols}]");
-        }
-        for (long r = 0; r < rows; r++)
-        {
-            for (long c = 0; c < cols; c++)
-            {
-                weights[r * cols + c] *= scales[index(r, c)];
-            }
-        }
-        return weights;
     }
 
     private static float[] Transposed(PlannedTensor tensor)

@@ -161,11 +161,21 @@ internal sealed class SyntheticHfModel
     /// with an F32 weight_scale_inv per <paramref name="block"/> x <paramref name="block"/> block, the rest BF16. The
     /// reference then uses the dequantized weights, decode(q) * scale.
     /// </summary>
-    public string WriteFp8(string folder, int block)
+    public string WriteFp8(string folder, int block) => WriteQuantized(folder, block, int8Channels: false);
+
+    /// <summary>
+    /// Writes the model as a compressed-tensors int-quantized checkpoint: linear weights as int8 with one F32
+    /// weight_scale per output row ("channel" strategy).
+    /// </summary>
+    public string WriteInt8PerChannel(string folder) => WriteQuantized(folder, 0, int8Channels: true);
+
+    private string WriteQuantized(string folder, int block, bool int8Channels)
     {
         Write(folder, SafetensorsDataType.BF16);
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
-        config["quantization_config"] = System.Text.Json.Nodes.JsonNode.Parse($$"""{"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [{{block}}, {{block}}]}""");
+        config["quantization_config"] = System.Text.Json.Nodes.JsonNode.Parse(int8Channels
+            ? """{"quant_method": "compressed-tensors", "format": "int-quantized", "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"num_bits": 8, "type": "int", "strategy": "channel", "symmetric": true}}}}"""
+            : $$"""{"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [{{block}}, {{block}}]}""");
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
         var output = new List<SafetensorsTestWriter.Tensor>();
         foreach (var t in Tensors)
@@ -176,6 +186,26 @@ internal sealed class SyntheticHfModel
                 continue;
             }
             int rows = (int)t.Shape[0], cols = (int)t.Shape[1];
+            if (int8Channels)
+            {
+                var rowScales = new float[rows];
+                var ints = new byte[rows * cols];
+                var values = new float[rows * cols];
+                for (int r = 0; r < rows; r++)
+                {
+                    rowScales[r] = Enumerable.Range(0, cols).Max(c => Math.Abs(t.Values[r * cols + c])) / 127f;
+                    for (int c = 0; c < cols; c++)
+                    {
+                        sbyte q = (sbyte)Math.Round(t.Values[r * cols + c] / rowScales[r]);
+                        ints[r * cols + c] = (byte)q;
+                        values[r * cols + c] = q * rowScales[r];
+                    }
+                }
+                output.Add(t with { Type = SafetensorsDataType.I8, Raw = ints });
+                output.Add(new SafetensorsTestWriter.Tensor(t.Name[..^".weight".Length] + ".weight_scale", [rows, 1], rowScales, SafetensorsDataType.F32));
+                _stored[t.Name] = values;
+                continue;
+            }
             int blockRows = (rows + block - 1) / block, blockCols = (cols + block - 1) / block;
             var scales = new float[blockRows * blockCols];
             for (int r = 0; r < rows; r++)

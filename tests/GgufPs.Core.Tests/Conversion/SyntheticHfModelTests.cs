@@ -117,6 +117,16 @@ public class SyntheticHfModelTests
     }
 
     [Fact]
+    public void CompressedTensorsInt8CheckpointIsDequantizedPerChannel()
+    {
+        using var temp = new TempDirectory();
+        var model = new SyntheticHfModel("Qwen2ForCausalLM", hidden: 256, intermediate: 512, layers: 1, heads: 4, kvHeads: 2, vocab: 384,
+            qkvBias: true, tiedEmbeddings: false, seed: 29);
+        string folder = model.WriteInt8PerChannel(Path.Combine(temp.Path, "qwen2-int8"));
+        AssertLogitsMatch(model, folder, [0, 17, 300, 42, 5, 258, 99]);
+    }
+
+    [Fact]
     public void F16OutputOfLlamaStaysCloseToReference()
     {
         using var temp = new TempDirectory();
