@@ -47,7 +47,7 @@ public static class HfModelConverter
             architecture.WriteVocabulary(folder, config, metadata, Warn);
             ApplyOverrides(metadata, options.Metadata);
 
-            string output = OutputPath(options, folder, new DirectoryInfo(folder).Name, outputType);
+            string output = OutputPath(options, folder, new DirectoryInfo(folder).Name, outputType, metadata);
             return new ConversionPlan(folder, output, architecture.GgufName, outputType, metadata.ToList(), tensors, warnings, resources);
         }
         catch
@@ -95,18 +95,26 @@ public static class HfModelConverter
         }
     }
 
-    internal static string OutputPath(ConversionOptions options, string inputPath, string stem, ConversionOutputType outputType)
+    /// <summary>
+    /// Where the output goes: &lt;stem&gt;-&lt;type&gt;.gguf beside the input by default; inside a folder given as
+    /// -OutputPath, the name convert_hf_to_gguf.py gives (Basename-SizeLabel-Finetune-Version-TYPE.gguf); a file
+    /// name with {ftype} and the like filled in.
+    /// </summary>
+    internal static string OutputPath(ConversionOptions options, string inputPath, string stem, ConversionOutputType outputType, GgufMetadataBuilder metadata)
     {
         string typeName = outputType.ToString();
-        string defaultName = options.VocabOnly ? $"{stem}-vocab.gguf" : $"{stem}-{typeName}.gguf";
         if (options.OutputPath is null)
         {
+            string defaultName = options.VocabOnly ? $"{stem}-vocab.gguf" : $"{stem}-{typeName}.gguf";
             return Path.Combine(Path.GetDirectoryName(inputPath.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar))!, defaultName);
         }
         string path = Path.GetFullPath(options.OutputPath);
         if (Directory.Exists(path))
         {
-            return Path.Combine(path, defaultName);
+            string? Get(string key) => metadata.Find(key)?.Value as string;
+            string name = ModelNaming.FileNameStem(Get("general.name"), Get("general.basename"), Get("general.finetune"), Get("general.version"),
+                options.VocabOnly ? null : Get("general.size_label"), options.VocabOnly ? null : typeName);
+            return Path.Combine(path, (options.VocabOnly ? name + "-vocab" : name) + ".gguf");
         }
         return Path.Combine(Path.GetDirectoryName(path)!, ModelNaming.FillTemplate(Path.GetFileName(path), typeName));
     }

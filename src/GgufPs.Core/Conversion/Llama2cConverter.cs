@@ -82,7 +82,7 @@ public static class Llama2cConverter
                 metadata.UInt32("general.file_type", (int)HfModelConverter.FileType(outputType));
             }
             HfModelConverter.ApplyOverrides(metadata, options.Metadata);
-            string output = HfModelConverter.OutputPath(options, checkpointPath, Path.GetFileNameWithoutExtension(checkpointPath), outputType);
+            string output = HfModelConverter.OutputPath(options, checkpointPath, Path.GetFileNameWithoutExtension(checkpointPath), outputType, metadata);
             return new ConversionPlan(checkpointPath, output, "llama", outputType, metadata.ToList(), tensors, warnings, [input]);
         }
         catch

@@ -51,6 +51,11 @@ public class TinyRandomLlamaConversionTests
         string folder = ConversionFixtures.TinyRandomLlama(temp);
         using var plan = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.Auto });
         Assert.Equal(ConversionOutputType.BF16, plan.OutputType);
+        using (var intoFolder = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.Auto, OutputPath = temp.Path }))
+        {
+            // A folder as -OutputPath gets convert_hf_to_gguf.py's name: basename, size label, finetune, type.
+            Assert.Equal(Path.Combine(temp.Path, "Llama-2-104K-7b-hf-BF16.gguf"), intoFolder.OutputPath);
+        }
         GgufModelWriter.Write(plan, overwrite: false);
         var snapshot = LlamaCppOracle.ReadGguf(plan.OutputPath)!;
         var values = snapshot.Entries.ToDictionary(e => e.Key, e => e.Value);
