@@ -150,11 +150,12 @@ public sealed class ConvertModelCommand : PSCmdlet
     /// <summary>Turns the core's per-tensor reports into Write-Progress; the core reports on the calling (pipeline) thread.</summary>
     private sealed class PipelineProgress(PSCmdlet cmdlet, ProgressRecord record) : IProgress<ConversionProgress>
     {
-        private readonly Stopwatch _shown = Stopwatch.StartNew();
+        private readonly Stopwatch _shown = new();
 
         public void Report(ConversionProgress value)
         {
-            if (_shown.ElapsedMilliseconds < 200 && value.TensorIndex > 0 && value.TensorIndex < value.TensorCount)
+            // The first and last reports always show; in between, at most five a second.
+            if (_shown.IsRunning && _shown.ElapsedMilliseconds < 200 && value.TensorIndex < value.TensorCount)
             {
                 return;
             }

@@ -29,9 +29,15 @@ public static class GgufModelWriter
         {
             cancellationToken.ThrowIfCancellationRequested();
             var tensor = plan.Tensors[i];
+            int index = i;
+            long tensorStart = written;
             progress?.Report(new ConversionProgress(i, plan.Tensors.Count, tensor.Name, written, total, clock.Elapsed));
-            TensorDataConverter.Write(tensor, writer.WriteTensorData, cancellationToken);
-            written += tensor.ByteSize;
+            TensorDataConverter.Write(tensor, writer.WriteTensorData, cancellationToken, progress is null ? null : bytes =>
+            {
+                written += bytes;
+                progress.Report(new ConversionProgress(index, plan.Tensors.Count, tensor.Name, written, total, clock.Elapsed));
+            });
+            written = tensorStart + tensor.ByteSize;
         }
         writer.Commit();
         progress?.Report(new ConversionProgress(plan.Tensors.Count, plan.Tensors.Count, "", written, total, clock.Elapsed));

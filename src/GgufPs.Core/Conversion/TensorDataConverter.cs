@@ -14,7 +14,11 @@ internal static unsafe class TensorDataConverter
     private const int MinimumRowsPerWorker = 64;
     private const long DirectCopyPiece = 64 << 20;
 
-    public static void Write(PlannedTensor tensor, Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the tensor's bytes through <paramref name="sink"/> in order. <paramref name="advanced"/>, when given, is
+    /// told the bytes handed to the sink after each batch, on the calling thread, so long tensors can show progress.
+    /// </summary>
+    public static void Write(PlannedTensor tensor, Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken, Action<long>? advanced = null)
     {
         var source = tensor.Source;
         if (!SourceElementDecoder.IsSupported(source.DataType))
@@ -26,7 +30,7 @@ internal static unsafe class TensorDataConverter
             float[] values = source.Values ?? (tensor.Transform == TensorTransform.Transpose ? Transposed(tensor) : PlusOne(tensor));
             fixed (float* p = values)
             {
-                WriteRows(tensor, (byte*)p, SafetensorsDataType.F32, permute: false, sink, cancellationToken);
+                WriteRows(tensor, (byte*)p, SafetensorsDataType.F32, permute: false, sink, cancellationToken, advanced);
             }
             return;
         }
@@ -34,7 +38,7 @@ internal static unsafe class TensorDataConverter
         byte* basePointer = source.Input!.At(source.Offset);
         if (tensor.Scale is not null)
         {
-            WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, new WeightScaleRows(tensor.Scale, source.Shape));
+            WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, advanced, new WeightScaleRows(tensor.Scale, source.Shape));
             return;
         }
         if (!permute && IsPlainCopy(source.DataType, tensor.Type))
@@ -45,17 +49,18 @@ internal static unsafe class TensorDataConverter
                 cancellationToken.ThrowIfCancellationRequested();
                 int length = (int)Math.Min(DirectCopyPiece, total - done);
                 sink(new ReadOnlySpan<byte>(basePointer + done, length));
+                advanced?.Invoke(length);
             }
             return;
         }
-        WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken);
+        WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, advanced);
     }
 
     private static bool IsPlainCopy(SafetensorsDataType from, GgmlType to) =>
         (from == SafetensorsDataType.F32 && to == GgmlType.F32) || (from == SafetensorsDataType.F16 && to == GgmlType.F16);
 
     private static void WriteRows(PlannedTensor tensor, byte* source, SafetensorsDataType sourceType, bool permute,
-        Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken, WeightScaleRows? scales = null)
+        Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken, Action<long>? advanced, WeightScaleRows? scales = null)
     {
         long elements = tensor.ElementCount;
         // A permuted 1-D tensor (a Q/K bias) moves single elements; everything else moves whole ggml rows.
@@ -115,6 +120,7 @@ internal static unsafe class TensorDataConverter
                 pendingWrite?.GetAwaiter().GetResult();
                 int length = (int)(count * unitBytes);
                 pendingWrite = Task.Run(() => sink(new ReadOnlySpan<byte>(buffer, 0, length)), cancellationToken);
+                advanced?.Invoke(length);
                 current ^= 1;
             }
             pendingWrite?.GetAwaiter().GetResult();
