@@ -86,4 +86,45 @@ public class ConversionPlanTests
         Assert.Equal(longFactors.Select(v => (float)v), System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorData(file.FindTensor("rope_factors_long.weight")!)).ToArray());
         Assert.True(Oracle.LlamaCppOracle.CanLoadModel(plan.OutputPath));
     }
+
+    [Fact]
+    public void ProgressGrowsToTheTotalAndEndsWithTheLastTensor()
+    {
+        using var temp = new TempDirectory();
+        string folder = ConversionFixtures.TinyRandomLlama(temp);
+        using var plan = ModelConverter.Plan(folder, new ConversionOptions { OutputType = ConversionOutputType.F32 });
+        var reports = new List<ConversionProgress>();
+        GgufModelWriter.Write(plan, overwrite: false, new CollectingProgress(reports));
+        long total = plan.Tensors.Sum(t => t.ByteSize);
+        Assert.All(reports, r => Assert.Equal(total, r.TotalBytes));
+        Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.BytesWritten <= p.Second.BytesWritten));
+        Assert.Equal(plan.Tensors.Count, reports[^1].TensorIndex);
+        Assert.Equal(total, reports[^1].BytesWritten);
+        Assert.Equal(plan.Tensors.Select(t => t.Name), reports.Where(r => r.TensorIndex < plan.Tensors.Count).Select(r => r.TensorName).Distinct());
+    }
+
+    [Fact]
+    public void CancellingLeavesNoOutputBehind()
+    {
+        using var temp = new TempDirectory();
+        string folder = ConversionFixtures.TinyRandomLlama(temp);
+        using var plan = ModelConverter.Plan(folder, new ConversionOptions { OutputPath = temp.File("cancelled.gguf") });
+        using var cancel = new CancellationTokenSource();
+        var progress = new CollectingProgress([], afterReports: 3, cancel);
+        Assert.ThrowsAny<OperationCanceledException>(() => GgufModelWriter.Write(plan, overwrite: false, progress, cancel.Token));
+        Assert.Empty(Directory.EnumerateFiles(temp.Path, "cancelled.gguf*"));
+    }
+
+    private sealed class CollectingProgress(List<ConversionProgress> reports, int afterReports = int.MaxValue, CancellationTokenSource? cancel = null)
+        : IProgress<ConversionProgress>
+    {
+        public void Report(ConversionProgress value)
+        {
+            reports.Add(value);
+            if (reports.Count >= afterReports)
+            {
+                cancel?.Cancel();
+            }
+        }
+    }
 }
