@@ -12,7 +12,6 @@ internal static unsafe class TensorDataConverter
 {
     private const int BatchBytes = 16 << 20;
     private const int MinimumRowsPerWorker = 64;
-    private const long DirectCopyPiece = 64 << 20;
 
     /// <summary>
     /// Writes the tensor's bytes through <paramref name="sink"/> in order. <paramref name="advanced"/>, when given, is
@@ -41,23 +40,10 @@ internal static unsafe class TensorDataConverter
             WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, advanced, new WeightScaleRows(tensor.Scale, source.Shape));
             return;
         }
-        if (!permute && IsPlainCopy(source.DataType, tensor.Type))
-        {
-            long total = tensor.ByteSize;
-            for (long done = 0; done < total; done += DirectCopyPiece)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int length = (int)Math.Min(DirectCopyPiece, total - done);
-                sink(new ReadOnlySpan<byte>(basePointer + done, length));
-                advanced?.Invoke(length);
-            }
-            return;
-        }
+        // Even plain copies go through the batch buffers: touching the mapped source from two threads while the
+        // previous batch is written beats one write() that faults every source page in on its own thread.
         WriteRows(tensor, basePointer, source.DataType, permute, sink, cancellationToken, advanced);
     }
-
-    private static bool IsPlainCopy(SafetensorsDataType from, GgmlType to) =>
-        (from == SafetensorsDataType.F32 && to == GgmlType.F32) || (from == SafetensorsDataType.F16 && to == GgmlType.F16);
 
     private static void WriteRows(PlannedTensor tensor, byte* source, SafetensorsDataType sourceType, bool permute,
         Action<ReadOnlySpan<byte>> sink, CancellationToken cancellationToken, Action<long>? advanced, WeightScaleRows? scales = null)
