@@ -12,6 +12,8 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Invoke-Quantize'
+        'Convert-Model'
         'Get-GgufToken'
         'Measure-Perplexity'
     )

@@ -28,6 +28,7 @@ string BenchModel() => new SyntheticLlamaModel().Ensure(Path.Combine(work, "benc
 var benchmarks = new Dictionary<string, Action>
 {
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
+    ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
     ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads: 2, chunks: 4),
 };
