@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -117,6 +118,111 @@ internal static class KQuantFitting
             {
                 int l = NearestInt((x[32 * j + ii] + dm) / d);
                 levels[32 * j + ii] = (byte)Math.Max(0, Math.Min(nmax, l));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FitReference"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, their
+    /// 16 groups searched in parallel lanes (<see cref="LaneFitting"/>). Fills the scales of each block in
+    /// <paramref name="y"/> and its final levels in <paramref name="levels"/> (256 per block).
+    /// </summary>
+    public static void FitReferenceLanes(ReadOnlySpan<float> x, Span<byte> y, int blockBytes, int blockCount, Span<byte> levels,
+        int nmax, float rmin, float rdelta, int nstep)
+    {
+        int groups = blockCount * (Qk / 32);
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
+        LaneFitting.Transpose(x, 32, 32, groups, xt);
+        var sumX2 = Vector512<float>.Zero;
+        for (int i = 0; i < 32; i++)
+        {
+            sumX2 += xt[i] * xt[i];
+        }
+        var avX = Vector512.Sqrt(sumX2 / Vector512.Create(32f));
+        for (int i = 0; i < 32; i++)
+        {
+            wt[i] = avX + Vector512.Abs(xt[i]);
+        }
+        LaneFitting.Qkx2(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, rmin, rdelta, nstep, false);
+
+        Span<int> laneLevels = stackalloc int[32 * LaneFitting.Lanes];
+        for (int i = 0; i < 32; i++)
+        {
+            lt[i].CopyTo(laneLevels.Slice(i * LaneFitting.Lanes, LaneFitting.Lanes));
+        }
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                float scale = scaleVector.GetElement(b * 8 + j);
+                float min = minVector.GetElement(b * 8 + j);
+                if (scale > maxScale)
+                {
+                    maxScale = scale;
+                }
+                if (min > maxMin)
+                {
+                    maxMin = min;
+                }
+            }
+            float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+            float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                ls[j] = Math.Min((byte)63, (byte)NearestInt(invScale * scaleVector.GetElement(b * 8 + j)));
+                lm[j] = Math.Min((byte)63, (byte)NearestInt(invMin * minVector.GetElement(b * 8 + j)));
+            }
+            PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
+            WriteHalf(block, maxScale / 63.0f);
+            WriteHalf(block[2..], maxMin / 63.0f);
+
+            var blockLevels = levels.Slice(b * Qk, Qk);
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                int lane = b * 8 + j;
+                for (int i = 0; i < 32; i++)
+                {
+                    blockLevels[32 * j + i] = (byte)laneLevels[i * LaneFitting.Lanes + lane];
+                }
+            }
+            RequantizeFromScalesVector(x.Slice(b * Qk, Qk), block, blockLevels, nmax);
+        }
+    }
+
+    /// <summary><see cref="RequantizeFromScales"/> with the 32 values of each group in two vectors.</summary>
+    private static void RequantizeFromScalesVector(ReadOnlySpan<float> x, ReadOnlySpan<byte> y, Span<byte> levels, int nmax)
+    {
+        float dAll = ReadHalf(y);
+        float mAll = ReadHalf(y[2..]);
+        var scales = y.Slice(ScalesOffset, 12);
+        Span<int> l = stackalloc int[32];
+        for (int j = 0; j < Qk / 32; j++)
+        {
+            GetScaleMinK4(j, scales, out byte sc, out byte m);
+            float d = dAll * sc;
+            if (d == 0)
+            {
+                continue;
+            }
+            var dv = Vector512.Create(d);
+            var dm = Vector512.Create(mAll * m);
+            for (int h = 0; h < 2; h++)
+            {
+                var v = Vector512.Create(x.Slice(32 * j + 16 * h, 16));
+                var q = LaneFitting.NearestInt((v + dm) / dv);
+                q = Vector512.Min(Vector512.Max(q, Vector512<int>.Zero), Vector512.Create(nmax));
+                q.CopyTo(l.Slice(16 * h, 16));
+            }
+            for (int i = 0; i < 32; i++)
+            {
+                levels[32 * j + i] = (byte)l[i];
             }
         }
     }

@@ -19,6 +19,27 @@ public sealed class Q4_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (!importance.IsEmpty || !LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<byte> levels = stackalloc byte[2 * Qk];
+        int blocks = source.Length / Qk;
+        for (int b = 0; b < blocks; b += 2)
+        {
+            int count = Math.Min(2, blocks - b);
+            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, levels, 15, -1.0f, 0.1f, 20);
+            for (int s = 0; s < count; s++)
+            {
+                Pack(levels.Slice(s * Qk, Qk), destination.Slice((b + s) * Bytes, Bytes));
+            }
+        }
+    }
+
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -35,13 +56,18 @@ public sealed class Q4_KBlockFormat : BlockFormat
                 KQuantFitting.FitWeighted(x, y, levels, 15, importance.Slice(i * Qk, Qk), clampScaleLevels: false);
             }
             KQuantFitting.RequantizeFromScales(x, y, levels, 15);
-            var q = y.Slice(QuantsOffset, Qk / 2);
-            for (int j = 0; j < Qk / 64; j++)
+            Pack(levels, y);
+        }
+    }
+
+    private static void Pack(ReadOnlySpan<byte> levels, Span<byte> y)
+    {
+        var q = y.Slice(QuantsOffset, Qk / 2);
+        for (int j = 0; j < Qk / 64; j++)
+        {
+            for (int l = 0; l < 32; l++)
             {
-                for (int l = 0; l < 32; l++)
-                {
-                    q[32 * j + l] = (byte)(levels[64 * j + l] | (levels[64 * j + l + 32] << 4));
-                }
+                q[32 * j + l] = (byte)(levels[64 * j + l] | (levels[64 * j + l + 32] << 4));
             }
         }
     }

@@ -20,6 +20,27 @@ public sealed class Q5_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (!importance.IsEmpty || !LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<byte> levels = stackalloc byte[2 * Qk];
+        int blocks = source.Length / Qk;
+        for (int b = 0; b < blocks; b += 2)
+        {
+            int count = Math.Min(2, blocks - b);
+            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, levels, 31, -0.5f, 0.1f, 15);
+            for (int s = 0; s < count; s++)
+            {
+                Pack(levels.Slice(s * Qk, Qk), destination.Slice((b + s) * Bytes, Bytes));
+            }
+        }
+    }
+
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -36,31 +57,36 @@ public sealed class Q5_KBlockFormat : BlockFormat
                 KQuantFitting.FitWeighted(x, y, levels, 31, importance.Slice(i * Qk, Qk), clampScaleLevels: true);
             }
             KQuantFitting.RequantizeFromScales(x, y, levels, 31);
-            var qh = y.Slice(HighOffset, Qk / 8);
-            var ql = y.Slice(LowOffset, Qk / 2);
-            qh.Clear();
-            byte m1 = 1, m2 = 2;
-            for (int n = 0; n < Qk; n += 64)
+            Pack(levels, y);
+        }
+    }
+
+    private static void Pack(ReadOnlySpan<byte> levels, Span<byte> y)
+    {
+        var qh = y.Slice(HighOffset, Qk / 8);
+        var ql = y.Slice(LowOffset, Qk / 2);
+        qh.Clear();
+        byte m1 = 1, m2 = 2;
+        for (int n = 0; n < Qk; n += 64)
+        {
+            for (int j = 0; j < 32; j++)
             {
-                for (int j = 0; j < 32; j++)
+                int l1 = levels[n + j];
+                if (l1 > 15)
                 {
-                    int l1 = levels[n + j];
-                    if (l1 > 15)
-                    {
-                        l1 -= 16;
-                        qh[j] |= m1;
-                    }
-                    int l2 = levels[n + j + 32];
-                    if (l2 > 15)
-                    {
-                        l2 -= 16;
-                        qh[j] |= m2;
-                    }
-                    ql[n / 2 + j] = (byte)(l1 | (l2 << 4));
+                    l1 -= 16;
+                    qh[j] |= m1;
                 }
-                m1 <<= 2;
-                m2 <<= 2;
+                int l2 = levels[n + j + 32];
+                if (l2 > 15)
+                {
+                    l2 -= 16;
+                    qh[j] |= m2;
+                }
+                ql[n / 2 + j] = (byte)(l1 | (l2 << 4));
             }
+            m1 <<= 2;
+            m2 <<= 2;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -25,22 +26,62 @@ public sealed class Q6_KBlockFormat : BlockFormat
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        Span<int> laneLevels = stackalloc int[Qk];
+        bool lanes = LaneFitting.IsSupported;
         for (int i = 0; i < row.Length / Qk; i++)
         {
             var x = row.Slice(i * Qk, Qk);
             var y = destination.Slice(i * Bytes, Bytes);
+            var qwBlock = importance.IsEmpty ? default : importance.Slice(i * Qk, Qk);
+            if (lanes)
+            {
+                // The 16 groups of a super-block, one per lane.
+                LaneFitting.Transpose(x, 16, 16, 16, xt);
+                if (qwBlock.IsEmpty)
+                {
+                    for (int l = 0; l < 16; l++)
+                    {
+                        wt[l] = xt[l] * xt[l];
+                    }
+                }
+                else
+                {
+                    LaneFitting.Transpose(qwBlock, 16, 16, 16, wt);
+                }
+                var scaleVector = LaneFitting.QxWeighted(xt, wt, 16, 32, lt);
+                scaleVector.CopyTo(scales);
+                for (int l = 0; l < 16; l++)
+                {
+                    lt[l].CopyTo(laneLevels.Slice(16 * l, 16));
+                }
+                for (int ib = 0; ib < 16; ib++)
+                {
+                    for (int l = 0; l < 16; l++)
+                    {
+                        levels[16 * ib + l] = (sbyte)laneLevels[16 * l + ib];
+                    }
+                }
+            }
+            else
+            {
+                for (int ib = 0; ib < Qk / 16; ib++)
+                {
+                    var qw = qwBlock.IsEmpty ? default : qwBlock.Slice(16 * ib, 16);
+                    scales[ib] = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), levels.Slice(16 * ib, 16), 1, qw);
+                }
+            }
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < Qk / 16; ib++)
             {
-                var qw = importance.IsEmpty ? default : importance.Slice(i * Qk + 16 * ib, 16);
-                float scale = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), levels.Slice(16 * ib, 16), 1, qw);
-                scales[ib] = scale;
-                float absScale = MathF.Abs(scale);
+                float absScale = MathF.Abs(scales[ib]);
                 if (absScale > maxAbsScale)
                 {
                     maxAbsScale = absScale;
-                    maxScale = scale;
+                    maxScale = scales[ib];
                 }
             }
             if (maxAbsScale < GroupMaxEps)
@@ -60,6 +101,17 @@ public sealed class Q6_KBlockFormat : BlockFormat
                 float d = dAll * (sbyte)y[ScalesOffset + j];
                 if (d == 0)
                 {
+                    continue;
+                }
+                if (lanes)
+                {
+                    var q = LaneFitting.NearestInt(Vector512.Create(x.Slice(16 * j, 16)) / Vector512.Create(d));
+                    q = Vector512.Min(Vector512.Max(q, Vector512.Create(-32)), Vector512.Create(31)) + Vector512.Create(32);
+                    q.CopyTo(laneLevels.Slice(0, 16));
+                    for (int ii = 0; ii < 16; ii++)
+                    {
+                        levels[16 * j + ii] = (sbyte)laneLevels[ii];
+                    }
                     continue;
                 }
                 for (int ii = 0; ii < 16; ii++)

@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// The scale searches of <see cref="QuantizerMath"/> run on 16 groups at once, one group per Vector512 lane. Each
+/// lane performs exactly the scalar operations in the scalar order (sums accumulate element by element, branches
+/// become per-lane selects), so the results are bit-identical to the scalar code and to ggml; only independent
+/// groups share an instruction. Inputs are transposed: element i of all 16 groups is x[i].
+/// </summary>
+internal static class LaneFitting
+{
+    public const int Lanes = 16;
+
+    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+
+    /// <summary>nearest_int per lane: the 1.5·2^23 trick, then the mantissa bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> NearestInt(Vector512<float> value)
+    {
+        var shifted = (value + Vector512.Create(12582912f)).AsInt32();
+        return (shifted & Vector512.Create(0x007fffff)) - Vector512.Create(0x00400000);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Clamp(Vector512<int> v, int low, int high) =>
+        Vector512.Min(Vector512.Max(v, Vector512.Create(low)), Vector512.Create(high));
+
+    /// <summary>
+    /// make_qkx2_quants on 16 groups of <paramref name="n"/> values; <paramref name="levels"/> receives n vectors of
+    /// levels in [0, nmax].
+    /// </summary>
+    public static void Qkx2(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
+        Span<Vector512<int>> levels, out Vector512<float> scaleOut, out Vector512<float> theMin,
+        float rmin, float rdelta, int nstep, bool useMad)
+    {
+        var zero = Vector512<float>.Zero;
+        var nmaxF = Vector512.Create((float)nmax);
+        var min = x[0];
+        var max = x[0];
+        var sumW = weights[0];
+        var sumX = sumW * x[0];
+        for (int i = 1; i < n; i++)
+        {
+            var xi = x[i];
+            min = Vector512.ConditionalSelect(Vector512.LessThan(xi, min), xi, min);
+            max = Vector512.ConditionalSelect(Vector512.GreaterThan(xi, max), xi, max);
+            var w = weights[i];
+            sumW += w;
+            sumX += w * xi;
+        }
+        min = Vector512.ConditionalSelect(Vector512.GreaterThan(min, zero), zero, min);
+        // ggml returns at once for a flat group; its lanes take no part in the search.
+        var flat = Vector512.Equals(max, min);
+        var iscale = nmaxF / (max - min);
+        var scale = Vector512<float>.One / iscale;
+        var bestError = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var l = Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax);
+            levels[i] = l;
+            var diff = scale * Vector512.ConvertToSingle(l) + min - x[i];
+            diff = useMad ? Vector512.Abs(diff) : diff * diff;
+            bestError += weights[i] * diff;
+        }
+        Span<Vector512<int>> aux = stackalloc Vector512<int>[n];
+        for (int step = 0; step <= nstep; step++)
+        {
+            // The offset is the best fit so far, so the range moves as the search improves.
+            iscale = Vector512.Create(rmin + rdelta * step + nmax) / (max - min);
+            var sumL = zero;
+            var sumL2 = zero;
+            var sumXL = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var l = Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax);
+                aux[i] = l;
+                var lf = Vector512.ConvertToSingle(l);
+                var w = weights[i];
+                sumL += w * lf;
+                sumL2 += w * lf * lf;
+                sumXL += w * lf * x[i];
+            }
+            var d = sumW * sumL2 - sumL * sumL;
+            var valid = Vector512.GreaterThan(d, zero) & ~flat;
+            if (valid == Vector512<float>.Zero)
+            {
+                continue;
+            }
+            var thisScale = (sumW * sumXL - sumX * sumL) / d;
+            var thisMin = (sumL2 * sumX - sumL * sumXL) / d;
+            var positive = Vector512.GreaterThan(thisMin, zero);
+            thisMin = Vector512.ConditionalSelect(positive, zero, thisMin);
+            thisScale = Vector512.ConditionalSelect(positive, sumXL / sumL2, thisScale);
+            var error = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var diff = thisScale * Vector512.ConvertToSingle(aux[i]) + thisMin - x[i];
+                diff = useMad ? Vector512.Abs(diff) : diff * diff;
+                error += weights[i] * diff;
+            }
+            var better = valid & Vector512.LessThan(error, bestError);
+            if (better == Vector512<float>.Zero)
+            {
+                continue;
+            }
+            var betterInt = better.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                levels[i] = Vector512.ConditionalSelect(betterInt, aux[i], levels[i]);
+            }
+            bestError = Vector512.ConditionalSelect(better, error, bestError);
+            scale = Vector512.ConditionalSelect(better, thisScale, scale);
+            min = Vector512.ConditionalSelect(better, thisMin, min);
+        }
+        if (flat != Vector512<float>.Zero)
+        {
+            var flatInt = flat.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                levels[i] = Vector512.ConditionalSelect(flatInt, Vector512<int>.Zero, levels[i]);
+            }
+            scale = Vector512.ConditionalSelect(flat, zero, scale);
+        }
+        scaleOut = scale;
+        theMin = -min;
+    }
+
+    /// <summary>
+    /// make_qx_quants with rmse_type 1 and explicit weights on 16 groups of <paramref name="n"/>; levels are offset
+    /// by nmax as in ggml.
+    /// </summary>
+    public static Vector512<float> QxWeighted(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
+        Span<Vector512<int>> levels)
+    {
+        var zero = Vector512<float>.Zero;
+        var max = zero;
+        var amax = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var ax = Vector512.Abs(x[i]);
+            var larger = Vector512.GreaterThan(ax, amax);
+            amax = Vector512.ConditionalSelect(larger, ax, amax);
+            max = Vector512.ConditionalSelect(larger, x[i], max);
+        }
+        var allZero = Vector512.LessThan(amax, Vector512.Create(QuantizerMath.GroupMaxEps));
+        var iscale = Vector512.Create((float)-nmax) / max;
+        var sumlx = zero;
+        var suml2 = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            levels[i] = l + Vector512.Create(nmax);
+            var lf = Vector512.ConvertToSingle(l);
+            var w = weights[i];
+            sumlx += w * x[i] * lf;
+            suml2 += w * lf * lf;
+        }
+        var scale = Vector512.ConditionalSelect(Vector512.Equals(suml2, zero), zero, sumlx / suml2);
+        var best = scale * sumlx;
+        for (int step = -9; step <= 9; step++)
+        {
+            if (step == 0)
+            {
+                continue;
+            }
+            iscale = Vector512.Create(-(nmax + 0.1f * step)) / max;
+            sumlx = suml2 = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var lf = Vector512.ConvertToSingle(Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
+                var w = weights[i];
+                sumlx += w * x[i] * lf;
+                suml2 += w * lf * lf;
+            }
+            var better = Vector512.GreaterThan(suml2, zero) & Vector512.GreaterThan(sumlx * sumlx, best * suml2);
+            if (better == Vector512<float>.Zero)
+            {
+                continue;
+            }
+            var betterInt = better.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                var l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1) + Vector512.Create(nmax);
+                levels[i] = Vector512.ConditionalSelect(betterInt, l, levels[i]);
+            }
+            var newScale = sumlx / suml2;
+            scale = Vector512.ConditionalSelect(better, newScale, scale);
+            best = Vector512.ConditionalSelect(better, newScale * sumlx, best);
+        }
+        if (allZero != Vector512<float>.Zero)
+        {
+            var zeroInt = allZero.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                levels[i] = Vector512.ConditionalSelect(zeroInt, Vector512<int>.Zero, levels[i]);
+            }
+            scale = Vector512.ConditionalSelect(allZero, zero, scale);
+        }
+        return scale;
+    }
+
+    /// <summary>Gathers element i of 16 groups of <paramref name="n"/> consecutive values (group g at g·stride) into x[i].</summary>
+    public static void Transpose(ReadOnlySpan<float> source, int n, int stride, int groups, Span<Vector512<float>> x)
+    {
+        Span<float> lane = stackalloc float[Lanes];
+        for (int i = 0; i < n; i++)
+        {
+            lane.Clear();
+            for (int g = 0; g < groups; g++)
+            {
+                lane[g] = source[g * stride + i];
+            }
+            x[i] = Vector512.Create<float>(lane);
+        }
+    }
+}
