@@ -226,4 +226,75 @@ internal static class KQuantFitting
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="FitWeighted"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, with
+    /// <paramref name="quantWeights"/> holding the importance of each block's columns in turn.
+    /// </summary>
+    public static void FitWeightedLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> quantWeights, Span<byte> y, int blockBytes, int blockCount,
+        Span<byte> levels, int nmax, bool clampScaleLevels)
+    {
+        int groups = blockCount * (Qk / 32);
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
+        Span<float> sigma = stackalloc float[LaneFitting.Lanes];
+        for (int b = 0; b < blockCount; b++)
+        {
+            float sigma2 = 2 * SumOfSquares(x.Slice(b * Qk, Qk)) / Qk;
+            sigma.Slice(b * 8, 8).Fill(sigma2);
+        }
+        LaneFitting.Transpose(x, 32, 32, groups, xt);
+        LaneFitting.Transpose(quantWeights, 32, 32, groups, wt);
+        var sigmaVector = Vector512.Create<float>(sigma);
+        var sumW = Vector512<float>.Zero;
+        for (int i = 0; i < 32; i++)
+        {
+            wt[i] *= Vector512.Sqrt(sigmaVector + xt[i] * xt[i]);
+            sumW += wt[i];
+        }
+        LaneFitting.Qkx3(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
+
+        Span<int> laneLevels = stackalloc int[32 * LaneFitting.Lanes];
+        for (int i = 0; i < 32; i++)
+        {
+            lt[i].CopyTo(laneLevels.Slice(i * LaneFitting.Lanes, LaneFitting.Lanes));
+        }
+        Span<float> allScales = stackalloc float[LaneFitting.Lanes];
+        Span<float> allMins = stackalloc float[LaneFitting.Lanes];
+        Span<float> allSw = stackalloc float[LaneFitting.Lanes];
+        scaleVector.CopyTo(allScales);
+        minVector.CopyTo(allMins);
+        sumW.CopyTo(allSw);
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            var sw = allSw.Slice(b * 8, 8);
+            float dBlock = MakeQpQuants(Qk / 32, 63, allScales.Slice(b * 8, 8), ls, sw);
+            float mBlock = MakeQpQuants(Qk / 32, 63, allMins.Slice(b * 8, 8), lm, sw);
+            if (clampScaleLevels)
+            {
+                for (int j = 0; j < Qk / 32; j++)
+                {
+                    ls[j] = Math.Min((byte)63, ls[j]);
+                    lm[j] = Math.Min((byte)63, lm[j]);
+                }
+            }
+            PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
+            WriteHalf(block, dBlock);
+            WriteHalf(block[2..], mBlock);
+            var blockLevels = levels.Slice(b * Qk, Qk);
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                int lane = b * 8 + j;
+                for (int i = 0; i < 32; i++)
+                {
+                    blockLevels[32 * j + i] = (byte)laneLevels[i * LaneFitting.Lanes + lane];
+                }
+            }
+            RequantizeFromScalesVector(x.Slice(b * Qk, Qk), block, blockLevels, nmax);
+        }
+    }
 }

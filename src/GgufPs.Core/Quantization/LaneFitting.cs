@@ -201,6 +201,167 @@ internal static class LaneFitting
         return scale;
     }
 
+    /// <summary>make_qkx3_quants on 16 groups: <see cref="Qkx2"/> with importance weights and guarded candidate levels.</summary>
+    public static void Qkx3(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
+        Span<Vector512<int>> levels, out Vector512<float> scaleOut, out Vector512<float> theMin,
+        float rmin, float rdelta, int nstep, bool useMad)
+    {
+        var zero = Vector512<float>.Zero;
+        var nmaxF = Vector512.Create((float)nmax);
+        var min = x[0];
+        var max = x[0];
+        var sumW = weights[0];
+        var sumX = sumW * x[0];
+        for (int i = 1; i < n; i++)
+        {
+            var xi = x[i];
+            min = Vector512.ConditionalSelect(Vector512.LessThan(xi, min), xi, min);
+            max = Vector512.ConditionalSelect(Vector512.GreaterThan(xi, max), xi, max);
+            var w = weights[i];
+            sumW += w;
+            sumX += w * xi;
+        }
+        min = Vector512.ConditionalSelect(Vector512.GreaterThan(min, zero), zero, min);
+        var flat = Vector512.LessThanOrEqual(max, min);
+        var iscale = nmaxF / (max - min);
+        var scale = Vector512<float>.One / iscale;
+        var bestMad = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var l = Clamp(NearestInt(iscale * (x[i] - min)), 0, nmax);
+            levels[i] = l;
+            var diff = scale * Vector512.ConvertToSingle(l) + min - x[i];
+            diff = useMad ? Vector512.Abs(diff) : diff * diff;
+            bestMad += weights[i] * diff;
+        }
+        Span<Vector512<int>> aux = stackalloc Vector512<int>[n];
+        for (int step = 0; step <= nstep; step++)
+        {
+            iscale = Vector512.Create(rmin + rdelta * step + nmax) / (max - min);
+            var sumL = zero;
+            var sumL2 = zero;
+            var sumXL = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var v = iscale * (x[i] - min);
+                // ggml: v > 0 ? nearest_int(MIN(v, nmax)) : 0, which also keeps NaN and infinity out.
+                var capped = Vector512.ConditionalSelect(Vector512.LessThan(v, nmaxF), v, nmaxF);
+                var l = Vector512.ConditionalSelect(Vector512.GreaterThan(v, zero).AsInt32(), NearestInt(capped), Vector512<int>.Zero);
+                aux[i] = l;
+                var lf = Vector512.ConvertToSingle(l);
+                var w = weights[i];
+                sumL += w * lf;
+                sumL2 += w * lf * lf;
+                sumXL += w * lf * x[i];
+            }
+            var d = sumW * sumL2 - sumL * sumL;
+            var valid = Vector512.GreaterThan(d, zero) & ~flat;
+            if (valid == Vector512<float>.Zero)
+            {
+                continue;
+            }
+            var thisScale = (sumW * sumXL - sumX * sumL) / d;
+            var thisMin = (sumL2 * sumX - sumL * sumXL) / d;
+            var positive = Vector512.GreaterThan(thisMin, zero);
+            thisMin = Vector512.ConditionalSelect(positive, zero, thisMin);
+            thisScale = Vector512.ConditionalSelect(positive, sumXL / sumL2, thisScale);
+            var mad = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var diff = thisScale * Vector512.ConvertToSingle(aux[i]) + thisMin - x[i];
+                diff = useMad ? Vector512.Abs(diff) : diff * diff;
+                mad += weights[i] * diff;
+            }
+            var better = valid & Vector512.LessThan(mad, bestMad);
+            if (better == Vector512<float>.Zero)
+            {
+                continue;
+            }
+            var betterInt = better.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                levels[i] = Vector512.ConditionalSelect(betterInt, aux[i], levels[i]);
+            }
+            bestMad = Vector512.ConditionalSelect(better, mad, bestMad);
+            scale = Vector512.ConditionalSelect(better, thisScale, scale);
+            min = Vector512.ConditionalSelect(better, thisMin, min);
+        }
+        if (flat != Vector512<float>.Zero)
+        {
+            var flatInt = flat.AsInt32();
+            for (int i = 0; i < n; i++)
+            {
+                levels[i] = Vector512.ConditionalSelect(flatInt, Vector512<int>.Zero, levels[i]);
+            }
+            scale = Vector512.ConditionalSelect(flat, zero, scale);
+        }
+        scaleOut = scale;
+        theMin = -min;
+    }
+
+    /// <summary>make_q3_quants with do_rmse on 16 groups: x²-weighted coordinate descent; levels offset by nmax.</summary>
+    public static Vector512<float> Q3(ReadOnlySpan<Vector512<float>> x, int n, int nmax, Span<Vector512<int>> levels)
+    {
+        var zero = Vector512<float>.Zero;
+        var max = zero;
+        var amax = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var ax = Vector512.Abs(x[i]);
+            var larger = Vector512.GreaterThan(ax, amax);
+            amax = Vector512.ConditionalSelect(larger, ax, amax);
+            max = Vector512.ConditionalSelect(larger, x[i], max);
+        }
+        var allZero = Vector512.LessThan(amax, Vector512.Create(QuantizerMath.GroupMaxEps));
+        var iscale = Vector512.Create((float)-nmax) / max;
+        var sumlx = zero;
+        var suml2 = zero;
+        for (int i = 0; i < n; i++)
+        {
+            var l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            levels[i] = l;
+            var lf = Vector512.ConvertToSingle(l);
+            var w = x[i] * x[i];
+            sumlx += w * x[i] * lf;
+            suml2 += w * lf * lf;
+        }
+        // A lane stops searching after a pass that changes nothing, as ggml breaks out of its loop.
+        var active = ~allZero;
+        for (int attempt = 0; attempt < 5 && active != Vector512<float>.Zero; attempt++)
+        {
+            var changed = zero;
+            for (int i = 0; i < n; i++)
+            {
+                var w = x[i] * x[i];
+                var li = Vector512.ConvertToSingle(levels[i]);
+                var slx = sumlx - w * x[i] * li;
+                var sl2 = suml2 - w * li * li;
+                var newL = Clamp(NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
+                var newLf = Vector512.ConvertToSingle(newL);
+                var slx2 = slx + w * x[i] * newLf;
+                var sl22 = sl2 + w * newLf * newLf;
+                var take = active & Vector512.GreaterThan(slx, zero) & ~Vector512.Equals(newL, levels[i]).AsSingle()
+                    & Vector512.GreaterThan(sl22, zero) & Vector512.GreaterThan(slx2 * slx2 * suml2, sumlx * sumlx * sl22);
+                if (take == Vector512<float>.Zero)
+                {
+                    continue;
+                }
+                levels[i] = Vector512.ConditionalSelect(take.AsInt32(), newL, levels[i]);
+                sumlx = Vector512.ConditionalSelect(take, slx2, sumlx);
+                suml2 = Vector512.ConditionalSelect(take, sl22, suml2);
+                changed |= take;
+            }
+            active &= changed;
+        }
+        var offset = Vector512.Create(nmax);
+        for (int i = 0; i < n; i++)
+        {
+            levels[i] = Vector512.ConditionalSelect(allZero.AsInt32(), Vector512<int>.Zero, levels[i] + offset);
+        }
+        var scale = Vector512.ConditionalSelect(Vector512.GreaterThan(suml2, zero), sumlx / suml2, zero);
+        return Vector512.ConditionalSelect(allZero, zero, scale);
+    }
+
     /// <summary>Gathers element i of 16 groups of <paramref name="n"/> consecutive values (group g at g·stride) into x[i].</summary>
     public static void Transpose(ReadOnlySpan<float> source, int n, int stride, int groups, Span<Vector512<float>> x)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -48,15 +49,36 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<float> scales = stackalloc float[Qk / 16];
         const float q4scale = 15.0f;
 
+        if (LaneFitting.IsSupported)
+        {
+            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            for (int l = 0; l < 16; l++)
+            {
+                wt[l] = Vector512.Abs(xt[l]);
+            }
+            LaneFitting.Qkx2(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.5f, 0.1f, 15, true);
+            scaleVector.CopyTo(scales);
+            minVector.CopyTo(mins);
+            Untranspose(lt, levels);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                for (int l = 0; l < 16; l++)
+                {
+                    weights[l] = MathF.Abs(x[16 * j + l]);
+                }
+                scales[j] = MakeQkx2Quants(16, 3, x.Slice(16 * j, 16), weights, levels.Slice(16 * j, 16), out mins[j], scratch, -0.5f, 0.1f, 15, true);
+            }
+        }
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < Qk / 16; j++)
         {
-            for (int l = 0; l < 16; l++)
-            {
-                weights[l] = MathF.Abs(x[16 * j + l]);
-            }
-            scales[j] = MakeQkx2Quants(16, 3, x.Slice(16 * j, 16), weights, levels.Slice(16 * j, 16), out mins[j], scratch, -0.5f, 0.1f, 15, true);
             if (scales[j] > maxScale)
             {
                 maxScale = scales[j];
@@ -113,18 +135,41 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<byte> lm = stackalloc byte[Qk / 16];
 
         float sigma2 = SumOfSquares(x) / Qk;
-        for (int j = 0; j < Qk / 16; j++)
+        if (LaneFitting.IsSupported)
         {
-            var qw = quantWeights.Slice(16 * j, 16);
+            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Transpose(quantWeights, 16, 16, 16, wt);
+            var sigma = Vector512.Create(sigma2);
+            var sum = Vector512<float>.Zero;
             for (int l = 0; l < 16; l++)
             {
-                weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                wt[l] *= Vector512.Sqrt(sigma + xt[l] * xt[l]);
+                sum += wt[l];
             }
-            for (int l = 0; l < Qk / 16; l++)
+            sum.CopyTo(sw);
+            LaneFitting.Qkx3(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
+            scaleVector.CopyTo(scales);
+            minVector.CopyTo(mins);
+            Untranspose(lt, levels);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
             {
-                sw[j] += weight[l];
+                var qw = quantWeights.Slice(16 * j, 16);
+                for (int l = 0; l < 16; l++)
+                {
+                    weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                }
+                for (int l = 0; l < Qk / 16; l++)
+                {
+                    sw[j] += weight[l];
+                }
+                scales[j] = MakeQkx3Quants(16, 3, x.Slice(16 * j, 16), weight, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36, false);
             }
-            scales[j] = MakeQkx3Quants(16, 3, x.Slice(16 * j, 16), weight, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36, false);
         }
 
         float dm = MakeQpQuants(Qk / 16, 15, scales, ls, sw);
@@ -137,6 +182,20 @@ public sealed class Q2_KBlockFormat : BlockFormat
         }
         Requantize(x, y, levels);
         Pack(levels, y);
+    }
+
+    // Lane g of vector i is element i of group g.
+    private static void Untranspose(ReadOnlySpan<Vector512<int>> lanes, Span<byte> levels)
+    {
+        Span<int> row = stackalloc int[16];
+        for (int i = 0; i < 16; i++)
+        {
+            lanes[i].CopyTo(row);
+            for (int g = 0; g < 16; g++)
+            {
+                levels[16 * g + i] = (byte)row[g];
+            }
+        }
     }
 
     // Levels again from the rounded F16 super-scales, as both ggml paths do.
@@ -153,6 +212,16 @@ public sealed class Q2_KBlockFormat : BlockFormat
                 continue;
             }
             float dm = mAll * (sc >> 4);
+            if (LaneFitting.IsSupported)
+            {
+                var q = LaneFitting.NearestInt((Vector512.Create(x.Slice(16 * j, 16)) + Vector512.Create(dm)) / Vector512.Create(d));
+                q = Vector512.Min(Vector512.Max(q, Vector512<int>.Zero), Vector512.Create(3));
+                for (int ii = 0; ii < 16; ii++)
+                {
+                    levels[16 * j + ii] = (byte)q.GetElement(ii);
+                }
+                continue;
+            }
             for (int ii = 0; ii < 16; ii++)
             {
                 int l = NearestInt((x[16 * j + ii] + dm) / d);

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -43,11 +44,25 @@ public sealed class Q3_KBlockFormat : BlockFormat
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
+        if (LaneFitting.IsSupported)
+        {
+            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Q3(xt, 16, 4, lt).CopyTo(scales);
+            Untranspose(lt, levels);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                scales[j] = MakeQ3Quants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), true);
+            }
+        }
         float maxScale = 0;
         float amax = 0;
         for (int j = 0; j < Qk / 16; j++)
         {
-            scales[j] = MakeQ3Quants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), true);
             float scale = MathF.Abs(scales[j]);
             if (scale > amax)
             {
@@ -85,20 +100,41 @@ public sealed class Q3_KBlockFormat : BlockFormat
         Span<sbyte> ls = stackalloc sbyte[Qk / 16];
 
         float sigma2 = 2 * SumOfSquares(x) / Qk;
-        for (int j = 0; j < Qk / 16; j++)
+        if (LaneFitting.IsSupported)
         {
-            var qw = quantWeights.Slice(16 * j, 16);
+            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Transpose(quantWeights, 16, 16, 16, wt);
+            var sigma = Vector512.Create(sigma2);
+            var sum = Vector512<float>.Zero;
             for (int l = 0; l < 16; l++)
             {
-                weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                wt[l] *= Vector512.Sqrt(sigma + xt[l] * xt[l]);
+                sum += wt[l];
             }
-            float sumw = 0;
-            for (int l = 0; l < 16; l++)
+            sum.CopyTo(sw);
+            LaneFitting.QxWeighted(xt, wt, 16, 4, lt).CopyTo(scales);
+            Untranspose(lt, levels);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
             {
-                sumw += weight[l];
+                var qw = quantWeights.Slice(16 * j, 16);
+                for (int l = 0; l < 16; l++)
+                {
+                    weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                }
+                float sumw = 0;
+                for (int l = 0; l < 16; l++)
+                {
+                    sumw += weight[l];
+                }
+                sw[j] = sumw;
+                scales[j] = MakeQxQuants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), 1, weight);
             }
-            sw[j] = sumw;
-            scales[j] = MakeQxQuants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), 1, weight);
         }
         var packed = y.Slice(ScalesOffset, 12);
         packed.Clear();
@@ -109,6 +145,20 @@ public sealed class Q3_KBlockFormat : BlockFormat
         }
         WriteHalf(y[DOffset..], dBlock);
         Finish(x, y, levels);
+    }
+
+    // Lane g of vector i is element i of group g.
+    private static void Untranspose(ReadOnlySpan<Vector512<int>> lanes, Span<sbyte> levels)
+    {
+        Span<int> row = stackalloc int[16];
+        for (int i = 0; i < 16; i++)
+        {
+            lanes[i].CopyTo(row);
+            for (int g = 0; g < 16; g++)
+            {
+                levels[16 * g + i] = (sbyte)row[g];
+            }
+        }
     }
 
     private static void PackScale(Span<byte> packed, int j, int l)
@@ -141,6 +191,16 @@ public sealed class Q3_KBlockFormat : BlockFormat
             float d = dAll * UnpackScale(packed, j);
             if (d == 0)
             {
+                continue;
+            }
+            if (LaneFitting.IsSupported)
+            {
+                var q = LaneFitting.NearestInt(Vector512.Create(x.Slice(16 * j, 16)) / Vector512.Create(d));
+                q = Vector512.Min(Vector512.Max(q, Vector512.Create(-4)), Vector512.Create(3)) + Vector512.Create(4);
+                for (int ii = 0; ii < 16; ii++)
+                {
+                    levels[16 * j + ii] = (sbyte)q.GetElement(ii);
+                }
                 continue;
             }
             for (int ii = 0; ii < 16; ii++)

@@ -23,12 +23,31 @@ public sealed class Q5_KBlockFormat : BlockFormat
     // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
-        if (!importance.IsEmpty || !LaneFitting.IsSupported)
+        if (!LaneFitting.IsSupported)
         {
             base.QuantizeRows(source, rowCount, rowLength, destination, importance);
             return;
         }
         Span<byte> levels = stackalloc byte[2 * Qk];
+        if (!importance.IsEmpty)
+        {
+            // Importance weights repeat with every row, so the pairs of super-blocks are taken within rows.
+            int perRow = rowLength / Qk;
+            for (int r = 0; r < rowCount; r++)
+            {
+                for (int b = 0; b < perRow; b += 2)
+                {
+                    int count = Math.Min(2, perRow - b);
+                    KQuantFitting.FitWeightedLanes(source.Slice(r * rowLength + b * Qk, count * Qk), importance.Slice(b * Qk, count * Qk),
+                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, levels, 31, true);
+                    for (int s = 0; s < count; s++)
+                    {
+                        Pack(levels.Slice(s * Qk, Qk), destination.Slice((r * perRow + b + s) * Bytes, Bytes));
+                    }
+                }
+            }
+            return;
+        }
         int blocks = source.Length / Qk;
         for (int b = 0; b < blocks; b += 2)
         {
