@@ -362,9 +362,24 @@ internal static class LaneFitting
         return Vector512.ConditionalSelect(allZero, zero, scale);
     }
 
-    /// <summary>Gathers element i of 16 groups of <paramref name="n"/> consecutive values (group g at g·stride) into x[i].</summary>
-    public static void Transpose(ReadOnlySpan<float> source, int n, int stride, int groups, Span<Vector512<float>> x)
+    /// <summary>Gathers element i of up to 16 groups of <paramref name="n"/> consecutive values (group g at g·stride) into x[i]; missing groups read as zero.</summary>
+    public static unsafe void Transpose(ReadOnlySpan<float> source, int n, int stride, int groups, Span<Vector512<float>> x)
     {
+        if (groups == Lanes && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            var low = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(stride);
+            var high = low + Vector256.Create(8 * stride);
+            fixed (float* p = source)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    x[i] = Vector512.Create(
+                        System.Runtime.Intrinsics.X86.Avx2.GatherVector256(p + i, low, 4),
+                        System.Runtime.Intrinsics.X86.Avx2.GatherVector256(p + i, high, 4));
+                }
+            }
+            return;
+        }
         Span<float> lane = stackalloc float[Lanes];
         for (int i = 0; i < n; i++)
         {
@@ -376,4 +391,95 @@ internal static class LaneFitting
             x[i] = Vector512.Create<float>(lane);
         }
     }
+
+    /// <summary>A C cast of float to a narrow integer on x86: truncation, 0x80000000 when out of range or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> TruncateToInt32(Vector512<float> value) => Vector512.ConvertToInt32Native(value);
+
+    /// <summary>The low byte of each lane, sign-extended: what storing an int into an int8_t keeps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> LowByteSigned(Vector512<int> value) => Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(value, 24), 24);
+
+    /// <summary>C's roundf: to nearest, halves away from zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> RoundAwayFromZero(Vector512<float> value)
+    {
+        var truncated = Vector512.Truncate(value);
+        var away = Vector512.GreaterThanOrEqual(Vector512.Abs(value - truncated), Vector512.Create(0.5f));
+        var step = Vector512.ConditionalSelect(Vector512.Create(-0.0f), value, Vector512<float>.One);
+        return Vector512.ConditionalSelect(away, truncated + step, truncated);
+    }
+
+    private static readonly Vector512<float> Iq4Values = Vector512.Create(-127f, -104f, -83f, -65f, -49f, -35f, -22f, -10f, 1f, 13f, 25f, 38f, 53f, 69f, 89f, 113f);
+
+    /// <summary>best_index_int8 over the IQ4_NL grid, per lane (see <see cref="QuantizerMath.BestIndexInt8"/>).</summary>
+    public static Vector512<int> BestIndexIq4(Vector512<float> x)
+    {
+        var count = Vector512<int>.Zero;
+        for (int j = 1; j < 16; j++)
+        {
+            count -= Vector512.GreaterThanOrEqual(x, Vector512.Create(Iq4Values.GetElement(j))).AsInt32();
+        }
+        // Between the ends: values[lower] <= x < values[lower + 1]; the lower one wins only when strictly nearer.
+        var lower = Vector512.Min(count, Vector512.Create(14));
+        var upper = lower + Vector512<int>.One;
+        var below = Vector512.Shuffle(Iq4Values, lower);
+        var above = Vector512.Shuffle(Iq4Values, upper);
+        var pick = Vector512.ConditionalSelect(Vector512.LessThan(x - below, above - x).AsInt32(), lower, upper);
+        pick = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512.Create(-127f)).AsInt32(), Vector512<int>.Zero, pick);
+        var top = Vector512.GreaterThanOrEqual(x, Vector512.Create(113f)) | ~Vector512.Equals(x, x);
+        return Vector512.ConditionalSelect(top.AsInt32(), Vector512.Create(15), pick);
+    }
+
+    /// <summary>The IQ4_NL grid value of each index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Iq4Value(Vector512<int> index) => Vector512.Shuffle(Iq4Values, index);
+
+    /// <summary>Loads a block of 32 values as two vectors; false when one is NaN (then only the scalar code reproduces ggml).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryLoad32(ReadOnlySpan<float> block, out Vector512<float> low, out Vector512<float> high)
+    {
+        low = Vector512.Create(block[..16]);
+        high = Vector512.Create(block.Slice(16, 16));
+        return Vector512.EqualsAll(low, low) && Vector512.EqualsAll(high, high);
+    }
+
+    /// <summary>The largest value of two NaN-free vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector512<float> a, Vector512<float> b)
+    {
+        var m = Vector512.Max(a, b);
+        var m256 = Vector256.Max(m.GetLower(), m.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+        return m128.ToScalar();
+    }
+
+    /// <summary>The smallest value of two NaN-free vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MinAcross(Vector512<float> a, Vector512<float> b) => -MaxAcross(-a, -b);
+
+    /// <summary>The index (0..31) of the first of 32 values equal to <paramref name="value"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstIndexOf(Vector512<float> low, Vector512<float> high, float value)
+    {
+        var v = Vector512.Create(value);
+        ulong bits = Vector512.Equals(low, v).ExtractMostSignificantBits() | (Vector512.Equals(high, v).ExtractMostSignificantBits() << 16);
+        return bits == 0 ? -1 : System.Numerics.BitOperations.TrailingZeroCount(bits);
+    }
+
+    /// <summary>16 ints narrowed to their low bytes and stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLowBytes(Vector512<int> value, Span<byte> destination)
+    {
+        var shorts = Vector512.Narrow(value, value);
+        var bytes = Vector512.Narrow(shorts, shorts);
+        bytes.AsByte().GetLower().GetLower().CopyTo(destination);
+    }
+
+    /// <summary>Element <paramref name="index"/> (0..31) of a block held in two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ElementOf32(Vector512<float> low, Vector512<float> high, int index) =>
+        index < 16 ? low.GetElement(index) : high.GetElement(index - 16);
 }

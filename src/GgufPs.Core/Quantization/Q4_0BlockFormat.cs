@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -6,6 +7,7 @@ namespace GgufPs.Quantization;
 public sealed class Q4_0BlockFormat : BlockFormat
 {
     private const int Qk = 32;
+    private const int Bytes = 18;
 
     internal Q4_0BlockFormat() : base(GgmlType.Q4_0, GgmlType.Q8_0)
     {
@@ -44,9 +46,15 @@ public sealed class Q4_0BlockFormat : BlockFormat
     // quantize_row_q4_0_ref
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
+        bool vector = Vector512.IsHardwareAccelerated;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                QuantizeBlockVector(low, high, destination.Slice(ib * Bytes, Bytes));
+                continue;
+            }
             float amax = 0;
             float max = 0;
             for (int j = 0; j < Qk; j++)
@@ -60,7 +68,7 @@ public sealed class Q4_0BlockFormat : BlockFormat
             }
             float d = max / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
-            var block = destination.Slice(ib * 18, 18);
+            var block = destination.Slice(ib * Bytes, Bytes);
             WriteHalf(block, d);
             for (int j = 0; j < Qk / 2; j++)
             {
@@ -71,6 +79,20 @@ public sealed class Q4_0BlockFormat : BlockFormat
                 block[2 + j] = (byte)((byte)xi0 | (byte)(xi1 << 4));
             }
         }
+    }
+
+    // The scalar loop without NaN: amax is the largest magnitude, max the first value that has it.
+    private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
+    {
+        float amax = LaneFitting.MaxAcross(Vector512.Abs(low), Vector512.Abs(high));
+        float max = amax > 0 ? LaneFitting.ElementOf32(low, high, LaneFitting.FirstIndexOf(Vector512.Abs(low), Vector512.Abs(high), amax)) : 0;
+        float d = max / -8;
+        var id = Vector512.Create(d != 0 ? 1.0f / d : 0.0f);
+        WriteHalf(block, d);
+        var cap = Vector512.Create(15);
+        var xi0 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32(low * id + Vector512.Create(8.5f))), cap);
+        var xi1 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32(high * id + Vector512.Create(8.5f))), cap);
+        LaneFitting.StoreLowBytes(xi0 | (xi1 << 4), block[2..]);
     }
 
     private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -47,9 +48,15 @@ public sealed class Q4_1BlockFormat : BlockFormat
     // quantize_row_q4_1_ref
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
+        bool vector = Vector512.IsHardwareAccelerated;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                QuantizeBlockVector(low, high, destination.Slice(ib * Bytes, Bytes));
+                continue;
+            }
             float min = float.MaxValue;
             float max = -float.MaxValue;
             for (int j = 0; j < Qk; j++)
@@ -78,6 +85,32 @@ public sealed class Q4_1BlockFormat : BlockFormat
                 block[4 + j] = (byte)((byte)xi0 | (byte)(xi1 << 4));
             }
         }
+    }
+
+    // The scalar loop without NaN: the extremes start at ±FLT_MAX, and a zero extreme keeps the sign of the first zero.
+    private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
+    {
+        float min = Extreme(low, high, LaneFitting.MinAcross(low, high), float.MaxValue, smallest: true);
+        float max = Extreme(low, high, LaneFitting.MaxAcross(low, high), -float.MaxValue, smallest: false);
+        float d = (max - min) / ((1 << 4) - 1);
+        var id = Vector512.Create(d != 0 ? 1.0f / d : 0.0f);
+        WriteHalf(block, d);
+        WriteHalf(block[2..], min);
+        var minVector = Vector512.Create(min);
+        var half = Vector512.Create(0.5f);
+        var cap = Vector512.Create(15);
+        var xi0 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32((low - minVector) * id + half)), cap);
+        var xi1 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32((high - minVector) * id + half)), cap);
+        LaneFitting.StoreLowBytes(xi0 | (xi1 << 4), block[4..]);
+    }
+
+    private static float Extreme(Vector512<float> low, Vector512<float> high, float value, float start, bool smallest)
+    {
+        if (smallest ? !(value < start) : !(value > start))
+        {
+            return start;
+        }
+        return value == 0 ? LaneFitting.ElementOf32(low, high, LaneFitting.FirstIndexOf(low, high, 0f)) : value;
     }
 
     private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -52,9 +53,15 @@ public sealed class Q5_0BlockFormat : BlockFormat
     // quantize_row_q5_0_ref
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
+        bool vector = Vector512.IsHardwareAccelerated;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                QuantizeBlockVector(low, high, destination.Slice(ib * Bytes, Bytes));
+                continue;
+            }
             float amax = 0;
             float max = 0;
             for (int j = 0; j < Qk; j++)
@@ -83,6 +90,24 @@ public sealed class Q5_0BlockFormat : BlockFormat
             }
             BinaryPrimitives.WriteUInt32LittleEndian(block[2..], qh);
         }
+    }
+
+    // The scalar loop without NaN: amax is the largest magnitude, max the first value that has it.
+    private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
+    {
+        float amax = LaneFitting.MaxAcross(Vector512.Abs(low), Vector512.Abs(high));
+        float max = amax > 0 ? LaneFitting.ElementOf32(low, high, LaneFitting.FirstIndexOf(Vector512.Abs(low), Vector512.Abs(high), amax)) : 0;
+        float d = max / -16;
+        var id = Vector512.Create(d != 0 ? 1.0f / d : 0.0f);
+        WriteHalf(block, d);
+        var cap = Vector512.Create(31);
+        var xi0 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32(low * id + Vector512.Create(16.5f))), cap);
+        var xi1 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32(high * id + Vector512.Create(16.5f))), cap);
+        var low4 = Vector512.Create(0x0F);
+        LaneFitting.StoreLowBytes((xi0 & low4) | ((xi1 & low4) << 4), block[6..]);
+        var bit = Vector512.Create(0x10);
+        uint qh = (uint)Vector512.Equals(xi0 & bit, bit).ExtractMostSignificantBits() | ((uint)Vector512.Equals(xi1 & bit, bit).ExtractMostSignificantBits() << 16);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(block[2..], qh);
     }
 
     private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -46,9 +47,15 @@ public sealed class Q5_1BlockFormat : BlockFormat
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
         Span<byte> levels = stackalloc byte[Qk];
+        bool vector = Vector512.IsHardwareAccelerated;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                QuantizeBlockVector(low, high, destination.Slice(ib * Bytes, Bytes));
+                continue;
+            }
             float min = float.MaxValue;
             float max = -float.MaxValue;
             for (int j = 0; j < Qk; j++)
@@ -88,6 +95,35 @@ public sealed class Q5_1BlockFormat : BlockFormat
             qh |= ((xi1 & 0x10u) >> 4) << (j + Qk / 2);
         }
         BinaryPrimitives.WriteUInt32LittleEndian(block[4..], qh);
+    }
+
+    // The scalar loop without NaN: the extremes start at ±FLT_MAX, and a zero extreme keeps the sign of the first zero.
+    private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
+    {
+        float min = Extreme(low, high, LaneFitting.MinAcross(low, high), float.MaxValue, smallest: true);
+        float max = Extreme(low, high, LaneFitting.MaxAcross(low, high), -float.MaxValue, smallest: false);
+        float d = (max - min) / ((1 << 5) - 1);
+        var id = Vector512.Create(d != 0 ? 1.0f / d : 0.0f);
+        WriteHalf(block, d);
+        WriteHalf(block[2..], min);
+        var minVector = Vector512.Create(min);
+        var half = Vector512.Create(0.5f);
+        var xi0 = LaneFitting.TruncateToInt32((low - minVector) * id + half) & Vector512.Create(0xFF);
+        var xi1 = LaneFitting.TruncateToInt32((high - minVector) * id + half) & Vector512.Create(0xFF);
+        var low4 = Vector512.Create(0x0F);
+        LaneFitting.StoreLowBytes((xi0 & low4) | ((xi1 & low4) << 4), block[8..]);
+        var bit = Vector512.Create(0x10);
+        uint qh = (uint)Vector512.Equals(xi0 & bit, bit).ExtractMostSignificantBits() | ((uint)Vector512.Equals(xi1 & bit, bit).ExtractMostSignificantBits() << 16);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(block[4..], qh);
+    }
+
+    private static float Extreme(Vector512<float> low, Vector512<float> high, float value, float start, bool smallest)
+    {
+        if (smallest ? !(value < start) : !(value > start))
+        {
+            return start;
+        }
+        return value == 0 ? LaneFitting.ElementOf32(low, high, LaneFitting.FirstIndexOf(low, high, 0f)) : value;
     }
 
     private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
