@@ -59,7 +59,7 @@ public sealed class IQ4_NLBlockFormat : BlockFormat
                 {
                     WriteHalf(y.Slice(g * Bytes), scales[g]);
                 }
-                NonLinearQuantizer.PackLanes(lt, groups, y, Bytes, 1, 2);
+                LaneFitting.PackNibbles(lt, groups, y, Bytes, 1, 2);
             }
         }
     }

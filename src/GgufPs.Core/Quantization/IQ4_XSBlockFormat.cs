@@ -104,7 +104,7 @@ public sealed class IQ4_XSBlockFormat : BlockFormat
                 {
                     lt[j] = LaneFitting.BestIndexIq4(idl * xt[j]);
                 }
-                NonLinearQuantizer.PackLanes(lt, groups, destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, 8, 8);
+                LaneFitting.PackNibbles(lt, groups, destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, 8, 8);
             }
         }
     }

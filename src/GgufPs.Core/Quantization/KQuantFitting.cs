@@ -125,16 +125,16 @@ internal static class KQuantFitting
     /// <summary>
     /// <see cref="FitReference"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, their
     /// 16 groups searched in parallel lanes (<see cref="LaneFitting"/>). Fills the scales of each block in
-    /// <paramref name="y"/> and its final levels in <paramref name="levels"/> (256 per block).
+    /// <paramref name="y"/> and the final levels in <paramref name="groups"/>: vector g holds elements 0..15 of group
+    /// g (block g / 8), vector 16 + g elements 16..31.
     /// </summary>
-    public static void FitReferenceLanes(ReadOnlySpan<float> x, Span<byte> y, int blockBytes, int blockCount, Span<byte> levels,
+    public static void FitReferenceLanes(ReadOnlySpan<float> x, Span<byte> y, int blockBytes, int blockCount, Span<Vector512<int>> groups,
         int nmax, float rmin, float rdelta, int nstep)
     {
-        int groups = blockCount * (Qk / 32);
         Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
         Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
         Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
-        LaneFitting.Transpose(x, 32, 32, groups, xt);
+        LaneFitting.Transpose(x, 32, 32, blockCount * (Qk / 32), xt);
         var sumX2 = Vector512<float>.Zero;
         for (int i = 0; i < 32; i++)
         {
@@ -147,11 +147,10 @@ internal static class KQuantFitting
         }
         LaneFitting.Qkx2(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, rmin, rdelta, nstep, false);
 
-        Span<int> laneLevels = stackalloc int[32 * LaneFitting.Lanes];
-        for (int i = 0; i < 32; i++)
-        {
-            lt[i].CopyTo(laneLevels.Slice(i * LaneFitting.Lanes, LaneFitting.Lanes));
-        }
+        Span<float> scales = stackalloc float[LaneFitting.Lanes];
+        Span<float> mins = stackalloc float[LaneFitting.Lanes];
+        scaleVector.CopyTo(scales);
+        minVector.CopyTo(mins);
         Span<byte> ls = stackalloc byte[Qk / 32];
         Span<byte> lm = stackalloc byte[Qk / 32];
         for (int b = 0; b < blockCount; b++)
@@ -161,80 +160,38 @@ internal static class KQuantFitting
             float maxMin = 0;
             for (int j = 0; j < Qk / 32; j++)
             {
-                float scale = scaleVector.GetElement(b * 8 + j);
-                float min = minVector.GetElement(b * 8 + j);
-                if (scale > maxScale)
+                if (scales[b * 8 + j] > maxScale)
                 {
-                    maxScale = scale;
+                    maxScale = scales[b * 8 + j];
                 }
-                if (min > maxMin)
+                if (mins[b * 8 + j] > maxMin)
                 {
-                    maxMin = min;
+                    maxMin = mins[b * 8 + j];
                 }
             }
             float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
             float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
             for (int j = 0; j < Qk / 32; j++)
             {
-                ls[j] = Math.Min((byte)63, (byte)NearestInt(invScale * scaleVector.GetElement(b * 8 + j)));
-                lm[j] = Math.Min((byte)63, (byte)NearestInt(invMin * minVector.GetElement(b * 8 + j)));
+                ls[j] = Math.Min((byte)63, (byte)NearestInt(invScale * scales[b * 8 + j]));
+                lm[j] = Math.Min((byte)63, (byte)NearestInt(invMin * mins[b * 8 + j]));
             }
             PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
             WriteHalf(block, maxScale / 63.0f);
             WriteHalf(block[2..], maxMin / 63.0f);
-
-            var blockLevels = levels.Slice(b * Qk, Qk);
-            for (int j = 0; j < Qk / 32; j++)
-            {
-                int lane = b * 8 + j;
-                for (int i = 0; i < 32; i++)
-                {
-                    blockLevels[32 * j + i] = (byte)laneLevels[i * LaneFitting.Lanes + lane];
-                }
-            }
-            RequantizeFromScalesVector(x.Slice(b * Qk, Qk), block, blockLevels, nmax);
         }
-    }
-
-    /// <summary><see cref="RequantizeFromScales"/> with the 32 values of each group in two vectors.</summary>
-    private static void RequantizeFromScalesVector(ReadOnlySpan<float> x, ReadOnlySpan<byte> y, Span<byte> levels, int nmax)
-    {
-        float dAll = ReadHalf(y);
-        float mAll = ReadHalf(y[2..]);
-        var scales = y.Slice(ScalesOffset, 12);
-        Span<int> l = stackalloc int[32];
-        for (int j = 0; j < Qk / 32; j++)
-        {
-            GetScaleMinK4(j, scales, out byte sc, out byte m);
-            float d = dAll * sc;
-            if (d == 0)
-            {
-                continue;
-            }
-            var dv = Vector512.Create(d);
-            var dm = Vector512.Create(mAll * m);
-            for (int h = 0; h < 2; h++)
-            {
-                var v = Vector512.Create(x.Slice(32 * j + 16 * h, 16));
-                var q = LaneFitting.NearestInt((v + dm) / dv);
-                q = Vector512.Min(Vector512.Max(q, Vector512<int>.Zero), Vector512.Create(nmax));
-                q.CopyTo(l.Slice(16 * h, 16));
-            }
-            for (int i = 0; i < 32; i++)
-            {
-                levels[32 * j + i] = (byte)l[i];
-            }
-        }
+        FinishLanes(xt, lt, y, blockBytes, blockCount, groups, nmax);
     }
 
     /// <summary>
     /// <see cref="FitWeighted"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, with
-    /// <paramref name="quantWeights"/> holding the importance of each block's columns in turn.
+    /// <paramref name="quantWeights"/> holding the importance of each block's columns in turn. Levels come out as in
+    /// <see cref="FitReferenceLanes"/>.
     /// </summary>
     public static void FitWeightedLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> quantWeights, Span<byte> y, int blockBytes, int blockCount,
-        Span<byte> levels, int nmax, bool clampScaleLevels)
+        Span<Vector512<int>> groups, int nmax, bool clampScaleLevels)
     {
-        int groups = blockCount * (Qk / 32);
+        int laneCount = blockCount * (Qk / 32);
         Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
         Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
         Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
@@ -244,8 +201,8 @@ internal static class KQuantFitting
             float sigma2 = 2 * SumOfSquares(x.Slice(b * Qk, Qk)) / Qk;
             sigma.Slice(b * 8, 8).Fill(sigma2);
         }
-        LaneFitting.Transpose(x, 32, 32, groups, xt);
-        LaneFitting.Transpose(quantWeights, 32, 32, groups, wt);
+        LaneFitting.Transpose(x, 32, 32, laneCount, xt);
+        LaneFitting.Transpose(quantWeights, 32, 32, laneCount, wt);
         var sigmaVector = Vector512.Create<float>(sigma);
         var sumW = Vector512<float>.Zero;
         for (int i = 0; i < 32; i++)
@@ -255,25 +212,20 @@ internal static class KQuantFitting
         }
         LaneFitting.Qkx3(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
 
-        Span<int> laneLevels = stackalloc int[32 * LaneFitting.Lanes];
-        for (int i = 0; i < 32; i++)
-        {
-            lt[i].CopyTo(laneLevels.Slice(i * LaneFitting.Lanes, LaneFitting.Lanes));
-        }
-        Span<float> allScales = stackalloc float[LaneFitting.Lanes];
-        Span<float> allMins = stackalloc float[LaneFitting.Lanes];
-        Span<float> allSw = stackalloc float[LaneFitting.Lanes];
-        scaleVector.CopyTo(allScales);
-        minVector.CopyTo(allMins);
-        sumW.CopyTo(allSw);
+        Span<float> scales = stackalloc float[LaneFitting.Lanes];
+        Span<float> mins = stackalloc float[LaneFitting.Lanes];
+        Span<float> sw = stackalloc float[LaneFitting.Lanes];
+        scaleVector.CopyTo(scales);
+        minVector.CopyTo(mins);
+        sumW.CopyTo(sw);
         Span<byte> ls = stackalloc byte[Qk / 32];
         Span<byte> lm = stackalloc byte[Qk / 32];
         for (int b = 0; b < blockCount; b++)
         {
             var block = y.Slice(b * blockBytes, blockBytes);
-            var sw = allSw.Slice(b * 8, 8);
-            float dBlock = MakeQpQuants(Qk / 32, 63, allScales.Slice(b * 8, 8), ls, sw);
-            float mBlock = MakeQpQuants(Qk / 32, 63, allMins.Slice(b * 8, 8), lm, sw);
+            var blockWeights = sw.Slice(b * 8, 8);
+            float dBlock = MakeQpQuants(Qk / 32, 63, scales.Slice(b * 8, 8), ls, blockWeights);
+            float mBlock = MakeQpQuants(Qk / 32, 63, mins.Slice(b * 8, 8), lm, blockWeights);
             if (clampScaleLevels)
             {
                 for (int j = 0; j < Qk / 32; j++)
@@ -285,16 +237,38 @@ internal static class KQuantFitting
             PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
             WriteHalf(block, dBlock);
             WriteHalf(block[2..], mBlock);
-            var blockLevels = levels.Slice(b * Qk, Qk);
+        }
+        FinishLanes(xt, lt, y, blockBytes, blockCount, groups, nmax);
+    }
+
+    // The requantization of RequantizeFromScales with one group per lane, then per-group vectors for packing.
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, ReadOnlySpan<byte> y, int blockBytes, int blockCount,
+        Span<Vector512<int>> groups, int nmax)
+    {
+        Span<float> scale = stackalloc float[LaneFitting.Lanes];
+        Span<float> offset = stackalloc float[LaneFitting.Lanes];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            float dAll = ReadHalf(block);
+            float mAll = ReadHalf(block[2..]);
             for (int j = 0; j < Qk / 32; j++)
             {
-                int lane = b * 8 + j;
-                for (int i = 0; i < 32; i++)
-                {
-                    blockLevels[32 * j + i] = (byte)laneLevels[i * LaneFitting.Lanes + lane];
-                }
+                GetScaleMinK4(j, block.Slice(ScalesOffset, 12), out byte sc, out byte m);
+                scale[b * 8 + j] = dAll * sc;
+                offset[b * 8 + j] = mAll * m;
             }
-            RequantizeFromScalesVector(x.Slice(b * Qk, Qk), block, blockLevels, nmax);
         }
+        var d = Vector512.Create<float>(scale);
+        var dm = Vector512.Create<float>(offset);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 32; i++)
+        {
+            var l = LaneFitting.NearestInt((xt[i] + dm) / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512<int>.Zero), Vector512.Create(nmax));
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        LaneFitting.TransposeSquare(lt[..16], groups[..16]);
+        LaneFitting.TransposeSquare(lt[16..], groups[16..]);
     }
 }

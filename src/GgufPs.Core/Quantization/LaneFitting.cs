@@ -482,4 +482,87 @@ internal static class LaneFitting
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ElementOf32(Vector512<float> low, Vector512<float> high, int index) =>
         index < 16 ? low.GetElement(index) : high.GetElement(index - 16);
+
+    /// <summary>
+    /// Writes the nibbles of 16 transposed groups of levels: group g goes to block g / groupsPerBlock (blocks of
+    /// <paramref name="blockBytes"/>), at <paramref name="offset"/> plus 16 bytes per earlier group of that block.
+    /// </summary>
+    public static void PackNibbles(ReadOnlySpan<Vector512<int>> levels, int groups, Span<byte> destination, int blockBytes, int groupsPerBlock, int offset)
+    {
+        Span<int> packed = stackalloc int[16 * Lanes];
+        for (int j = 0; j < 16; j++)
+        {
+            (levels[j] | (levels[j + 16] << 4)).CopyTo(packed.Slice(j * Lanes, Lanes));
+        }
+        for (int g = 0; g < groups; g++)
+        {
+            var q4 = destination.Slice(g / groupsPerBlock * blockBytes + offset + g % groupsPerBlock * 16, 16);
+            for (int j = 0; j < 16; j++)
+            {
+                q4[j] = (byte)packed[j * Lanes + g];
+            }
+        }
+    }
+
+    /// <summary>Bit i of lane g is bit 4 of level i of group g: the fifth bits of 32 transposed levels.</summary>
+    public static Vector512<int> HighBits(ReadOnlySpan<Vector512<int>> levels)
+    {
+        var bits = Vector512<int>.Zero;
+        for (int i = 0; i < 32; i++)
+        {
+            bits |= ((levels[i] >> 4) & Vector512<int>.One) << i;
+        }
+        return bits;
+    }
+
+    /// <summary>
+    /// Swaps lanes and elements of a 16×16 block of ints: lane g of <paramref name="lanes"/>[i] becomes lane i of
+    /// <paramref name="groups"/>[g], turning per-element vectors (one group per lane) into per-group vectors.
+    /// </summary>
+    public static unsafe void TransposeSquare(ReadOnlySpan<Vector512<int>> lanes, Span<Vector512<int>> groups)
+    {
+        int* buffer = stackalloc int[Lanes * Lanes];
+        for (int i = 0; i < Lanes; i++)
+        {
+            lanes[i].Store(buffer + Lanes * i);
+        }
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            var low = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(Lanes);
+            var high = low + Vector256.Create(8 * Lanes);
+            for (int g = 0; g < Lanes; g++)
+            {
+                groups[g] = Vector512.Create(
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(buffer + g, low, 4),
+                    System.Runtime.Intrinsics.X86.Avx2.GatherVector256(buffer + g, high, 4));
+            }
+            return;
+        }
+        int* column = stackalloc int[Lanes];
+        for (int g = 0; g < Lanes; g++)
+        {
+            for (int i = 0; i < Lanes; i++)
+            {
+                column[i] = buffer[Lanes * i + g];
+            }
+            groups[g] = Vector512.Load(column);
+        }
+    }
+
+    /// <summary>
+    /// The 2-bit packing of Q2_K and Q3_K from 16 groups of 16 levels (each in 0..3): byte l of each 32-byte half
+    /// holds element l of the groups 8h+0/1, 8h+2/3, 8h+4/5, 8h+6/7 in bits 0, 2, 4 and 6.
+    /// </summary>
+    public static void PackTwoBitGroups(ReadOnlySpan<Vector512<int>> groups, Span<byte> quants)
+    {
+        for (int h = 0; h < 2; h++)
+        {
+            for (int odd = 0; odd < 2; odd++)
+            {
+                int g = 8 * h + odd;
+                var packed = groups[g] | (groups[g + 2] << 2) | (groups[g + 4] << 4) | (groups[g + 6] << 6);
+                StoreLowBytes(packed, quants.Slice(32 * h + 16 * odd, 16));
+            }
+        }
+    }
 }

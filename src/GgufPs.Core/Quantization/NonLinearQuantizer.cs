@@ -235,25 +235,4 @@ internal static class NonLinearQuantizer
             weight[j] = importance.IsEmpty ? x[j] * x[j] : importance[j] * Vector512.Sqrt(sigma2 + x[j] * x[j]);
         }
     }
-
-    /// <summary>
-    /// Writes the nibbles of 16 transposed groups of levels: group g goes to block g / groupsPerBlock (blocks of
-    /// <paramref name="blockBytes"/>), at <paramref name="offset"/> plus 16 bytes per earlier group of that block.
-    /// </summary>
-    public static void PackLanes(ReadOnlySpan<Vector512<int>> levels, int groups, Span<byte> destination, int blockBytes, int groupsPerBlock, int offset)
-    {
-        Span<int> packed = stackalloc int[16 * LaneFitting.Lanes];
-        for (int j = 0; j < 16; j++)
-        {
-            (levels[j] | (levels[j + 16] << 4)).CopyTo(packed.Slice(j * LaneFitting.Lanes, LaneFitting.Lanes));
-        }
-        for (int g = 0; g < groups; g++)
-        {
-            var q4 = destination.Slice(g / groupsPerBlock * blockBytes + offset + g % groupsPerBlock * 16, 16);
-            for (int j = 0; j < 16; j++)
-            {
-                q4[j] = (byte)packed[j * LaneFitting.Lanes + g];
-            }
-        }
-    }
 }

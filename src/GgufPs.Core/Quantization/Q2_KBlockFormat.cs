@@ -49,11 +49,12 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<float> scales = stackalloc float[Qk / 16];
         const float q4scale = 15.0f;
 
-        if (LaneFitting.IsSupported)
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
         {
-            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
             Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
-            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
             LaneFitting.Transpose(x, 16, 16, 16, xt);
             for (int l = 0; l < 16; l++)
             {
@@ -62,7 +63,6 @@ public sealed class Q2_KBlockFormat : BlockFormat
             LaneFitting.Qkx2(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.5f, 0.1f, 15, true);
             scaleVector.CopyTo(scales);
             minVector.CopyTo(mins);
-            Untranspose(lt, levels);
         }
         else
         {
@@ -118,8 +118,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
         {
             WriteHalf(y[DMinOffset..], 0.0f);
         }
-        Requantize(x, y, levels);
-        Pack(levels, y);
+        Finish(x, y, levels, xt, lt, lanes);
     }
 
     // quantize_row_q2_K_impl, one super-block.
@@ -135,11 +134,12 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<byte> lm = stackalloc byte[Qk / 16];
 
         float sigma2 = SumOfSquares(x) / Qk;
-        if (LaneFitting.IsSupported)
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
         {
-            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
             Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
-            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
             LaneFitting.Transpose(x, 16, 16, 16, xt);
             LaneFitting.Transpose(quantWeights, 16, 16, 16, wt);
             var sigma = Vector512.Create(sigma2);
@@ -153,7 +153,6 @@ public sealed class Q2_KBlockFormat : BlockFormat
             LaneFitting.Qkx3(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
             scaleVector.CopyTo(scales);
             minVector.CopyTo(mins);
-            Untranspose(lt, levels);
         }
         else
         {
@@ -180,22 +179,40 @@ public sealed class Q2_KBlockFormat : BlockFormat
         {
             y[ScalesOffset + j] = (byte)(ls[j] | (lm[j] << 4));
         }
-        Requantize(x, y, levels);
-        Pack(levels, y);
+        Finish(x, y, levels, xt, lt, lanes);
     }
 
-    // Lane g of vector i is element i of group g.
-    private static void Untranspose(ReadOnlySpan<Vector512<int>> lanes, Span<byte> levels)
+    private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<byte> levels, ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, bool lanes)
     {
-        Span<int> row = stackalloc int[16];
+        if (!lanes)
+        {
+            Requantize(x, y, levels);
+            Pack(levels, y);
+            return;
+        }
+        // The same requantization with one group per lane, then per-group vectors for the 2-bit packing.
+        Span<float> scale = stackalloc float[16];
+        Span<float> offset = stackalloc float[16];
+        float dAll = ReadHalf(y[DOffset..]);
+        float mAll = ReadHalf(y[DMinOffset..]);
+        for (int j = 0; j < 16; j++)
+        {
+            byte sc = y[ScalesOffset + j];
+            scale[j] = dAll * (sc & 0xF);
+            offset[j] = mAll * (sc >> 4);
+        }
+        var d = Vector512.Create<float>(scale);
+        var dm = Vector512.Create<float>(offset);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
         for (int i = 0; i < 16; i++)
         {
-            lanes[i].CopyTo(row);
-            for (int g = 0; g < 16; g++)
-            {
-                levels[16 * g + i] = (byte)row[g];
-            }
+            var l = LaneFitting.NearestInt((xt[i] + dm) / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512<int>.Zero), Vector512.Create(3));
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
         }
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, groups);
+        LaneFitting.PackTwoBitGroups(groups, y.Slice(QuantsOffset, Qk / 4));
     }
 
     // Levels again from the rounded F16 super-scales, as both ggml paths do.
@@ -212,16 +229,6 @@ public sealed class Q2_KBlockFormat : BlockFormat
                 continue;
             }
             float dm = mAll * (sc >> 4);
-            if (LaneFitting.IsSupported)
-            {
-                var q = LaneFitting.NearestInt((Vector512.Create(x.Slice(16 * j, 16)) + Vector512.Create(dm)) / Vector512.Create(d));
-                q = Vector512.Min(Vector512.Max(q, Vector512<int>.Zero), Vector512.Create(3));
-                for (int ii = 0; ii < 16; ii++)
-                {
-                    levels[16 * j + ii] = (byte)q.GetElement(ii);
-                }
-                continue;
-            }
             for (int ii = 0; ii < 16; ii++)
             {
                 int l = NearestInt((x[16 * j + ii] + dm) / d);

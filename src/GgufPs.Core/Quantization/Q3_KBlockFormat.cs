@@ -44,13 +44,13 @@ public sealed class Q3_KBlockFormat : BlockFormat
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
-        if (LaneFitting.IsSupported)
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
         {
-            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
-            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
             LaneFitting.Transpose(x, 16, 16, 16, xt);
             LaneFitting.Q3(xt, 16, 4, lt).CopyTo(scales);
-            Untranspose(lt, levels);
         }
         else
         {
@@ -87,6 +87,11 @@ public sealed class Q3_KBlockFormat : BlockFormat
         {
             WriteHalf(y[DOffset..], 0.0f);
         }
+        if (lanes)
+        {
+            FinishLanes(xt, lt, y);
+            return;
+        }
         Finish(x, y, levels);
     }
 
@@ -97,7 +102,6 @@ public sealed class Q3_KBlockFormat : BlockFormat
         Span<float> scales = stackalloc float[Qk / 16];
         Span<float> weight = stackalloc float[16];
         Span<float> sw = stackalloc float[Qk / 16];
-        Span<sbyte> ls = stackalloc sbyte[Qk / 16];
 
         float sigma2 = 2 * SumOfSquares(x) / Qk;
         if (LaneFitting.IsSupported)
@@ -116,7 +120,9 @@ public sealed class Q3_KBlockFormat : BlockFormat
             }
             sum.CopyTo(sw);
             LaneFitting.QxWeighted(xt, wt, 16, 4, lt).CopyTo(scales);
-            Untranspose(lt, levels);
+            FitScales(y, scales, sw);
+            FinishLanes(xt, lt, y);
+            return;
         }
         else
         {
@@ -136,6 +142,14 @@ public sealed class Q3_KBlockFormat : BlockFormat
                 scales[j] = MakeQxQuants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), 1, weight);
             }
         }
+        FitScales(y, scales, sw);
+        Finish(x, y, levels);
+    }
+
+    // The group scales quantized with make_qx_quants, weighted by each group's total weight.
+    private static void FitScales(Span<byte> y, ReadOnlySpan<float> scales, ReadOnlySpan<float> sw)
+    {
+        Span<sbyte> ls = stackalloc sbyte[Qk / 16];
         var packed = y.Slice(ScalesOffset, 12);
         packed.Clear();
         float dBlock = MakeQxQuants(Qk / 16, 32, scales, ls, 1, sw);
@@ -144,21 +158,49 @@ public sealed class Q3_KBlockFormat : BlockFormat
             PackScale(packed, j, ls[j]);
         }
         WriteHalf(y[DOffset..], dBlock);
-        Finish(x, y, levels);
     }
 
-    // Lane g of vector i is element i of group g.
-    private static void Untranspose(ReadOnlySpan<Vector512<int>> lanes, Span<sbyte> levels)
+    /// <summary>
+    /// <see cref="Finish"/> with the levels still one group per lane: requantize from the stored scales, then turn
+    /// the lanes into groups for the high-bit mask and the 2-bit packing.
+    /// </summary>
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y)
     {
-        Span<int> row = stackalloc int[16];
+        var packed = y.Slice(ScalesOffset, 12);
+        Span<float> groupScale = stackalloc float[16];
+        float dAll = ReadHalf(y[DOffset..]);
+        for (int j = 0; j < 16; j++)
+        {
+            groupScale[j] = dAll * UnpackScale(packed, j);
+        }
+        var d = Vector512.Create<float>(groupScale);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
         for (int i = 0; i < 16; i++)
         {
-            lanes[i].CopyTo(row);
-            for (int g = 0; g < 16; g++)
-            {
-                levels[16 * g + i] = (sbyte)row[g];
-            }
+            var l = LaneFitting.NearestInt(xt[i] / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512.Create(-4)), Vector512.Create(3)) + Vector512.Create(4);
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
         }
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, groups);
+        // Element j = 16g + i has its high bit in hmask[j % 32], bit j / 32: even groups fill bytes 0..15, odd 16..31.
+        var three = Vector512.Create(3);
+        var four = Vector512.Create(4);
+        var hmLow = Vector512<int>.Zero;
+        var hmHigh = Vector512<int>.Zero;
+        for (int b = 0; b < 8; b++)
+        {
+            var bit = Vector512.Create(1 << b);
+            var high0 = Vector512.GreaterThan(groups[2 * b], three);
+            var high1 = Vector512.GreaterThan(groups[2 * b + 1], three);
+            hmLow |= high0 & bit;
+            hmHigh |= high1 & bit;
+            groups[2 * b] -= high0 & four;
+            groups[2 * b + 1] -= high1 & four;
+        }
+        LaneFitting.StoreLowBytes(hmLow, y.Slice(HMaskOffset, 16));
+        LaneFitting.StoreLowBytes(hmHigh, y.Slice(HMaskOffset + 16, 16));
+        LaneFitting.PackTwoBitGroups(groups, y.Slice(QuantsOffset, Qk / 4));
     }
 
     private static void PackScale(Span<byte> packed, int j, int l)
@@ -181,7 +223,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
         return (sbyte)((sc | (((packed[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
     }
 
-    // Requantizes from the rounded F16 scale, splits off the high bits and packs, as both ggml paths end.
+    // Requantizes from the rounded F16 scale, splits off the high bits and packs, as both ggml paths end (scalar fallback).
     private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<sbyte> levels)
     {
         var packed = y.Slice(ScalesOffset, 12);
@@ -191,16 +233,6 @@ public sealed class Q3_KBlockFormat : BlockFormat
             float d = dAll * UnpackScale(packed, j);
             if (d == 0)
             {
-                continue;
-            }
-            if (LaneFitting.IsSupported)
-            {
-                var q = LaneFitting.NearestInt(Vector512.Create(x.Slice(16 * j, 16)) / Vector512.Create(d));
-                q = Vector512.Min(Vector512.Max(q, Vector512.Create(-4)), Vector512.Create(3)) + Vector512.Create(4);
-                for (int ii = 0; ii < 16; ii++)
-                {
-                    levels[16 * j + ii] = (sbyte)q.GetElement(ii);
-                }
                 continue;
             }
             for (int ii = 0; ii < 16; ii++)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -27,7 +28,7 @@ public sealed class Q4_KBlockFormat : BlockFormat
             base.QuantizeRows(source, rowCount, rowLength, destination, importance);
             return;
         }
-        Span<byte> levels = stackalloc byte[2 * Qk];
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[32];
         if (!importance.IsEmpty)
         {
             // Importance weights repeat with every row, so the pairs of super-blocks are taken within rows.
@@ -38,11 +39,8 @@ public sealed class Q4_KBlockFormat : BlockFormat
                 {
                     int count = Math.Min(2, perRow - b);
                     KQuantFitting.FitWeightedLanes(source.Slice(r * rowLength + b * Qk, count * Qk), importance.Slice(b * Qk, count * Qk),
-                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, levels, 15, false);
-                    for (int s = 0; s < count; s++)
-                    {
-                        Pack(levels.Slice(s * Qk, Qk), destination.Slice((r * perRow + b + s) * Bytes, Bytes));
-                    }
+                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, groups, 15, false);
+                    PackLanes(groups, count, destination.Slice((r * perRow + b) * Bytes, count * Bytes));
                 }
             }
             return;
@@ -51,11 +49,8 @@ public sealed class Q4_KBlockFormat : BlockFormat
         for (int b = 0; b < blocks; b += 2)
         {
             int count = Math.Min(2, blocks - b);
-            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, levels, 15, -1.0f, 0.1f, 20);
-            for (int s = 0; s < count; s++)
-            {
-                Pack(levels.Slice(s * Qk, Qk), destination.Slice((b + s) * Bytes, Bytes));
-            }
+            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, groups, 15, -1.0f, 0.1f, 20);
+            PackLanes(groups, count, destination.Slice(b * Bytes, count * Bytes));
         }
     }
 
@@ -76,6 +71,21 @@ public sealed class Q4_KBlockFormat : BlockFormat
             }
             KQuantFitting.RequantizeFromScales(x, y, levels, 15);
             Pack(levels, y);
+        }
+    }
+
+    // Group 2jj fills the low nibbles of bytes 32jj..32jj+31, group 2jj+1 the high nibbles.
+    private static void PackLanes(ReadOnlySpan<Vector512<int>> groups, int blockCount, Span<byte> y)
+    {
+        for (int b = 0; b < blockCount; b++)
+        {
+            var q = y.Slice(b * Bytes + QuantsOffset, Qk / 2);
+            for (int jj = 0; jj < 4; jj++)
+            {
+                int g = 8 * b + 2 * jj;
+                LaneFitting.StoreLowBytes(groups[g] | (groups[g + 1] << 4), q.Slice(32 * jj, 16));
+                LaneFitting.StoreLowBytes(groups[16 + g] | (groups[16 + g + 1] << 4), q.Slice(32 * jj + 16, 16));
+            }
         }
     }
 

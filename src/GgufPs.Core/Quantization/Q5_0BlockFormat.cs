@@ -16,6 +16,51 @@ public sealed class Q5_0BlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    // With importance weights, blocks go 16 at a time within each row (the weights follow the columns).
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty || !LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[Qk];
+        Span<float> values = stackalloc float[LaneFitting.Lanes];
+        Span<float> offsets = stackalloc float[LaneFitting.Lanes];
+        Span<int> high = stackalloc int[LaneFitting.Lanes];
+        int perRow = rowLength / Qk;
+        for (int r = 0; r < rowCount; r++)
+        {
+            var row = source.Slice(r * rowLength, rowLength);
+            var sigma2 = Vector512.Create(SumOfSquares(row) / row.Length);
+            for (int b = 0; b < perRow; b += LaneFitting.Lanes)
+            {
+                int groups = Math.Min(LaneFitting.Lanes, perRow - b);
+                LaneFitting.Transpose(row.Slice(b * Qk, groups * Qk), Qk, Qk, groups, xt);
+                LaneFitting.Transpose(importance.Slice(b * Qk, groups * Qk), Qk, Qk, groups, wt);
+                for (int j = 0; j < Qk; j++)
+                {
+                    wt[j] *= Vector512.Sqrt(sigma2 + xt[j] * xt[j]);
+                }
+                var y = destination.Slice((r * perRow + b) * Bytes, groups * Bytes);
+                LaneFitting.QxWeighted(xt, wt, Qk, 16, lt).CopyTo(values);
+                LaneFitting.HighBits(lt).CopyTo(high);
+                for (int j = 0; j < Qk; j++)
+                {
+                    lt[j] &= Vector512.Create(0x0F);
+                }
+                for (int g = 0; g < groups; g++)
+                {
+                    WriteHalf(y.Slice(g * Bytes), values[g]);
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(y.Slice(g * Bytes + 2), high[g]);
+                }
+                LaneFitting.PackNibbles(lt, groups, y, Bytes, 1, 6);
+            }
+        }
+    }
+
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty)

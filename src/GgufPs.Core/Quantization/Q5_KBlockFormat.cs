@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -28,7 +29,7 @@ public sealed class Q5_KBlockFormat : BlockFormat
             base.QuantizeRows(source, rowCount, rowLength, destination, importance);
             return;
         }
-        Span<byte> levels = stackalloc byte[2 * Qk];
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[32];
         if (!importance.IsEmpty)
         {
             // Importance weights repeat with every row, so the pairs of super-blocks are taken within rows.
@@ -39,11 +40,8 @@ public sealed class Q5_KBlockFormat : BlockFormat
                 {
                     int count = Math.Min(2, perRow - b);
                     KQuantFitting.FitWeightedLanes(source.Slice(r * rowLength + b * Qk, count * Qk), importance.Slice(b * Qk, count * Qk),
-                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, levels, 31, true);
-                    for (int s = 0; s < count; s++)
-                    {
-                        Pack(levels.Slice(s * Qk, Qk), destination.Slice((r * perRow + b + s) * Bytes, Bytes));
-                    }
+                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, groups, 31, true);
+                    PackLanes(groups, count, destination.Slice((r * perRow + b) * Bytes, count * Bytes));
                 }
             }
             return;
@@ -52,11 +50,8 @@ public sealed class Q5_KBlockFormat : BlockFormat
         for (int b = 0; b < blocks; b += 2)
         {
             int count = Math.Min(2, blocks - b);
-            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, levels, 31, -0.5f, 0.1f, 15);
-            for (int s = 0; s < count; s++)
-            {
-                Pack(levels.Slice(s * Qk, Qk), destination.Slice((b + s) * Bytes, Bytes));
-            }
+            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, groups, 31, -0.5f, 0.1f, 15);
+            PackLanes(groups, count, destination.Slice(b * Bytes, count * Bytes));
         }
     }
 
@@ -77,6 +72,40 @@ public sealed class Q5_KBlockFormat : BlockFormat
             }
             KQuantFitting.RequantizeFromScales(x, y, levels, 31);
             Pack(levels, y);
+        }
+    }
+
+    // Groups 2jj and 2jj+1 share bytes 32jj..32jj+31 (low and high nibble) and put their fifth bits in bits 2jj and 2jj+1 of qh.
+    private static void PackLanes(ReadOnlySpan<Vector512<int>> groups, int blockCount, Span<byte> y)
+    {
+        var fifteen = Vector512.Create(15);
+        for (int b = 0; b < blockCount; b++)
+        {
+            var ql = y.Slice(b * Bytes + LowOffset, Qk / 2);
+            var highLow = Vector512<int>.Zero;
+            var highHigh = Vector512<int>.Zero;
+            for (int jj = 0; jj < 4; jj++)
+            {
+                int g = 8 * b + 2 * jj;
+                for (int half = 0; half < 2; half++)
+                {
+                    var l1 = groups[16 * half + g];
+                    var l2 = groups[16 * half + g + 1];
+                    var bits = (Vector512.GreaterThan(l1, fifteen) & Vector512.Create(1 << (2 * jj)))
+                        | (Vector512.GreaterThan(l2, fifteen) & Vector512.Create(2 << (2 * jj)));
+                    if (half == 0)
+                    {
+                        highLow |= bits;
+                    }
+                    else
+                    {
+                        highHigh |= bits;
+                    }
+                    LaneFitting.StoreLowBytes((l1 & fifteen) | ((l2 & fifteen) << 4), ql.Slice(32 * jj + 16 * half, 16));
+                }
+            }
+            LaneFitting.StoreLowBytes(highLow, y.Slice(b * Bytes + HighOffset, 16));
+            LaneFitting.StoreLowBytes(highHigh, y.Slice(b * Bytes + HighOffset + 16, 16));
         }
     }
 

@@ -29,7 +29,6 @@ public sealed class Q6_KBlockFormat : BlockFormat
         Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
         Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
         Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
-        Span<int> laneLevels = stackalloc int[Qk];
         bool lanes = LaneFitting.IsSupported;
         for (int i = 0; i < row.Length / Qk; i++)
         {
@@ -51,19 +50,7 @@ public sealed class Q6_KBlockFormat : BlockFormat
                 {
                     LaneFitting.Transpose(qwBlock, 16, 16, 16, wt);
                 }
-                var scaleVector = LaneFitting.QxWeighted(xt, wt, 16, 32, lt);
-                scaleVector.CopyTo(scales);
-                for (int l = 0; l < 16; l++)
-                {
-                    lt[l].CopyTo(laneLevels.Slice(16 * l, 16));
-                }
-                for (int ib = 0; ib < 16; ib++)
-                {
-                    for (int l = 0; l < 16; l++)
-                    {
-                        levels[16 * ib + l] = (sbyte)laneLevels[16 * l + ib];
-                    }
-                }
+                LaneFitting.QxWeighted(xt, wt, 16, 32, lt).CopyTo(scales);
             }
             else
             {
@@ -96,22 +83,16 @@ public sealed class Q6_KBlockFormat : BlockFormat
                 y[ScalesOffset + ib] = (byte)(sbyte)Math.Min(127, NearestInt(iscale * scales[ib]));
             }
             float dAll = ReadHalf(y[DOffset..]);
+            if (lanes)
+            {
+                FinishLanes(xt, lt, y, dAll);
+                continue;
+            }
             for (int j = 0; j < Qk / 16; j++)
             {
                 float d = dAll * (sbyte)y[ScalesOffset + j];
                 if (d == 0)
                 {
-                    continue;
-                }
-                if (lanes)
-                {
-                    var q = LaneFitting.NearestInt(Vector512.Create(x.Slice(16 * j, 16)) / Vector512.Create(d));
-                    q = Vector512.Min(Vector512.Max(q, Vector512.Create(-32)), Vector512.Create(31)) + Vector512.Create(32);
-                    q.CopyTo(laneLevels.Slice(0, 16));
-                    for (int ii = 0; ii < 16; ii++)
-                    {
-                        levels[16 * j + ii] = (sbyte)laneLevels[ii];
-                    }
                     continue;
                 }
                 for (int ii = 0; ii < 16; ii++)
@@ -135,6 +116,38 @@ public sealed class Q6_KBlockFormat : BlockFormat
                     ql[l + 32] = (byte)(q2 | (q4 << 4));
                     qh[l] = (byte)((levels[j + l] >> 4) | ((levels[j + l + 32] >> 4) << 2) | ((levels[j + l + 64] >> 4) << 4) | ((levels[j + l + 96] >> 4) << 6));
                 }
+            }
+        }
+    }
+
+    // The requantization with one group per lane, then per-group vectors for the 4+2-bit packing.
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y, float dAll)
+    {
+        Span<float> scale = stackalloc float[16];
+        for (int j = 0; j < 16; j++)
+        {
+            scale[j] = dAll * (sbyte)y[ScalesOffset + j];
+        }
+        var d = Vector512.Create<float>(scale);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 16; i++)
+        {
+            var l = LaneFitting.NearestInt(xt[i] / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512.Create(-32)), Vector512.Create(31)) + Vector512.Create(32);
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        Span<Vector512<int>> v = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, v);
+        var low = Vector512.Create(0xF);
+        for (int h = 0; h < 2; h++)
+        {
+            for (int odd = 0; odd < 2; odd++)
+            {
+                int g = 8 * h + odd;
+                LaneFitting.StoreLowBytes((v[g] & low) | ((v[g + 4] & low) << 4), y.Slice(64 * h + 16 * odd, 16));
+                LaneFitting.StoreLowBytes((v[g + 2] & low) | ((v[g + 6] & low) << 4), y.Slice(64 * h + 32 + 16 * odd, 16));
+                var high = (v[g] >> 4) | ((v[g + 2] >> 4) << 2) | ((v[g + 4] >> 4) << 4) | ((v[g + 6] >> 4) << 6);
+                LaneFitting.StoreLowBytes(high, y.Slice(HighOffset + 32 * h + 16 * odd, 16));
             }
         }
     }
