@@ -18,8 +18,8 @@ internal static class QuantizeBenchmark
     {
         var info = GgufFile.ReadInfo(model);
         Console.WriteLine($"quantize: {Path.GetFileName(model)}, {info.FileSize / 1e6:F0} MB, {info.ParameterCount / 1e6:F0}M parameters, {threads} threads each, best of 2 runs");
-        Console.WriteLine("| type | llama.cpp | GgufPs | speed-up | llama.cpp peak RSS | GgufPs peak RSS | identical |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| type | llama.cpp | GgufPs | speed-up | llama.cpp CPU | GgufPs CPU | llama.cpp peak RSS | GgufPs peak RSS | identical |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (string type in types)
         {
             string theirsPath = Path.Combine(work, $"bench-llama-{type}.gguf");
@@ -27,7 +27,7 @@ internal static class QuantizeBenchmark
             var theirs = Best(() => Child("llama", model, theirsPath, type, threads));
             var ours = Best(() => Child("ours", model, oursPath, type, threads));
             bool identical = Hash(theirsPath).SequenceEqual(Hash(oursPath));
-            Console.WriteLine($"| {type} | {theirs.Seconds:F2} s | {ours.Seconds:F2} s | {theirs.Seconds / ours.Seconds:F2}x | {theirs.PeakMb:F0} MB | {ours.PeakMb:F0} MB | {(identical ? "yes" : "NO")} |");
+            Console.WriteLine($"| {type} | {theirs.Seconds:F2} s | {ours.Seconds:F2} s | {theirs.Seconds / ours.Seconds:F2}x | {theirs.CpuSeconds:F2} s | {ours.CpuSeconds:F2} s | {theirs.PeakMb:F0} MB | {ours.PeakMb:F0} MB | {(identical ? "yes" : "NO")} |");
             File.Delete(theirsPath);
             File.Delete(oursPath);
         }
@@ -46,7 +46,7 @@ internal static class QuantizeBenchmark
         return SHA256.HashData(stream);
     }
 
-    private readonly record struct Measurement(double Seconds, double PeakMb);
+    private readonly record struct Measurement(double Seconds, double CpuSeconds, double PeakMb);
 
     private static Measurement Child(string engine, string model, string output, string type, int threads)
     {
@@ -67,13 +67,14 @@ internal static class QuantizeBenchmark
             throw new InvalidOperationException($"{engine} {type} failed ({process.ExitCode}): {text}");
         }
         var parts = text.Trim().Split(' ');
-        return new Measurement(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+        return new Measurement(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The child side: one quantization, then "seconds peakMB" on stdout.</summary>
+    /// <summary>The child side: one quantization, then "seconds cpuSeconds peakMB" on stdout.</summary>
     public static int RunChild(string engine, string model, string output, string type, int threads)
     {
         var preset = QuantizationPreset.Parse(type);
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
         if (engine == "llama")
         {
@@ -95,7 +96,8 @@ internal static class QuantizeBenchmark
             ModelQuantizer.Run(plan, output, overwrite: true, threads: threads);
         }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seconds:F3} {PeakResidentMegabytes():F1}"));
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seconds:F3} {cpu:F3} {PeakResidentMegabytes():F1}"));
         return 0;
     }
 

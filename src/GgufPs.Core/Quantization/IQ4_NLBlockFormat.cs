@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -15,6 +16,7 @@ public sealed class IQ4_NLBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (!LaneFitting.IsSupported)
@@ -65,6 +67,7 @@ public sealed class IQ4_NLBlockFormat : BlockFormat
     }
 
     // quantize_iq4_nl: every block searched with ntry = 7, with or without weights.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];

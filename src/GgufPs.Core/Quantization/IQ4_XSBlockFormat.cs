@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
@@ -19,6 +20,7 @@ public sealed class IQ4_XSBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (!LaneFitting.IsSupported)
@@ -110,6 +112,7 @@ public sealed class IQ4_XSBlockFormat : BlockFormat
     }
 
     // quantize_iq4_xs: ntry = 7 with or without weights.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -128,6 +129,7 @@ internal static class KQuantFitting
     /// <paramref name="y"/> and the final levels in <paramref name="groups"/>: vector g holds elements 0..15 of group
     /// g (block g / 8), vector 16 + g elements 16..31.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FitReferenceLanes(ReadOnlySpan<float> x, Span<byte> y, int blockBytes, int blockCount, Span<Vector512<int>> groups,
         int nmax, float rmin, float rdelta, int nstep)
     {
@@ -188,6 +190,7 @@ internal static class KQuantFitting
     /// <paramref name="quantWeights"/> holding the importance of each block's columns in turn. Levels come out as in
     /// <see cref="FitReferenceLanes"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FitWeightedLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> quantWeights, Span<byte> y, int blockBytes, int blockCount,
         Span<Vector512<int>> groups, int nmax, bool clampScaleLevels)
     {
@@ -242,6 +245,7 @@ internal static class KQuantFitting
     }
 
     // The requantization of RequantizeFromScales with one group per lane, then per-group vectors for packing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, ReadOnlySpan<byte> y, int blockBytes, int blockCount,
         Span<Vector512<int>> groups, int nmax)
     {

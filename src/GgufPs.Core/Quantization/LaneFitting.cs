@@ -31,6 +31,7 @@ internal static class LaneFitting
     /// make_qkx2_quants on 16 groups of <paramref name="n"/> values; <paramref name="levels"/> receives n vectors of
     /// levels in [0, nmax].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Qkx2(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
         Span<Vector512<int>> levels, out Vector512<float> scaleOut, out Vector512<float> theMin,
         float rmin, float rdelta, int nstep, bool useMad)
@@ -131,6 +132,7 @@ internal static class LaneFitting
     /// make_qx_quants with rmse_type 1 and explicit weights on 16 groups of <paramref name="n"/>; levels are offset
     /// by nmax as in ggml.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector512<float> QxWeighted(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
         Span<Vector512<int>> levels)
     {
@@ -202,6 +204,7 @@ internal static class LaneFitting
     }
 
     /// <summary>make_qkx3_quants on 16 groups: <see cref="Qkx2"/> with importance weights and guarded candidate levels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Qkx3(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weights, int n, int nmax,
         Span<Vector512<int>> levels, out Vector512<float> scaleOut, out Vector512<float> theMin,
         float rmin, float rdelta, int nstep, bool useMad)
@@ -300,6 +303,7 @@ internal static class LaneFitting
     }
 
     /// <summary>make_q3_quants with do_rmse on 16 groups: x²-weighted coordinate descent; levels offset by nmax.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector512<float> Q3(ReadOnlySpan<Vector512<float>> x, int n, int nmax, Span<Vector512<int>> levels)
     {
         var zero = Vector512<float>.Zero;
@@ -363,6 +367,7 @@ internal static class LaneFitting
     }
 
     /// <summary>Gathers element i of up to 16 groups of <paramref name="n"/> consecutive values (group g at g·stride) into x[i]; missing groups read as zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Transpose(ReadOnlySpan<float> source, int n, int stride, int groups, Span<Vector512<float>> x)
     {
         if (groups == Lanes && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
@@ -413,6 +418,7 @@ internal static class LaneFitting
     private static readonly Vector512<float> Iq4Values = Vector512.Create(-127f, -104f, -83f, -65f, -49f, -35f, -22f, -10f, 1f, 13f, 25f, 38f, 53f, 69f, 89f, 113f);
 
     /// <summary>best_index_int8 over the IQ4_NL grid, per lane (see <see cref="QuantizerMath.BestIndexInt8"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector512<int> BestIndexIq4(Vector512<float> x)
     {
         var count = Vector512<int>.Zero;
@@ -487,6 +493,7 @@ internal static class LaneFitting
     /// Writes the nibbles of 16 transposed groups of levels: group g goes to block g / groupsPerBlock (blocks of
     /// <paramref name="blockBytes"/>), at <paramref name="offset"/> plus 16 bytes per earlier group of that block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackNibbles(ReadOnlySpan<Vector512<int>> levels, int groups, Span<byte> destination, int blockBytes, int groupsPerBlock, int offset)
     {
         Span<int> packed = stackalloc int[16 * Lanes];
@@ -505,6 +512,7 @@ internal static class LaneFitting
     }
 
     /// <summary>Bit i of lane g is bit 4 of level i of group g: the fifth bits of 32 transposed levels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector512<int> HighBits(ReadOnlySpan<Vector512<int>> levels)
     {
         var bits = Vector512<int>.Zero;
@@ -519,6 +527,7 @@ internal static class LaneFitting
     /// Swaps lanes and elements of a 16×16 block of ints: lane g of <paramref name="lanes"/>[i] becomes lane i of
     /// <paramref name="groups"/>[g], turning per-element vectors (one group per lane) into per-group vectors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void TransposeSquare(ReadOnlySpan<Vector512<int>> lanes, Span<Vector512<int>> groups)
     {
         int* buffer = stackalloc int[Lanes * Lanes];
@@ -553,6 +562,7 @@ internal static class LaneFitting
     /// The 2-bit packing of Q2_K and Q3_K from 16 groups of 16 levels (each in 0..3): byte l of each 32-byte half
     /// holds element l of the groups 8h+0/1, 8h+2/3, 8h+4/5, 8h+6/7 in bits 0, 2, 4 and 6.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackTwoBitGroups(ReadOnlySpan<Vector512<int>> groups, Span<byte> quants)
     {
         for (int h = 0; h < 2; h++)

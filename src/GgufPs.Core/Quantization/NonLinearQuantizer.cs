@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
@@ -181,6 +182,7 @@ internal static class NonLinearQuantizer
     /// lane: <paramref name="x"/>[i] holds element i of every block, <paramref name="weight"/> the matching weights.
     /// Blocks whose largest magnitude is below GROUP_MAX_EPS get scale 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector512<float> SearchScalesLanes(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weight)
     {
         const int ntry = 7;

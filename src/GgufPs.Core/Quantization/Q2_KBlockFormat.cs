@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -22,6 +23,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         for (int i = 0; i < row.Length / Qk; i++)
@@ -40,6 +42,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q2_K_ref, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> x, Span<byte> y)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -122,6 +125,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q2_K_impl, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeWeighted(ReadOnlySpan<float> x, Span<byte> y, ReadOnlySpan<float> quantWeights)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -182,6 +186,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Finish(x, y, levels, xt, lt, lanes);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<byte> levels, ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, bool lanes)
     {
         if (!lanes)

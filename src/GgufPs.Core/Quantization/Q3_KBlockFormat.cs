@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -22,6 +23,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         for (int i = 0; i < row.Length / Qk; i++)
@@ -40,6 +42,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q3_K_ref, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> x, Span<byte> y)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
@@ -96,6 +99,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q3_K_impl, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeWeighted(ReadOnlySpan<float> x, Span<byte> y, ReadOnlySpan<float> quantWeights)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
@@ -164,6 +168,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
     /// <see cref="Finish"/> with the levels still one group per lane: requantize from the stored scales, then turn
     /// the lanes into groups for the high-bit mask and the 2-bit packing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y)
     {
         var packed = y.Slice(ScalesOffset, 12);
@@ -224,6 +229,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
     }
 
     // Requantizes from the rounded F16 scale, splits off the high bits and packs, as both ggml paths end (scalar fallback).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<sbyte> levels)
     {
         var packed = y.Slice(ScalesOffset, 12);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -16,6 +17,7 @@ public sealed class Q4_0BlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // With importance weights, blocks go 16 at a time within each row (the weights follow the columns).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty || !LaneFitting.IsSupported)
@@ -54,6 +56,7 @@ public sealed class Q4_0BlockFormat : BlockFormat
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty)
@@ -83,6 +86,7 @@ public sealed class Q4_0BlockFormat : BlockFormat
     }
 
     // quantize_row_q4_0_ref
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
         bool vector = Vector512.IsHardwareAccelerated;
@@ -121,6 +125,7 @@ public sealed class Q4_0BlockFormat : BlockFormat
     }
 
     // The scalar loop without NaN: amax is the largest magnitude, max the first value that has it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
     {
         float amax = LaneFitting.MaxAcross(Vector512.Abs(low), Vector512.Abs(high));

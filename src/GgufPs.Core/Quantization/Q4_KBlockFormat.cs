@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -21,6 +22,7 @@ public sealed class Q4_KBlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (!LaneFitting.IsSupported)
@@ -54,6 +56,7 @@ public sealed class Q4_KBlockFormat : BlockFormat
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -75,6 +78,7 @@ public sealed class Q4_KBlockFormat : BlockFormat
     }
 
     // Group 2jj fills the low nibbles of bytes 32jj..32jj+31, group 2jj+1 the high nibbles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackLanes(ReadOnlySpan<Vector512<int>> groups, int blockCount, Span<byte> y)
     {
         for (int b = 0; b < blockCount; b++)

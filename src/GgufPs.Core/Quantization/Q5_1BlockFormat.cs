@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
@@ -17,6 +18,7 @@ public sealed class Q5_1BlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // With importance weights, blocks go 16 at a time within each row (the weights follow the columns).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty || !LaneFitting.IsSupported)
@@ -64,6 +66,7 @@ public sealed class Q5_1BlockFormat : BlockFormat
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty)
@@ -92,6 +95,7 @@ public sealed class Q5_1BlockFormat : BlockFormat
     }
 
     // quantize_row_q5_1_ref
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -146,6 +150,7 @@ public sealed class Q5_1BlockFormat : BlockFormat
     }
 
     // The scalar loop without NaN: the extremes start at ±FLT_MAX, and a zero extreme keeps the sign of the first zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
     {
         float min = Extreme(low, high, LaneFitting.MinAcross(low, high), float.MaxValue, smallest: true);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -22,6 +23,7 @@ public sealed class Q5_KBlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (!LaneFitting.IsSupported)
@@ -55,6 +57,7 @@ public sealed class Q5_KBlockFormat : BlockFormat
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -76,6 +79,7 @@ public sealed class Q5_KBlockFormat : BlockFormat
     }
 
     // Groups 2jj and 2jj+1 share bytes 32jj..32jj+31 (low and high nibble) and put their fifth bits in bits 2jj and 2jj+1 of qh.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackLanes(ReadOnlySpan<Vector512<int>> groups, int blockCount, Span<byte> y)
     {
         var fifteen = Vector512.Create(15);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -22,6 +23,7 @@ public sealed class Q6_KBlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // quantize_row_q6_K_ref and quantize_row_q6_K_impl differ only in the weights handed to make_qx_quants.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
@@ -121,6 +123,7 @@ public sealed class Q6_KBlockFormat : BlockFormat
     }
 
     // The requantization with one group per lane, then per-group vectors for the 4+2-bit packing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y, float dAll)
     {
         Span<float> scale = stackalloc float[16];

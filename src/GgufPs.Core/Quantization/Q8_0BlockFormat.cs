@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -17,10 +18,12 @@ public sealed class Q8_0BlockFormat : BlockFormat
     }
 
     // ggml ignores importance weights for Q8_0, and blocks stand alone, so all rows are one run of blocks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance) =>
         QuantizeRow(source, destination, default);
 
     // quantize_row_q8_0_ref, two vectors per block; a block holding a NaN takes the scalar path, whose max depends on order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         bool vector = Vector512.IsHardwareAccelerated;
