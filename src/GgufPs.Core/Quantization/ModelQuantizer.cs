@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -28,6 +27,7 @@ public static class ModelQuantizer
         }
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
         using var input = File.OpenHandle(plan.InputPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var workers = new WorkerPool(threads);
         using (var writer = new GgufWriter(target, overwrite))
         {
             writer.WriteHeader(plan.Metadata, plan.Descriptors);
@@ -43,7 +43,7 @@ public static class ModelQuantizer
                 }
                 else
                 {
-                    Convert(input, tensor, writer, threads, state, cancellationToken);
+                    Convert(input, tensor, writer, workers, threads, state, cancellationToken);
                 }
             }
             writer.Commit();
@@ -98,7 +98,7 @@ public static class ModelQuantizer
         }
     }
 
-    private static void Convert(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, int threads, RunState state, CancellationToken ct)
+    private static void Convert(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, WorkerPool workers, int threads, RunState state, CancellationToken ct)
     {
         var source = tensor.Source;
         int rowLength = checked((int)source.RowLength);
@@ -115,7 +115,6 @@ public static class ModelQuantizer
         int chunkRows = Math.Max(1, Math.Min(batchRows / (threads * 4), ChunkFloats / rowLength));
         // Two output buffers: one is written to disk while the next batch is quantized into the other.
         byte[][] outputs = [ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes)), ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes))];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct };
         Task? pendingWrite = null;
         try
         {
@@ -127,40 +126,34 @@ public static class ModelQuantizer
                 int chunks = (rows + chunkRows - 1) / chunkRows;
                 long batchStart = first;
                 var output = outputs[current];
-                try
+                workers.Run(chunks, chunk =>
                 {
-                    Parallel.For(0, chunks, options, chunk =>
+                    ct.ThrowIfCancellationRequested();
+                    int start = chunk * chunkRows;
+                    int count = Math.Min(chunkRows, rows - start);
+                    long row0 = batchStart + start;
+                    var rawArray = ArrayPool<byte>.Shared.Rent(count * srcRowBytes);
+                    var floatArray = ArrayPool<float>.Shared.Rent(count * rowLength);
+                    try
                     {
-                        int start = chunk * chunkRows;
-                        int count = Math.Min(chunkRows, rows - start);
-                        long row0 = batchStart + start;
-                        var rawArray = ArrayPool<byte>.Shared.Rent(count * srcRowBytes);
-                        var floatArray = ArrayPool<float>.Shared.Rent(count * rowLength);
-                        try
+                        var raw = rawArray.AsSpan(0, count * srcRowBytes);
+                        ReadExactly(input, raw, source.FileOffset + row0 * srcRowBytes);
+                        var floats = floatArray.AsSpan(0, count * rowLength);
+                        decode(raw, floats);
+                        int bad = FloatValidation.FindNonFinite(floats);
+                        if (bad >= 0)
                         {
-                            var raw = rawArray.AsSpan(0, count * srcRowBytes);
-                            ReadExactly(input, raw, source.FileOffset + row0 * srcRowBytes);
-                            var floats = floatArray.AsSpan(0, count * rowLength);
-                            decode(raw, floats);
-                            int bad = FloatValidation.FindNonFinite(floats);
-                            if (bad >= 0)
-                            {
-                                throw NonFinite(source.Name, row0 + bad / rowLength);
-                            }
-                            var dst = output.AsSpan(start * dstRowBytes, count * dstRowBytes);
-                            QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
+                            throw NonFinite(source.Name, row0 + bad / rowLength);
                         }
-                        finally
-                        {
-                            ArrayPool<float>.Shared.Return(floatArray);
-                            ArrayPool<byte>.Shared.Return(rawArray);
-                        }
-                    });
-                }
-                catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-                {
-                    ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-                }
+                        var dst = output.AsSpan(start * dstRowBytes, count * dstRowBytes);
+                        QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
+                    }
+                    finally
+                    {
+                        ArrayPool<float>.Shared.Return(floatArray);
+                        ArrayPool<byte>.Shared.Return(rawArray);
+                    }
+                });
                 pendingWrite?.GetAwaiter().GetResult();
                 int length = rows * dstRowBytes;
                 pendingWrite = Task.Run(() => writer.WriteTensorData(output.AsSpan(0, length)), CancellationToken.None);
