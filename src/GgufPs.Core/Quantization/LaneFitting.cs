@@ -13,7 +13,24 @@ internal static class LaneFitting
 {
     public const int Lanes = 16;
 
-    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+    // Tests switch this on for their own thread to check the scalar code that CPUs without AVX-512 run.
+    [ThreadStatic]
+    private static bool t_scalarOnly;
+
+    /// <summary>True when the vector paths run: AVX-512 hardware, and not turned off for this thread by <see cref="ForceScalar"/>.</summary>
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && !t_scalarOnly;
+
+    /// <summary>Runs the scalar paths on the calling thread until disposed.</summary>
+    internal static IDisposable ForceScalar()
+    {
+        t_scalarOnly = true;
+        return new ScalarScope();
+    }
+
+    private sealed class ScalarScope : IDisposable
+    {
+        public void Dispose() => t_scalarOnly = false;
+    }
 
     /// <summary>nearest_int per lane: the 1.5·2^23 trick, then the mantissa bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

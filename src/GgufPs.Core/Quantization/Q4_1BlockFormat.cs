@@ -94,7 +94,7 @@ public sealed class Q4_1BlockFormat : BlockFormat
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
-        bool vector = Vector512.IsHardwareAccelerated;
+        bool vector = LaneFitting.IsSupported;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);

@@ -99,7 +99,7 @@ public sealed class Q5_1BlockFormat : BlockFormat
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
         Span<byte> levels = stackalloc byte[Qk];
-        bool vector = Vector512.IsHardwareAccelerated;
+        bool vector = LaneFitting.IsSupported;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);

@@ -26,7 +26,7 @@ public sealed class Q8_0BlockFormat : BlockFormat
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
-        bool vector = Vector512.IsHardwareAccelerated;
+        bool vector = LaneFitting.IsSupported;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);

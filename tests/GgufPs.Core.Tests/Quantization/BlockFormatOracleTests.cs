@@ -67,6 +67,27 @@ public class BlockFormatOracleTests
 
     [Theory]
     [MemberData(nameof(TypesAndDistributions))]
+    public void ScalarFallbackMatchesGgml(GgmlType type, string distribution)
+    {
+        // The paths CPUs without AVX-512 take, with and without importance weights.
+        var format = BlockFormats.Get(type);
+        using var scalar = LaneFitting.ForceScalar();
+        foreach (int width in new[] { format.BlockSize == 256 ? 512 : 96 })
+        {
+            var source = SampleRows.Create(distribution, 2 * width, width + 5);
+            var importance = SampleRows.Importance(width, width + 5, withZeros: true);
+            foreach (var weights in new[] { Array.Empty<float>(), importance })
+            {
+                var expected = LlamaCppOracle.Quantize(type, source, 2, width, weights);
+                var actual = new byte[expected.Length];
+                format.Quantize(source, 2, width, actual, weights);
+                AssertBytes(expected, actual, $"scalar {type} {distribution} weights {weights.Length > 0}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndDistributions))]
     public void DequantizeMatchesGgmlBitForBit(GgmlType type, string distribution)
     {
         var format = BlockFormats.Get(type);
