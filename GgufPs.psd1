@@ -13,6 +13,7 @@
         'Get-GgufInfo'
         'Set-GgufMetadata'
         'Invoke-Quantize'
+        'Convert-Model'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

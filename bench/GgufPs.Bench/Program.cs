@@ -38,6 +38,7 @@ var benchmarks = new Dictionary<string, Action>
 {
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
     ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
+    ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
 };
 foreach (var (name, run) in benchmarks)
 {

@@ -10,6 +10,7 @@ internal static class ErrorRecordFactory
         var (id, category) = ex switch
         {
             GgufFormatException => ("InvalidGgufFile", ErrorCategory.InvalidData),
+            Conversion.ModelFormatException => ("InvalidModelFile", ErrorCategory.InvalidData),
             FileNotFoundException or DirectoryNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
             UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
             NotImplementedException or NotSupportedException => ("NotSupported", ErrorCategory.NotImplemented),
