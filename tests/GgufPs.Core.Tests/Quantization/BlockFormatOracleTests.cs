@@ -10,7 +10,7 @@ public class BlockFormatOracleTests
     [
         GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.TQ1_0, GgmlType.TQ2_0,
     ];
 
     public static TheoryData<GgmlType, string> TypesAndDistributions()
@@ -113,6 +113,8 @@ public class BlockFormatOracleTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.IQ4_NL)]
     [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.TQ1_0)]
+    [InlineData(GgmlType.TQ2_0)]
     public void DequantizeMatchesGgmlOnArbitraryBytes(GgmlType type)
     {
         // Random bytes reach scale and level combinations no quantizer writes; F16 scales are kept finite.
