@@ -69,12 +69,6 @@ public static class ModelQuantizer
                 writer.WriteTensorData(chunk);
                 state.Advance(rows, chunk.Length);
             }
-            if (source.RowCount == 0 && source.ByteSize > 0)
-            {
-                var all = buffer.AsSpan(0, (int)source.ByteSize);
-                ReadExactly(input, all, source.FileOffset);
-                writer.WriteTensorData(all);
-            }
         }
         finally
         {
