@@ -164,7 +164,9 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         {
             if (candidate.Plan is not { } plan)
             {
-                WriteError(ErrorRecordFactory.FromException(candidate.Error!, candidate.Type.Name));
+                WriteError(candidate.Error is IOException && File.Exists(candidate.OutputPath)
+                    ? new ErrorRecord(candidate.Error, "OutputExists", ErrorCategory.ResourceExists, candidate.OutputPath)
+                    : ErrorRecordFactory.FromException(candidate.Error!, candidate.Type.Name));
                 continue;
             }
             foreach (string summary in candidate.FallbackSummaries)
