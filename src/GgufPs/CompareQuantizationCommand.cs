@@ -123,7 +123,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         }
         catch (Exception ex) when (IsExpected(ex))
         {
-            WriteError(ErrorRecordFactory.FromException(ex, source));
+            WriteError(ToErrorRecord(ex, source));
             return;
         }
 
@@ -164,9 +164,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         {
             if (candidate.Plan is not { } plan)
             {
-                WriteError(candidate.Error is IOException && File.Exists(candidate.OutputPath)
-                    ? new ErrorRecord(candidate.Error, "OutputExists", ErrorCategory.ResourceExists, candidate.OutputPath)
-                    : ErrorRecordFactory.FromException(candidate.Error!, candidate.Type.Name));
+                WriteError(ToErrorRecord(candidate.Error!, candidate.Type.Name));
                 continue;
             }
             foreach (string summary in candidate.FallbackSummaries)
@@ -267,6 +265,10 @@ public sealed class CompareQuantizationCommand : PSCmdlet
             WriteWarning(warning);
         }
     }
+
+    private static ErrorRecord ToErrorRecord(Exception ex, object target) => ex is OutputExistsException exists
+        ? new ErrorRecord(ex, "OutputExists", ErrorCategory.ResourceExists, exists.Path)
+        : ErrorRecordFactory.FromException(ex, target);
 
     private static bool IsExpected(Exception ex) =>
         ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or NotImplementedException

@@ -86,7 +86,7 @@ public sealed class QuantizationComparer : IDisposable
         string logits = Path.Combine(directory, options.KeepFiles ? stem + ".logits" : $"{stem}.compare-{run}.logits");
         if (options.KeepFiles && File.Exists(logits) && !options.Overwrite)
         {
-            throw new IOException($"'{logits}' already exists; use -Force to replace it.");
+            throw new OutputExistsException(logits);
         }
 
         var candidates = new List<QuantizationCandidate>();
@@ -110,7 +110,7 @@ public sealed class QuantizationComparer : IDisposable
             }
             if (options.KeepFiles && File.Exists(output) && !options.Overwrite)
             {
-                throw new IOException($"'{output}' already exists; use -Force to replace it.");
+                throw new OutputExistsException(output);
             }
             var plan = QuantizationPlanner.Create(file, new QuantizationOptions
             {
