@@ -25,6 +25,7 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = ModelSet, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
