@@ -14,6 +14,8 @@
         'Set-GgufMetadata'
         'Invoke-Quantize'
         'Convert-Model'
+        'Get-GgufToken'
+        'Measure-Perplexity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

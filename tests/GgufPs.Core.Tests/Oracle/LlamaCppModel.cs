@@ -56,7 +56,13 @@ internal sealed unsafe class LlamaCppModel : IDisposable
     /// Clears the KV cache and decodes <paramref name="tokens"/> at positions 0..n-1 in one batch, returning the
     /// logits of every position (n × vocabulary, row-major).
     /// </summary>
-    public float[] EvaluateAll(ReadOnlySpan<int> tokens)
+    public float[] EvaluateAll(ReadOnlySpan<int> tokens) => EvaluateFrom(tokens, 0);
+
+    /// <summary>
+    /// As <see cref="EvaluateAll"/>, but asks for the logits of positions firstOutput..n-1 only, as llama-perplexity
+    /// does for the scored half of a chunk; returns (n - firstOutput) × vocabulary values.
+    /// </summary>
+    public float[] EvaluateFrom(ReadOnlySpan<int> tokens, int firstOutput)
     {
         if (_context == IntPtr.Zero)
         {
@@ -74,7 +80,7 @@ internal sealed unsafe class LlamaCppModel : IDisposable
         {
             pos[i] = i;
             nSeq[i] = 1;
-            logitsFlags[i] = 1;
+            logitsFlags[i] = i >= firstOutput ? (sbyte)1 : (sbyte)0;
         }
         fixed (int* pIds = ids, pPos = pos, pNSeq = nSeq, pSeq = seq)
         fixed (IntPtr* pSeqPtrs = seqPtrs)
@@ -99,11 +105,11 @@ internal sealed unsafe class LlamaCppModel : IDisposable
                 throw new InvalidOperationException($"llama_decode returned {rc}.");
             }
         }
-        var result = new float[(long)n * VocabularySize];
-        for (int i = 0; i < n; i++)
+        var result = new float[(long)(n - firstOutput) * VocabularySize];
+        for (int i = firstOutput; i < n; i++)
         {
             new ReadOnlySpan<float>(LlamaNative.llama_get_logits_ith(_context, i), VocabularySize)
-                .CopyTo(result.AsSpan(i * VocabularySize, VocabularySize));
+                .CopyTo(result.AsSpan((i - firstOutput) * VocabularySize, VocabularySize));
         }
         return result;
     }

@@ -8,7 +8,7 @@ namespace GgufPs.Tests.Oracle;
 /// P/Invoke declarations for the llama.cpp libraries that LLamaSharp.Backend.Cpu ships. The best variant the CPU runs
 /// (avx512, avx2, avx, noavx) is loaded from llama.cpp/&lt;variant&gt;/ beside the test assembly.
 /// </summary>
-internal static unsafe class LlamaNative
+internal static unsafe partial class LlamaNative
 {
     private const string GgmlBase = "ggml-base";
     private const string Llama = "llama";

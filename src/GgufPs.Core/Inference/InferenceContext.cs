@@ -1,0 +1,390 @@
+using System.Numerics.Tensors;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// A running evaluation of a <see cref="TransformerModel"/>: its key/value cache for up to
+/// <see cref="ContextLength"/> positions and the scratch space of one batch. Like a llama_context, it evaluates a
+/// batch of tokens at consecutive positions after those already cached, and returns logits for the positions asked.
+/// </summary>
+public sealed unsafe class InferenceContext : IDisposable
+{
+    private readonly TransformerModel _model;
+    private readonly TransformerConfig _c;
+    private readonly NativeBuffer[] _keys;
+    private readonly NativeBuffer[] _values;
+    private readonly int _threads;
+    private int _cached;
+    private float* _roundedSource;
+    private int _roundedRows;
+    private ActivationFormat _roundedFormat;
+
+    public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
+    {
+        if (contextLength <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(contextLength), "The context must hold at least one position.");
+        }
+        _model = model;
+        _c = model.Config;
+        ContextLength = contextLength;
+        BatchSize = Math.Clamp(batchSize, 1, contextLength);
+        _threads = Math.Max(1, threads);
+        _keys = new NativeBuffer[_c.LayerCount];
+        _values = new NativeBuffer[_c.LayerCount];
+        for (int l = 0; l < _c.LayerCount; l++)
+        {
+            _keys[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
+            _values[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
+        }
+    }
+
+    public int ContextLength { get; }
+
+    public int BatchSize { get; }
+
+    public int VocabularySize => _model.VocabularySize;
+
+    /// <summary>How many positions the cache holds.</summary>
+    public int Position => _cached;
+
+    /// <summary>Forgets all cached positions (llama_memory_clear).</summary>
+    public void Clear() => _cached = 0;
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> at positions Position.. and writes the logits of tokens
+    /// [<paramref name="firstOutput"/>, tokens.Length) to <paramref name="logits"/> (one row of VocabularySize each).
+    /// Batches larger than <see cref="BatchSize"/> are split; the cache carries the context across them.
+    /// </summary>
+    public void Evaluate(ReadOnlySpan<int> tokens, int firstOutput, Span<float> logits, CancellationToken cancellation = default)
+    {
+        if (_cached + tokens.Length > ContextLength)
+        {
+            throw new InvalidOperationException($"{tokens.Length} more tokens do not fit in the context of {ContextLength} (already {_cached}).");
+        }
+        if (firstOutput < 0 || firstOutput > tokens.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(firstOutput));
+        }
+        long needed = (long)(tokens.Length - firstOutput) * VocabularySize;
+        if (logits.Length < needed)
+        {
+            throw new ArgumentException($"The logits buffer holds {logits.Length} values; {needed} are needed.", nameof(logits));
+        }
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token {token} is outside the vocabulary.");
+            }
+        }
+        int done = 0;
+        while (done < tokens.Length)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int count = Math.Min(BatchSize, tokens.Length - done);
+            int outFrom = Math.Clamp(firstOutput - done, 0, count);
+            long outOffset = (long)Math.Max(0, done - firstOutput) * VocabularySize;
+            EvaluateBatch(tokens.Slice(done, count), outFrom, logits[(int)outOffset..], cancellation);
+            done += count;
+        }
+    }
+
+    private void EvaluateBatch(ReadOnlySpan<int> tokens, int firstOutput, Span<float> logits, CancellationToken cancellation)
+    {
+        int t = tokens.Length;
+        int d = _c.EmbeddingLength;
+        int qLen = _c.QueryLength;
+        int kvLen = _c.KeyValueLength;
+        int ff = _c.FeedForwardLength;
+        int outputs = t - firstOutput;
+        int start = _cached;
+        int widest = Math.Max(Math.Max(d, ff), qLen + 2 * kvLen);
+
+        using var x = new NativeBuffer((long)t * d);
+        using var xn = new NativeBuffer((long)t * d);
+        using var rounded = new NativeBuffer((long)t * widest);
+        using var q = new NativeBuffer((long)t * Math.Max(qLen, qLen + 2 * kvLen));
+        using var k = new NativeBuffer((long)t * kvLen);
+        using var v = new NativeBuffer((long)t * kvLen);
+        using var attention = new NativeBuffer((long)t * qLen);
+        using var projected = new NativeBuffer((long)t * d);
+        using var gate = new NativeBuffer((long)t * ff);
+        using var up = new NativeBuffer((long)t * ff);
+
+        Embed(tokens, start, x.Pointer);
+        _roundedSource = null;
+
+        for (int l = 0; l < _c.LayerCount; l++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var layer = _model.Layers[l];
+            bool last = l == _c.LayerCount - 1;
+            Normalize(x.Pointer, xn.Pointer, t, layer.AttentionNorm, layer.AttentionNormBias);
+
+            float* qp, kp, vp;
+            if (layer.QueryKeyValue is { } qkv)
+            {
+                int width = qLen + 2 * kvLen;
+                Linear(qkv, xn.Pointer, t, q.Pointer, rounded);
+                TransformerOps.AddBias(q.Pointer, t, width, layer.QueryKeyValueBias);
+                for (int i = 0; i < t; i++)
+                {
+                    new Span<float>(q.Pointer + (long)i * width + qLen, kvLen).CopyTo(k.Span((long)i * kvLen, kvLen));
+                    new Span<float>(q.Pointer + (long)i * width + qLen + kvLen, kvLen).CopyTo(v.Span((long)i * kvLen, kvLen));
+                }
+                for (int i = 0; i < t; i++)
+                {
+                    new Span<float>(q.Pointer + (long)i * width, qLen).CopyTo(q.Span((long)i * qLen, qLen));
+                }
+                qp = q.Pointer;
+                kp = k.Pointer;
+                vp = v.Pointer;
+            }
+            else
+            {
+                Linear(layer.Key!, xn.Pointer, t, k.Pointer, rounded);
+                TransformerOps.AddBias(k.Pointer, t, kvLen, layer.KeyBias);
+                Linear(layer.Value!, xn.Pointer, t, v.Pointer, rounded);
+                TransformerOps.AddBias(v.Pointer, t, kvLen, layer.ValueBias);
+                // The last layer needs queries only where logits are wanted.
+                int qFrom = last ? firstOutput : 0;
+                Linear(layer.Query!, xn.Pointer + (long)qFrom * d, t - qFrom, q.Pointer + (long)qFrom * qLen, rounded);
+                TransformerOps.AddBias(q.Pointer + (long)qFrom * qLen, t - qFrom, qLen, layer.QueryBias);
+                qp = q.Pointer;
+                kp = k.Pointer;
+                vp = v.Pointer;
+            }
+
+            if (_c.Architecture != ModelArchitecture.Gpt2)
+            {
+                ApplyRope(qp, kp, t, start, last ? firstOutput : 0);
+            }
+            StoreKeyValues(l, kp, vp, t, start);
+
+            int from = last ? firstOutput : 0;
+            Attend(l, qp, t, start, from, attention.Pointer);
+            _roundedSource = null;
+            Linear(layer.Output, attention.Pointer + (long)from * qLen, t - from, projected.Pointer + (long)from * d, rounded);
+            TransformerOps.AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
+            Add(x.Pointer + (long)from * d, projected.Pointer + (long)from * d, (long)(t - from) * d);
+
+            int rows = t - from;
+            float* xr = x.Pointer + (long)from * d;
+            Normalize(xr, xn.Pointer, rows, layer.FeedForwardNorm, layer.FeedForwardNormBias);
+            if (layer.Gate is { } gateWeights)
+            {
+                Linear(gateWeights, xn.Pointer, rows, gate.Pointer, rounded);
+                TransformerOps.AddBias(gate.Pointer, rows, ff, layer.GateBias);
+                Linear(layer.Up, xn.Pointer, rows, up.Pointer, rounded);
+                TransformerOps.AddBias(up.Pointer, rows, ff, layer.UpBias);
+                Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
+                _roundedSource = null;
+            }
+            else
+            {
+                Linear(layer.Up, xn.Pointer, rows, gate.Pointer, rounded);
+                TransformerOps.AddBias(gate.Pointer, rows, ff, layer.UpBias);
+                ParallelRows(rows, ff, (a, b) => GeluTable.Apply(gate.Pointer + a, b - a));
+                _roundedSource = null;
+            }
+            Linear(layer.Down, gate.Pointer, rows, projected.Pointer, rounded);
+            TransformerOps.AddBias(projected.Pointer, rows, d, layer.DownBias);
+            Add(xr, projected.Pointer, (long)rows * d);
+        }
+
+        _cached += t;
+        if (outputs == 0)
+        {
+            return;
+        }
+        float* xo = x.Pointer + (long)firstOutput * d;
+        Normalize(xo, xn.Pointer, outputs, _model.OutputNorm, _model.OutputNormBias);
+        fixed (float* lp = logits)
+        {
+            Linear(_model.Output, xn.Pointer, outputs, lp, rounded);
+        }
+    }
+
+    private void Embed(ReadOnlySpan<int> tokens, int start, float* x)
+    {
+        int d = _c.EmbeddingLength;
+        int[] ids = tokens.ToArray();
+        Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        {
+            var row = new Span<float>(x + (long)i * d, d);
+            _model.TokenEmbedding.DecodeRow(ids[i], 0, row);
+            if (_model.PositionEmbedding is { } positions)
+            {
+                int position = start + i;
+                if (position >= positions.Rows)
+                {
+                    throw new InvalidOperationException($"Position {position} is beyond the model's {positions.Rows} learned positions.");
+                }
+                Span<float> pos = stackalloc float[d];
+                positions.DecodeRow(position, 0, pos);
+                TensorPrimitives.Add(row, pos, row);
+            }
+        });
+    }
+
+    private void Normalize(float* x, float* y, int rows, float[] weight, float[]? bias)
+    {
+        _roundedSource = null;
+        int d = _c.EmbeddingLength;
+        float eps = _c.NormEpsilon;
+        bool layerNorm = _c.Architecture == ModelArchitecture.Gpt2;
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        {
+            if (layerNorm)
+            {
+                TransformerOps.LayerNorm(x + (long)i * d, y + (long)i * d, d, weight, bias, eps);
+            }
+            else
+            {
+                TransformerOps.RmsNorm(x + (long)i * d, y + (long)i * d, d, weight, eps);
+            }
+        });
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ with x rounded as ggml rounds activations for W's type. Consecutive products of the same input in
+    /// the same format (Q, K and V; gate and up) round it once: the rounded copy is remembered until the input changes.
+    /// </summary>
+    private void Linear(WeightMatrix w, float* x, int rows, float* y, NativeBuffer rounded)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+        if (Int8Gemm.Handles(w.Type))
+        {
+            Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
+            return;
+        }
+        float* input = x;
+        if (w.ActivationFormat != ActivationFormat.F32)
+        {
+            int n = w.Columns;
+            if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
+            {
+                ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
+                    new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
+                _roundedSource = x;
+                _roundedRows = rows;
+                _roundedFormat = w.ActivationFormat;
+            }
+            input = rounded.Pointer;
+        }
+        FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);
+    }
+
+    private void ApplyRope(float* q, float* k, int t, int start, int qFrom)
+    {
+        int hd = _c.HeadDimension;
+        int dims = _c.RopeDimensions;
+        bool neox = _c.Architecture == ModelArchitecture.Qwen2;
+        int heads = _c.HeadCount;
+        int kvHeads = _c.KeyValueHeadCount;
+        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        {
+            Span<float> cache = stackalloc float[dims];
+            TransformerOps.RopeCache(start + i, dims, _c.RopeFrequencyBase, _c.RopeFrequencyScale, _model.RopeFrequencyFactors, cache);
+            if (i >= qFrom)
+            {
+                for (int h = 0; h < heads; h++)
+                {
+                    TransformerOps.ApplyRope(q + (long)i * heads * hd + h * hd, dims, cache, neox);
+                }
+            }
+            for (int h = 0; h < kvHeads; h++)
+            {
+                TransformerOps.ApplyRope(k + (long)i * kvHeads * hd + h * hd, dims, cache, neox);
+            }
+        });
+    }
+
+    /// <summary>Keys and values go to the cache rounded to F16, the cache type llama.cpp uses.</summary>
+    private void StoreKeyValues(int layer, float* k, float* v, int t, int start)
+    {
+        int kvLen = _c.KeyValueLength;
+        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(k, t * kvLen), _keys[layer].Span((long)start * kvLen, t * kvLen));
+        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(v, t * kvLen), _values[layer].Span((long)start * kvLen, t * kvLen));
+    }
+
+    /// <summary>
+    /// Causal attention for queries [from, t) of the batch over all cached positions, as llama.cpp without flash
+    /// attention: F16 queries against F16 keys, softmax of the scaled scores, F16 weights against F16 values.
+    /// </summary>
+    private void Attend(int layer, float* q, int t, int start, int from, float* output)
+    {
+        int hd = _c.HeadDimension;
+        int heads = _c.HeadCount;
+        int group = heads / _c.KeyValueHeadCount;
+        int kvLen = _c.KeyValueLength;
+        int qLen = _c.QueryLength;
+        float scale = 1.0f / MathF.Sqrt(hd);
+        float* keys = _keys[layer].Pointer;
+        float* values = _values[layer].Pointer;
+        int work = (t - from) * heads;
+        int capacity = (start + t + 15) / 16 * 16;
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + 17 * hd], (item, _, scratch) =>
+        {
+            int i = from + item / heads;
+            int h = item % heads;
+            int kvHead = h / group;
+            int visible = start + i + 1;
+            fixed (float* s = scratch)
+            {
+                float* scores = s;
+                float* query = s + capacity;
+                float* lanes = query + hd;
+                ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < visible; j++)
+                {
+                    float score = GgmlDot.Dot(query, keys + (long)j * kvLen + kvHead * hd, hd) * scale;
+                    scores[j] = score;
+                    max = MathF.Max(max, score);
+                }
+                double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
+                float inverse = (float)(1.0 / sum);
+                for (int j = 0; j < visible; j++)
+                {
+                    scores[j] = (float)(Half)(scores[j] * inverse);
+                }
+                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, lanes, output + (long)i * qLen + h * hd);
+            }
+            return scratch;
+        }, _ => { });
+    }
+
+    private static void Add(float* x, float* y, long n)
+    {
+        var a = new Span<float>(x, checked((int)n));
+        TensorPrimitives.Add(a, new ReadOnlySpan<float>(y, (int)n), a);
+    }
+
+    private void ParallelRows(int rows, int width, Action<long, long> body)
+    {
+        int parts = Math.Max(1, Math.Min(_threads, rows));
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            long a = (long)rows * p / parts * width;
+            long b = (long)rows * (p + 1) / parts * width;
+            body(a, b);
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _keys)
+        {
+            b.Dispose();
+        }
+        foreach (var b in _values)
+        {
+            b.Dispose();
+        }
+    }
+}
