@@ -57,9 +57,10 @@ try {
     $fitting = $estimates | Where-Object { $_.Fits -and $_.Type -notin 'F32', 'BF16' } | Sort-Object FileSize -Descending
     $types = @($fitting.Type)
     $left = @($estimates | Where-Object { -not $_.Fits })
-    Write-Host ("stories260K's rows are 64 wide (172 in ffn_down), so the {0} types with blocks of 256 (the K-quant mixes," -f $left.Count)
-    Write-Host 'IQ4_XS, TQ1_0, TQ2_0) would mostly fall back to other types and are left out. Compared here are the'
-    Write-Host "types that fit, largest first: $($types -join ', '). Their remaining fallbacks are announced as warnings."
+    Write-Host ("stories260K's rows are 64 wide (172 in ffn_down): the {0} types with blocks of 256 (the K-quant" -f $left.Count)
+    Write-Host 'mixes, IQ4_XS, TQ1_0, TQ2_0) would mostly fall back to other types, so they are left out. Compared'
+    Write-Host "are the types that fit, largest first: $($types -join ', ')."
+    Write-Host 'The fallbacks that remain (ffn_down''s 172-wide rows fit no block type) are announced as warnings.'
 
     Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context 128 -Chunks 40 -Type $($types -join ',')"
     $rows = Compare-Quantization $model -TextPath $text -Context 128 -Chunks 40 -Type $types
