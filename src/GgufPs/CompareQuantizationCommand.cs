@@ -134,20 +134,30 @@ public sealed class CompareQuantizationCommand : PSCmdlet
             {
                 return;
             }
-            int steps = approved.Count + 1;
-            var baseline = Step(comparer, 0, steps, null, p => comparer.MeasureSource(text, p, _stop.Token));
-            if (baseline is null)
+            try
             {
-                return;  // without the source's measurement there is nothing to compare with
-            }
-            WriteObject(baseline);
-            for (int i = 0; i < approved.Count; i++)
-            {
-                var candidate = approved[i];
-                var row = Step(comparer, i + 1, steps, candidate.Type.Name, p => comparer.Compare(candidate, p, _stop.Token));
-                if (row is not null)
+                int steps = approved.Count + 1;
+                var baseline = Step(comparer, 0, steps, null, p => comparer.MeasureSource(text, p, _stop.Token));
+                if (baseline is null)
                 {
-                    WriteObject(row);
+                    return;  // without the source's measurement there is nothing to compare with
+                }
+                WriteObject(baseline);
+                for (int i = 0; i < approved.Count; i++)
+                {
+                    var candidate = approved[i];
+                    var row = Step(comparer, i + 1, steps, candidate.Type.Name, p => comparer.Compare(candidate, p, _stop.Token));
+                    if (row is not null)
+                    {
+                        WriteObject(row);
+                    }
+                }
+            }
+            finally
+            {
+                if (!_stop.IsCancellationRequested)
+                {
+                    WriteProgress(new ProgressRecord(1, $"Compare-Quantization {comparer.Source.FileName}", "Done") { RecordType = ProgressRecordType.Completed });
                 }
             }
         }
@@ -238,11 +248,6 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         FlushWarnings();
         child.RecordType = ProgressRecordType.Completed;
         WriteProgress(child);
-        if (step == steps - 1)
-        {
-            parent.RecordType = ProgressRecordType.Completed;
-            WriteProgress(parent);
-        }
         try
         {
             return task.GetAwaiter().GetResult();
