@@ -16,11 +16,19 @@ internal static class PerplexityBenchmark
 {
     private const int Context = 512;
 
-    public static void Run(string benchDll, string work, string f16Model, string text, int threads, int chunks)
+    public static readonly string[] DefaultTypes = ["F16", "Q8_0", "Q4_K_M"];
+
+    public static void Run(string benchDll, string work, string f16Model, string text, IReadOnlyList<string> types, int threads, int chunks)
     {
-        var models = new List<(string Name, string Path)> { ("F16", f16Model) };
-        foreach (var (name, fileType) in new[] { ("Q8_0", LlamaFileType.MOSTLY_Q8_0), ("Q4_K_M", LlamaFileType.MOSTLY_Q4_K_M) })
+        var models = new List<(string Name, string Path)>();
+        foreach (string name in types)
         {
+            if (name == "F16")
+            {
+                models.Add((name, f16Model));
+                continue;
+            }
+            var fileType = Enum.Parse<LlamaFileType>("MOSTLY_" + name);
             string path = Path.Combine(work, $"bench-llama-{name.ToLowerInvariant()}.gguf");
             if (!File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(f16Model))
             {

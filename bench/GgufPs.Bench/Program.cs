@@ -14,6 +14,7 @@ if (args.Length > 0 && args[0] == "quantize-child")
 string work = Path.Combine(Environment.CurrentDirectory, "out", "bench");
 var selected = new List<string>();
 IReadOnlyList<string> types = QuantizeBenchmark.DefaultTypes;
+bool typesGiven = false;
 int threads = 2;
 for (int i = 0; i < args.Length; i++)
 {
@@ -24,6 +25,7 @@ for (int i = 0; i < args.Length; i++)
     else if (args[i] == "--types" && i + 1 < args.Length)
     {
         types = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        typesGiven = true;
     }
     else if (args[i] == "--threads" && i + 1 < args.Length)
     {
@@ -46,7 +48,7 @@ var benchmarks = new Dictionary<string, Action>
     ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
     ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
     ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
-        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
+        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), typesGiven ? types : PerplexityBenchmark.DefaultTypes, threads, chunks: 4),
 };
 foreach (var (name, run) in benchmarks)
 {
