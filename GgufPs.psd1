@@ -14,6 +14,8 @@
         'Set-GgufMetadata'
         'Get-GgufToken'
         'Measure-Perplexity'
+        'Invoke-Quantize'
+        'Convert-Model'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -12,6 +12,10 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
 $model = Join-Path $WorkPath 'bench-llama-f16.gguf'
+if (-not (Test-Path $model)) {
+    Write-Host "Skipping the cmdlet timings: $model is made by the 'info' benchmark."
+    return
+}
 
 function Get-MedianMilliseconds([scriptblock] $Action, [int] $Runs = 30) {
     1..5 | ForEach-Object { & $Action | Out-Null }

@@ -30,6 +30,7 @@ var benchmarks = new Dictionary<string, Action>
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
     ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads: 2, chunks: 4),
+    ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
 };
 foreach (var (name, run) in benchmarks)
 {

@@ -10,12 +10,14 @@ internal static class ErrorRecordFactory
         var (id, category) = ex switch
         {
             GgufFormatException => ("InvalidGgufFile", ErrorCategory.InvalidData),
+            Conversion.ModelFormatException => ("InvalidModelFile", ErrorCategory.InvalidData),
             FileNotFoundException or DirectoryNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
             UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied),
             NotImplementedException or NotSupportedException => ("NotSupported", ErrorCategory.NotImplemented),
             OperationCanceledException => ("Stopped", ErrorCategory.OperationStopped),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),
             InvalidDataException => ("InvalidData", ErrorCategory.InvalidData),
+            InvalidOperationException => ("InvalidOperation", ErrorCategory.InvalidOperation),
             IOException => ("IOError", ErrorCategory.WriteError),
             _ => ("Unexpected", ErrorCategory.NotSpecified),
         };

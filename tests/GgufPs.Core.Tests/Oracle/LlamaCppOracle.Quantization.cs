@@ -69,3 +69,81 @@ internal static unsafe partial class LlamaCppOracle
         return name.EndsWith("_k", StringComparison.Ordinal) ? name[..^2] + "_K" : name;
     }
 }
+
+internal static unsafe partial class LlamaCppOracle
+{
+    /// <summary>
+    /// llama_model_quantize with an importance matrix, tensor-type overrides and metadata overrides marshalled the way
+    /// llama-quantize hands them over (null-terminated arrays).
+    /// </summary>
+    public static uint QuantizeModel(string input, string output, LlamaModelQuantizeParams parameters,
+        IReadOnlyDictionary<string, float[]>? imatrix,
+        IReadOnlyList<(string Pattern, GgmlType Type)>? tensorTypes = null,
+        IReadOnlyList<(string Key, object Value)>? metadata = null)
+    {
+        var handles = new List<GCHandle>();
+        var names = new List<IntPtr>();
+        try
+        {
+            LlamaImatrixData[]? entries = null;
+            if (imatrix is not null)
+            {
+                entries = new LlamaImatrixData[imatrix.Count + 1];
+                int i = 0;
+                foreach (var (name, values) in imatrix)
+                {
+                    var nameBytes = Utf8(name);
+                    var nameHandle = GCHandle.Alloc(nameBytes, GCHandleType.Pinned);
+                    var dataHandle = GCHandle.Alloc(values, GCHandleType.Pinned);
+                    handles.Add(nameHandle);
+                    handles.Add(dataHandle);
+                    entries[i++] = new LlamaImatrixData
+                    {
+                        Name = (byte*)nameHandle.AddrOfPinnedObject(),
+                        Data = (float*)dataHandle.AddrOfPinnedObject(),
+                        Size = (nuint)values.Length,
+                    };
+                }
+                var entriesHandle = GCHandle.Alloc(entries, GCHandleType.Pinned);
+                handles.Add(entriesHandle);
+                parameters.Imatrix = (LlamaImatrixData*)entriesHandle.AddrOfPinnedObject();
+            }
+            if (tensorTypes is { Count: > 0 })
+            {
+                var overrides = new LlamaTensorTypeOverride[tensorTypes.Count + 1];
+                for (int i = 0; i < tensorTypes.Count; i++)
+                {
+                    var patternHandle = GCHandle.Alloc(Utf8(tensorTypes[i].Pattern), GCHandleType.Pinned);
+                    handles.Add(patternHandle);
+                    overrides[i] = new LlamaTensorTypeOverride { Pattern = (byte*)patternHandle.AddrOfPinnedObject(), Type = (int)tensorTypes[i].Type };
+                }
+                overrides[^1] = new LlamaTensorTypeOverride { Pattern = null, Type = GgmlTypeCount };
+                var overridesHandle = GCHandle.Alloc(overrides, GCHandleType.Pinned);
+                handles.Add(overridesHandle);
+                parameters.TensorTypeOverrides = (LlamaTensorTypeOverride*)overridesHandle.AddrOfPinnedObject();
+            }
+            if (metadata is { Count: > 0 })
+            {
+                var kv = new LlamaModelKvOverride[metadata.Count + 1];
+                for (int i = 0; i < metadata.Count; i++)
+                {
+                    kv[i] = LlamaModelKvOverride.Create(metadata[i].Key, metadata[i].Value);
+                }
+                var kvHandle = GCHandle.Alloc(kv, GCHandleType.Pinned);
+                handles.Add(kvHandle);
+                parameters.KvOverrides = kvHandle.AddrOfPinnedObject();
+            }
+            return QuantizeModel(input, output, parameters);
+        }
+        finally
+        {
+            foreach (var h in handles)
+            {
+                h.Free();
+            }
+        }
+    }
+
+    /// <summary>GGML_TYPE_COUNT of the bundled build: "no type" in llama_model_quantize_params.</summary>
+    public const int GgmlTypeCount = 43;
+}

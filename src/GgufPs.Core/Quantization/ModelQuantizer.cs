@@ -1,0 +1,246 @@
+using System.Buffers;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// Carries out a <see cref="QuantizationPlan"/>: one tensor at a time, in batches of rows read with positional reads
+/// (so the page cache, not this process, holds the input), converted to floats, quantized across threads and
+/// streamed to a temporary file that becomes the output only when everything succeeded.
+/// </summary>
+public static class ModelQuantizer
+{
+    // Floats per batch: enough rows for every thread to get several chunks, small enough to keep memory flat.
+    private const int BatchFloats = 4 << 20;
+    private const int CopyChunkBytes = 16 << 20;
+
+    public static GgufModelInfo Run(QuantizationPlan plan, string outputPath, bool overwrite = false, int threads = 0,
+        IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        string target = Path.GetFullPath(outputPath);
+        if (string.Equals(target, Path.GetFullPath(plan.InputPath), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The output '{target}' is the input file; choose another output path.", nameof(outputPath));
+        }
+        threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        using var input = File.OpenHandle(plan.InputPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using (var writer = new GgufWriter(target, overwrite))
+        {
+            writer.WriteHeader(plan.Metadata, plan.Descriptors);
+            var state = new RunState(plan, progress);
+            for (int i = 0; i < plan.Tensors.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var tensor = plan.Tensors[i];
+                state.Begin(i);
+                if (tensor.IsCopied)
+                {
+                    Copy(input, tensor, writer, state, cancellationToken);
+                }
+                else
+                {
+                    Convert(input, tensor, writer, threads, state, cancellationToken);
+                }
+            }
+            writer.Commit();
+        }
+        return GgufFile.ReadInfo(target);
+    }
+
+    private static void Copy(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, RunState state, CancellationToken ct)
+    {
+        var source = tensor.Source;
+        long rowBytes = source.ByteSize / Math.Max(1, source.RowCount);
+        long rowsPerChunk = Math.Max(1, CopyChunkBytes / Math.Max(1, rowBytes));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(source.ByteSize, Math.Max(rowBytes * rowsPerChunk, 1)));
+        try
+        {
+            for (long row = 0; row < source.RowCount; row += rowsPerChunk)
+            {
+                ct.ThrowIfCancellationRequested();
+                int rows = (int)Math.Min(rowsPerChunk, source.RowCount - row);
+                var chunk = buffer.AsSpan(0, checked((int)(rows * rowBytes)));
+                ReadExactly(input, chunk, source.FileOffset + row * rowBytes);
+                ValidatePlain(source, chunk, row, rows);
+                writer.WriteTensorData(chunk);
+                state.Advance(rows, chunk.Length);
+            }
+            if (source.RowCount == 0 && source.ByteSize > 0)
+            {
+                var all = buffer.AsSpan(0, (int)source.ByteSize);
+                ReadExactly(input, all, source.FileOffset);
+                writer.WriteTensorData(all);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // F32/F16/BF16 copies are checked too, as llama.cpp's loader validates every tensor it reads.
+    private static void ValidatePlain(GgufTensorInfo source, ReadOnlySpan<byte> chunk, long firstRow, int rows)
+    {
+        int index = source.Type switch
+        {
+            GgmlType.F32 => FloatValidation.FindNonFinite(MemoryMarshal.Cast<byte, float>(chunk)),
+            GgmlType.F16 => FloatValidation.FindNonFinite16(MemoryMarshal.Cast<byte, ushort>(chunk), 0x7C00),
+            GgmlType.BF16 => FloatValidation.FindNonFinite16(MemoryMarshal.Cast<byte, ushort>(chunk), 0x7F80),
+            _ => -1,
+        };
+        if (index >= 0)
+        {
+            throw NonFinite(source.Name, firstRow + index / source.RowLength);
+        }
+    }
+
+    private static void Convert(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, int threads, RunState state, CancellationToken ct)
+    {
+        var source = tensor.Source;
+        int rowLength = checked((int)source.RowLength);
+        long rowCount = source.RowCount;
+        long matrixRows = source.Shape.Length > 1 ? source.Shape[1] : 1;
+        long matrices = source.Shape.Length > 2 ? source.Shape[2] : 1;
+        int srcRowBytes = checked((int)GgmlTypeInfo.Get(source.Type).RowSize(rowLength));
+        var target = BlockFormats.Get(tensor.TargetType);
+        int dstRowBytes = checked((int)target.RowBytes(rowLength));
+        var decode = Decoder(source.Type);
+
+        int batchRows = (int)Math.Clamp(BatchFloats / rowLength, 1, Math.Max(1, rowCount));
+        int chunkRows = Math.Max(1, batchRows / (threads * 4));
+        var output = ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct };
+        try
+        {
+            for (long first = 0; first < rowCount; first += batchRows)
+            {
+                ct.ThrowIfCancellationRequested();
+                int rows = (int)Math.Min(batchRows, rowCount - first);
+                int chunks = (rows + chunkRows - 1) / chunkRows;
+                long batchStart = first;
+                try
+                {
+                    Parallel.For(0, chunks, options, () => new ChunkBuffers(chunkRows, rowLength, srcRowBytes), (chunk, _, buffers) =>
+                    {
+                        int start = chunk * chunkRows;
+                        int count = Math.Min(chunkRows, rows - start);
+                        long row0 = batchStart + start;
+                        var raw = buffers.Raw.AsSpan(0, count * srcRowBytes);
+                        ReadExactly(input, raw, source.FileOffset + row0 * srcRowBytes);
+                        var floats = buffers.Floats.AsSpan(0, count * rowLength);
+                        decode(raw, floats);
+                        int bad = FloatValidation.FindNonFinite(floats);
+                        if (bad >= 0)
+                        {
+                            throw NonFinite(source.Name, row0 + bad / rowLength);
+                        }
+                        var dst = output.AsSpan(start * dstRowBytes, count * dstRowBytes);
+                        QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
+                        return buffers;
+                    }, _ => { });
+                }
+                catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+                {
+                    ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                }
+                writer.WriteTensorData(output.AsSpan(0, rows * dstRowBytes));
+                state.Advance(rows, (long)rows * srcRowBytes);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    // Rows of 3-D (expert) tensors take the importance weights of their own matrix, as llama.cpp slices them.
+    private static void QuantizeRows(BlockFormat target, ReadOnlySpan<float> floats, long row0, int count, int rowLength, Span<byte> dst,
+        int dstRowBytes, float[]? importance, long matrixRows, long matrices)
+    {
+        if (importance is null || matrices <= 1)
+        {
+            target.Quantize(floats, count, rowLength, dst, importance);
+            return;
+        }
+        int done = 0;
+        while (done < count)
+        {
+            long row = row0 + done;
+            long matrix = row / matrixRows % matrices;
+            int run = (int)Math.Min(count - done, matrixRows - row % matrixRows);
+            var weights = importance.AsSpan((int)(matrix * rowLength), rowLength);
+            target.Quantize(floats.Slice(done * rowLength, run * rowLength), run, rowLength, dst.Slice(done * dstRowBytes, run * dstRowBytes), weights);
+            done += run;
+        }
+    }
+
+    private delegate void RowDecoder(ReadOnlySpan<byte> source, Span<float> destination);
+
+    private static RowDecoder Decoder(GgmlType type) => type switch
+    {
+        GgmlType.F32 => (s, d) => MemoryMarshal.Cast<byte, float>(s).CopyTo(d),
+        GgmlType.F16 => HalfPrecisionConverter.FromF16,
+        GgmlType.BF16 => HalfPrecisionConverter.FromBF16,
+        _ => BlockFormats.Get(type).Dequantize,
+    };
+
+    private static InvalidDataException NonFinite(string tensor, long row) =>
+        new($"Tensor '{tensor}' has a NaN or infinite value in row {row}; nothing was written.");
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (buffer.Length > 0)
+        {
+            int read = RandomAccess.Read(handle, buffer, offset);
+            if (read <= 0)
+            {
+                throw new EndOfStreamException("The input ended inside tensor data; the file may have been truncated while it was read.");
+            }
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
+    private sealed class ChunkBuffers(int rows, int rowLength, int rowBytes)
+    {
+        public byte[] Raw { get; } = new byte[rows * rowBytes];
+
+        public float[] Floats { get; } = new float[rows * rowLength];
+    }
+
+    /// <summary>Progress bookkeeping for one run.</summary>
+    private sealed class RunState(QuantizationPlan plan, IProgress<QuantizationProgress>? progress)
+    {
+        private readonly long _total = plan.WorkBytes;
+        private long _done;
+        private int _index;
+        private long _rowsDone;
+
+        public void Begin(int index)
+        {
+            _index = index;
+            _rowsDone = 0;
+            Report();
+        }
+
+        public void Advance(long rows, long bytes)
+        {
+            _rowsDone += rows;
+            _done += bytes;
+            Report();
+        }
+
+        private void Report()
+        {
+            if (progress is null)
+            {
+                return;
+            }
+            var t = plan.Tensors[_index];
+            progress.Report(new QuantizationProgress(_index, plan.Tensors.Count, t.Name, t.SourceType, t.TargetType, _rowsDone, t.Source.RowCount, _done, _total));
+        }
+    }
+}
