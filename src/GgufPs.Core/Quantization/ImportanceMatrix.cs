@@ -221,12 +221,12 @@ public sealed class ImportanceMatrix
             CheckFinite(fullPath, name + ".counts", countValues);
             int rowLength = sumValues.Length / countValues.Length;
             var values = new float[sumValues.Length];
-            // llama.cpp rounds the stored counts to integers (lround) before dividing.
+            // llama-imatrix rounds the stored counts (lround) when it merges files; llama-quantize divides by them as floats.
             var rounded = countValues.Select(c => (long)Math.Round((double)c, MidpointRounding.AwayFromZero)).ToArray();
             raw[name] = new ImportanceMatrixEntry(name, sumValues, rounded);
             for (int j = 0; j < countValues.Length; j++)
             {
-                float count = rounded[j];
+                float count = countValues[j];
                 for (int i = 0; i < rowLength; i++)
                 {
                     values[j * rowLength + i] = count > 0.0f ? sumValues[j * rowLength + i] / count : 1;

@@ -30,8 +30,9 @@ public static class ImportanceMatrixWriter
         var tensors = new List<GgufTensorDescriptor>(2 * sorted.Count);
         foreach (var e in sorted)
         {
-            tensors.Add(new GgufTensorDescriptor(e.Name + ".in_sum2", GgmlType.F32, [e.Columns, e.Matrices]));
-            tensors.Add(new GgufTensorDescriptor(e.Name + ".counts", GgmlType.F32, [1, e.Matrices]));
+            // gguf stores ggml_n_dims dimensions: a trailing 1 is dropped.
+            tensors.Add(new GgufTensorDescriptor(e.Name + ".in_sum2", GgmlType.F32, e.Matrices > 1 ? [e.Columns, e.Matrices] : [e.Columns]));
+            tensors.Add(new GgufTensorDescriptor(e.Name + ".counts", GgmlType.F32, e.Matrices > 1 ? [1, e.Matrices] : [1]));
         }
         using var writer = new GgufWriter(path, overwrite);
         writer.WriteHeader(metadata, tensors);

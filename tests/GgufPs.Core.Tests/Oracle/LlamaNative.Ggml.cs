@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace GgufPs.Tests.Oracle;
 
-/// <summary>ggml's tensor API, to check <see cref="GgmlTensorLayout"/> and to read tensors in the eval callback.</summary>
+/// <summary>ggml's tensor API (to check <see cref="GgmlTensorLayout"/> and read tensors in the eval callback) and gguf's writer.</summary>
 internal static unsafe partial class LlamaNative
 {
     [DllImport(GgmlBase)] public static extern IntPtr ggml_init(GgmlInitParams p);
@@ -17,4 +17,11 @@ internal static unsafe partial class LlamaNative
     [DllImport(GgmlBase)] public static extern nuint ggml_nbytes(IntPtr tensor);
     [DllImport(GgmlBase)] public static extern IntPtr ggml_op_name(int op);
     [DllImport(GgmlBase)] public static extern IntPtr ggml_op_desc(IntPtr tensor);
+
+    [DllImport(GgmlBase)] public static extern IntPtr gguf_init_empty();
+    [DllImport(GgmlBase)] public static extern void gguf_set_val_str(IntPtr ctx, byte* key, byte* value);
+    [DllImport(GgmlBase)] public static extern void gguf_set_val_u32(IntPtr ctx, byte* key, uint value);
+    [DllImport(GgmlBase)] public static extern void gguf_set_arr_str(IntPtr ctx, byte* key, byte** data, nuint n);
+    [DllImport(GgmlBase)] public static extern void gguf_add_tensor(IntPtr ctx, IntPtr tensor);
+    [DllImport(GgmlBase)] public static extern byte gguf_write_to_file(IntPtr ctx, byte* fname, byte onlyMeta);
 }
