@@ -16,6 +16,8 @@
         'Measure-Perplexity'
         'Invoke-Quantize'
         'Convert-Model'
+        'New-ImportanceMatrix'
+        'Get-ImportanceMatrix'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

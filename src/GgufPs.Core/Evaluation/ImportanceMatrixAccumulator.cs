@@ -95,9 +95,14 @@ public sealed class ImportanceMatrixAccumulator : IWeightInputObserver
     /// Adds an existing matrix as llama-imatrix --in-file does: GGUF sums and counts as they are; legacy values and
     /// call counts scaled by the chunk size, since that format keeps means. Its datasets are appended.
     /// </summary>
-    /// <exception cref="InvalidDataException">An entry's size disagrees with data already held for that tensor.</exception>
-    public void Add(ImportanceMatrix matrix)
+    /// <param name="model">When given, every entry must name a weight of this model with as many columns and experts.</param>
+    /// <exception cref="InvalidDataException">An entry's size disagrees with the model or with data already held.</exception>
+    public void Add(ImportanceMatrix matrix, GgufFile? model = null)
     {
+        if (model is not null)
+        {
+            CheckFits(matrix, model);
+        }
         foreach (var entry in matrix.Entries)
         {
             if (!_entries.TryGetValue(entry.Name, out var e))
@@ -169,6 +174,34 @@ public sealed class ImportanceMatrixAccumulator : IWeightInputObserver
         foreach (var (name, (sums, counts)) in checkpoint)
         {
             _entries[name] = new Accumulator(sums.ToArray(), counts.ToArray());
+        }
+    }
+
+    /// <summary>Fails, naming the first mismatches, unless each entry of the matrix belongs to a weight of the model.</summary>
+    private static void CheckFits(ImportanceMatrix matrix, GgufFile model)
+    {
+        var problems = new List<string>();
+        foreach (var e in matrix.Entries)
+        {
+            var tensor = model.FindTensor(e.Name);
+            long experts = tensor is null || tensor.Shape.Length < 3 ? 1 : tensor.Shape[2];
+            if (tensor is null)
+            {
+                problems.Add($"'{e.Name}' is not a tensor of the model");
+            }
+            else if (tensor.RowLength != e.Columns)
+            {
+                problems.Add($"'{e.Name}' has {e.Columns} columns where the model's has {tensor.RowLength}");
+            }
+            else if (e.Matrices != experts && !(matrix.IsLegacy && e.Sums.Length == e.Columns * experts))
+            {
+                problems.Add($"'{e.Name}' has {e.Matrices} matrices where the model's has {experts}");
+            }
+        }
+        if (problems.Count > 0)
+        {
+            string more = problems.Count > 3 ? $" and {problems.Count - 3} more" : "";
+            throw new InvalidDataException($"The importance matrix '{matrix.Path}' does not fit the model '{model.Path}': {string.Join("; ", problems.Take(3))}{more}. It was computed for another model.");
         }
     }
 

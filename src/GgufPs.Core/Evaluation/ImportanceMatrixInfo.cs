@@ -10,7 +10,6 @@ namespace GgufPs;
 public sealed class ImportanceMatrixInfo
 {
     private readonly IReadOnlyList<ImportanceMatrixEntry> _entries;
-    private IReadOnlyList<ImportanceMatrixTensorStatistics>? _statistics;
 
     public ImportanceMatrixInfo(string path, ImportanceMatrixFormat format, IReadOnlyList<ImportanceMatrixEntry> entries,
         int chunks, int chunkSize, IReadOnlyList<string> datasets)
@@ -65,8 +64,11 @@ public sealed class ImportanceMatrixInfo
     /// <summary>The tensor names in order.</summary>
     public IEnumerable<string> TensorNames => _entries.Select(e => e.Name);
 
-    /// <summary>Per-tensor statistics as llama-imatrix --show-statistics computes them.</summary>
-    public IReadOnlyList<ImportanceMatrixTensorStatistics> Statistics => _statistics ??= ImportanceMatrixStatistics.Compute(_entries, Path);
+    /// <summary>Per-tensor statistics, when asked for (New-ImportanceMatrix -Statistics); see <see cref="ComputeStatistics"/>.</summary>
+    public IReadOnlyList<ImportanceMatrixTensorStatistics>? Statistics { get; init; }
+
+    /// <summary>Per-tensor statistics as llama-imatrix --show-statistics computes and orders them.</summary>
+    public IReadOnlyList<ImportanceMatrixTensorStatistics> ComputeStatistics() => ImportanceMatrixStatistics.Compute(_entries, Path);
 
     /// <summary>Describes a matrix read from <paramref name="path"/>.</summary>
     public static ImportanceMatrixInfo FromFile(ImportanceMatrix matrix, string path) =>
