@@ -12,10 +12,10 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
-        'Get-GgufToken'
-        'Measure-Perplexity'
         'Invoke-Quantize'
         'Convert-Model'
+        'Get-GgufToken'
+        'Measure-Perplexity'
         'New-ImportanceMatrix'
         'Get-ImportanceMatrix'
     )

@@ -1,18 +1,33 @@
 using GgufPs.Bench;
 
-// Usage: GgufPs.Bench --work <dir> [benchmark ...]; with no names, every benchmark runs.
+// Usage: GgufPs.Bench --work <dir> [--types Q4_K_M,Q6_K] [--threads n] [benchmark ...]; with no names, every benchmark runs.
+// The competitors run in child processes of this program, so each one's peak memory is measured on its own.
 if (args.Length == 6 && args[0] == "perplexity-child")
 {
-    GgufPs.Bench.PerplexityBenchmark.RunChild(args[1], args[2], args[3], int.Parse(args[4]), int.Parse(args[5]));
-    return;
+    PerplexityBenchmark.RunChild(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+if (args.Length > 0 && args[0] == "quantize-child")
+{
+    return QuantizeBenchmark.RunChild(args[1], args[2], args[3], args[4], int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
 }
 string work = Path.Combine(Environment.CurrentDirectory, "out", "bench");
 var selected = new List<string>();
+IReadOnlyList<string> types = QuantizeBenchmark.DefaultTypes;
+int threads = 2;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--work" && i + 1 < args.Length)
     {
         work = args[++i];
+    }
+    else if (args[i] == "--types" && i + 1 < args.Length)
+    {
+        types = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+    else if (args[i] == "--threads" && i + 1 < args.Length)
+    {
+        threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
     }
     else
     {
@@ -28,9 +43,10 @@ string BenchModel() => new SyntheticLlamaModel().Ensure(Path.Combine(work, "benc
 var benchmarks = new Dictionary<string, Action>
 {
     ["info"] = () => InfoBenchmark.Run(BenchModel()),
-    ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
-        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads: 2, chunks: 4),
+    ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
     ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
+    ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
+        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
 };
 foreach (var (name, run) in benchmarks)
 {
@@ -40,3 +56,4 @@ foreach (var (name, run) in benchmarks)
         run();
     }
 }
+return 0;

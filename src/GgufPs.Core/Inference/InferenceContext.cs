@@ -261,6 +261,11 @@ public sealed unsafe class InferenceContext : IDisposable
             return;
         }
         WeightInputObserver?.Observe(w.Name, new ReadOnlySpan<float>(x, checked(rows * w.Columns)), rows);
+        if (Int8Gemm.Handles(w.Type))
+        {
+            Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
+            return;
+        }
         float* input = x;
         if (w.ActivationFormat != ActivationFormat.F32)
         {

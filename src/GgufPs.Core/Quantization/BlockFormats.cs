@@ -22,6 +22,8 @@ public static class BlockFormats
         new Q8_KBlockFormat(),
         new IQ4_NLBlockFormat(),
         new IQ4_XSBlockFormat(),
+        new TQ1_0BlockFormat(),
+        new TQ2_0BlockFormat(),
     }.ToDictionary(f => f.Type);
 
     /// <summary>Every implemented format, in type-id order.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GgufPs.Quantization;
 
 /// <summary>F16: IEEE half floats, rounded to nearest even with NaNs made quiet, as ggml_fp32_to_fp16_row does.</summary>
@@ -7,9 +8,11 @@ public sealed class F16BlockFormat : BlockFormat
     {
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance) =>
         HalfPrecisionConverter.ToF16(source, destination);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance) =>
         HalfPrecisionConverter.ToF16(row, destination);
 

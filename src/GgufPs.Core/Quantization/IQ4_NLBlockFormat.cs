@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -14,7 +16,58 @@ public sealed class IQ4_NLBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (!LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<float>> qt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[Qk];
+        Span<float> scales = stackalloc float[LaneFitting.Lanes];
+        int perRow = rowLength / Qk;
+        // Blocks stand alone; only their importance weights depend on the column, so runs of 16 stay within a row.
+        for (int r = 0; r < rowCount; r++)
+        {
+            for (int b = 0; b < perRow; b += LaneFitting.Lanes)
+            {
+                int groups = Math.Min(LaneFitting.Lanes, perRow - b);
+                var x = source.Slice(r * rowLength + b * Qk, groups * Qk);
+                LaneFitting.Transpose(x, Qk, Qk, groups, xt);
+                var sigma2 = Vector512<float>.Zero;
+                for (int j = 0; j < Qk; j++)
+                {
+                    sigma2 += xt[j] * xt[j];
+                }
+                sigma2 *= Vector512.Create(2.0f / Qk);
+                if (!importance.IsEmpty)
+                {
+                    LaneFitting.Transpose(importance.Slice(b * Qk, groups * Qk), Qk, Qk, groups, qt);
+                }
+                NonLinearQuantizer.LaneWeights(xt, importance.IsEmpty ? default : qt, sigma2, wt);
+                var d = NonLinearQuantizer.SearchScalesLanes(xt, wt);
+                var id = Vector512.ConditionalSelect(Vector512.Equals(d, Vector512<float>.Zero), Vector512<float>.Zero, Vector512<float>.One / d);
+                for (int j = 0; j < Qk; j++)
+                {
+                    lt[j] = LaneFitting.BestIndexIq4(id * xt[j]);
+                }
+                d.CopyTo(scales);
+                var y = destination.Slice((r * perRow + b) * Bytes, groups * Bytes);
+                for (int g = 0; g < groups; g++)
+                {
+                    WriteHalf(y.Slice(g * Bytes), scales[g]);
+                }
+                LaneFitting.PackNibbles(lt, groups, y, Bytes, 1, 2);
+            }
+        }
+    }
+
     // quantize_iq4_nl: every block searched with ntry = 7, with or without weights.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];

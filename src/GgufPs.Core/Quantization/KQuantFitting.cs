@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -119,5 +121,158 @@ internal static class KQuantFitting
                 levels[32 * j + ii] = (byte)Math.Max(0, Math.Min(nmax, l));
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="FitReference"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, their
+    /// 16 groups searched in parallel lanes (<see cref="LaneFitting"/>). Fills the scales of each block in
+    /// <paramref name="y"/> and the final levels in <paramref name="groups"/>: vector g holds elements 0..15 of group
+    /// g (block g / 8), vector 16 + g elements 16..31.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FitReferenceLanes(ReadOnlySpan<float> x, Span<byte> y, int blockBytes, int blockCount, Span<Vector512<int>> groups,
+        int nmax, float rmin, float rdelta, int nstep)
+    {
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
+        LaneFitting.Transpose(x, 32, 32, blockCount * (Qk / 32), xt);
+        var sumX2 = Vector512<float>.Zero;
+        for (int i = 0; i < 32; i++)
+        {
+            sumX2 += xt[i] * xt[i];
+        }
+        var avX = Vector512.Sqrt(sumX2 / Vector512.Create(32f));
+        for (int i = 0; i < 32; i++)
+        {
+            wt[i] = avX + Vector512.Abs(xt[i]);
+        }
+        LaneFitting.Qkx2(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, rmin, rdelta, nstep, false);
+
+        Span<float> scales = stackalloc float[LaneFitting.Lanes];
+        Span<float> mins = stackalloc float[LaneFitting.Lanes];
+        scaleVector.CopyTo(scales);
+        minVector.CopyTo(mins);
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                if (scales[b * 8 + j] > maxScale)
+                {
+                    maxScale = scales[b * 8 + j];
+                }
+                if (mins[b * 8 + j] > maxMin)
+                {
+                    maxMin = mins[b * 8 + j];
+                }
+            }
+            float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+            float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                ls[j] = Math.Min((byte)63, (byte)NearestInt(invScale * scales[b * 8 + j]));
+                lm[j] = Math.Min((byte)63, (byte)NearestInt(invMin * mins[b * 8 + j]));
+            }
+            PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
+            WriteHalf(block, maxScale / 63.0f);
+            WriteHalf(block[2..], maxMin / 63.0f);
+        }
+        FinishLanes(xt, lt, y, blockBytes, blockCount, groups, nmax);
+    }
+
+    /// <summary>
+    /// <see cref="FitWeighted"/> and <see cref="RequantizeFromScales"/> for one or two super-blocks at once, with
+    /// <paramref name="quantWeights"/> holding the importance of each block's columns in turn. Levels come out as in
+    /// <see cref="FitReferenceLanes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FitWeightedLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> quantWeights, Span<byte> y, int blockBytes, int blockCount,
+        Span<Vector512<int>> groups, int nmax, bool clampScaleLevels)
+    {
+        int laneCount = blockCount * (Qk / 32);
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[32];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[32];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[32];
+        Span<float> sigma = stackalloc float[LaneFitting.Lanes];
+        for (int b = 0; b < blockCount; b++)
+        {
+            float sigma2 = 2 * SumOfSquares(x.Slice(b * Qk, Qk)) / Qk;
+            sigma.Slice(b * 8, 8).Fill(sigma2);
+        }
+        LaneFitting.Transpose(x, 32, 32, laneCount, xt);
+        LaneFitting.Transpose(quantWeights, 32, 32, laneCount, wt);
+        var sigmaVector = Vector512.Create<float>(sigma);
+        var sumW = Vector512<float>.Zero;
+        for (int i = 0; i < 32; i++)
+        {
+            wt[i] *= Vector512.Sqrt(sigmaVector + xt[i] * xt[i]);
+            sumW += wt[i];
+        }
+        LaneFitting.Qkx3(xt, wt, 32, nmax, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
+
+        Span<float> scales = stackalloc float[LaneFitting.Lanes];
+        Span<float> mins = stackalloc float[LaneFitting.Lanes];
+        Span<float> sw = stackalloc float[LaneFitting.Lanes];
+        scaleVector.CopyTo(scales);
+        minVector.CopyTo(mins);
+        sumW.CopyTo(sw);
+        Span<byte> ls = stackalloc byte[Qk / 32];
+        Span<byte> lm = stackalloc byte[Qk / 32];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            var blockWeights = sw.Slice(b * 8, 8);
+            float dBlock = MakeQpQuants(Qk / 32, 63, scales.Slice(b * 8, 8), ls, blockWeights);
+            float mBlock = MakeQpQuants(Qk / 32, 63, mins.Slice(b * 8, 8), lm, blockWeights);
+            if (clampScaleLevels)
+            {
+                for (int j = 0; j < Qk / 32; j++)
+                {
+                    ls[j] = Math.Min((byte)63, ls[j]);
+                    lm[j] = Math.Min((byte)63, lm[j]);
+                }
+            }
+            PackScaleMinK4(ls, lm, block.Slice(ScalesOffset, 12));
+            WriteHalf(block, dBlock);
+            WriteHalf(block[2..], mBlock);
+        }
+        FinishLanes(xt, lt, y, blockBytes, blockCount, groups, nmax);
+    }
+
+    // The requantization of RequantizeFromScales with one group per lane, then per-group vectors for packing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, ReadOnlySpan<byte> y, int blockBytes, int blockCount,
+        Span<Vector512<int>> groups, int nmax)
+    {
+        Span<float> scale = stackalloc float[LaneFitting.Lanes];
+        Span<float> offset = stackalloc float[LaneFitting.Lanes];
+        for (int b = 0; b < blockCount; b++)
+        {
+            var block = y.Slice(b * blockBytes, blockBytes);
+            float dAll = ReadHalf(block);
+            float mAll = ReadHalf(block[2..]);
+            for (int j = 0; j < Qk / 32; j++)
+            {
+                GetScaleMinK4(j, block.Slice(ScalesOffset, 12), out byte sc, out byte m);
+                scale[b * 8 + j] = dAll * sc;
+                offset[b * 8 + j] = mAll * m;
+            }
+        }
+        var d = Vector512.Create<float>(scale);
+        var dm = Vector512.Create<float>(offset);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 32; i++)
+        {
+            var l = LaneFitting.NearestInt((xt[i] + dm) / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512<int>.Zero), Vector512.Create(nmax));
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        LaneFitting.TransposeSquare(lt[..16], groups[..16]);
+        LaneFitting.TransposeSquare(lt[16..], groups[16..]);
     }
 }

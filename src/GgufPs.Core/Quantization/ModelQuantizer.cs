@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,6 +13,7 @@ public static class ModelQuantizer
 {
     // Floats per batch: enough rows for every thread to get several chunks, small enough to keep memory flat.
     private const int BatchFloats = 4 << 20;
+    private const int ChunkFloats = 64 << 10;
     private const int CopyChunkBytes = 16 << 20;
 
     public static GgufModelInfo Run(QuantizationPlan plan, string outputPath, bool overwrite = false, int threads = 0,
@@ -27,6 +27,7 @@ public static class ModelQuantizer
         }
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
         using var input = File.OpenHandle(plan.InputPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var workers = new WorkerPool(threads);
         using (var writer = new GgufWriter(target, overwrite))
         {
             writer.WriteHeader(plan.Metadata, plan.Descriptors);
@@ -42,7 +43,7 @@ public static class ModelQuantizer
                 }
                 else
                 {
-                    Convert(input, tensor, writer, threads, state, cancellationToken);
+                    Convert(input, tensor, writer, workers, threads, state, cancellationToken);
                 }
             }
             writer.Commit();
@@ -68,12 +69,6 @@ public static class ModelQuantizer
                 writer.WriteTensorData(chunk);
                 state.Advance(rows, chunk.Length);
             }
-            if (source.RowCount == 0 && source.ByteSize > 0)
-            {
-                var all = buffer.AsSpan(0, (int)source.ByteSize);
-                ReadExactly(input, all, source.FileOffset);
-                writer.WriteTensorData(all);
-            }
         }
         finally
         {
@@ -97,7 +92,7 @@ public static class ModelQuantizer
         }
     }
 
-    private static void Convert(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, int threads, RunState state, CancellationToken ct)
+    private static void Convert(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, WorkerPool workers, int threads, RunState state, CancellationToken ct)
     {
         var source = tensor.Source;
         int rowLength = checked((int)source.RowLength);
@@ -110,27 +105,34 @@ public static class ModelQuantizer
         var decode = Decoder(source.Type);
 
         int batchRows = (int)Math.Clamp(BatchFloats / rowLength, 1, Math.Max(1, rowCount));
-        int chunkRows = Math.Max(1, batchRows / (threads * 4));
-        var output = ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes));
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct };
+        // Chunks of about 64K values keep a worker's floats in its L2 cache between decoding and quantizing.
+        int chunkRows = Math.Max(1, Math.Min(batchRows / (threads * 4), ChunkFloats / rowLength));
+        // Two output buffers: one is written to disk while the next batch is quantized into the other.
+        byte[][] outputs = [ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes)), ArrayPool<byte>.Shared.Rent(checked(batchRows * dstRowBytes))];
+        Task? pendingWrite = null;
         try
         {
+            int current = 0;
             for (long first = 0; first < rowCount; first += batchRows)
             {
                 ct.ThrowIfCancellationRequested();
                 int rows = (int)Math.Min(batchRows, rowCount - first);
                 int chunks = (rows + chunkRows - 1) / chunkRows;
                 long batchStart = first;
-                try
+                var output = outputs[current];
+                workers.Run(chunks, chunk =>
                 {
-                    Parallel.For(0, chunks, options, () => new ChunkBuffers(chunkRows, rowLength, srcRowBytes), (chunk, _, buffers) =>
+                    ct.ThrowIfCancellationRequested();
+                    int start = chunk * chunkRows;
+                    int count = Math.Min(chunkRows, rows - start);
+                    long row0 = batchStart + start;
+                    var rawArray = ArrayPool<byte>.Shared.Rent(count * srcRowBytes);
+                    var floatArray = ArrayPool<float>.Shared.Rent(count * rowLength);
+                    try
                     {
-                        int start = chunk * chunkRows;
-                        int count = Math.Min(chunkRows, rows - start);
-                        long row0 = batchStart + start;
-                        var raw = buffers.Raw.AsSpan(0, count * srcRowBytes);
+                        var raw = rawArray.AsSpan(0, count * srcRowBytes);
                         ReadExactly(input, raw, source.FileOffset + row0 * srcRowBytes);
-                        var floats = buffers.Floats.AsSpan(0, count * rowLength);
+                        var floats = floatArray.AsSpan(0, count * rowLength);
                         decode(raw, floats);
                         int bad = FloatValidation.FindNonFinite(floats);
                         if (bad >= 0)
@@ -139,20 +141,34 @@ public static class ModelQuantizer
                         }
                         var dst = output.AsSpan(start * dstRowBytes, count * dstRowBytes);
                         QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
-                        return buffers;
-                    }, _ => { });
-                }
-                catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-                {
-                    ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
-                }
-                writer.WriteTensorData(output.AsSpan(0, rows * dstRowBytes));
+                    }
+                    finally
+                    {
+                        ArrayPool<float>.Shared.Return(floatArray);
+                        ArrayPool<byte>.Shared.Return(rawArray);
+                    }
+                });
+                pendingWrite?.GetAwaiter().GetResult();
+                int length = rows * dstRowBytes;
+                pendingWrite = Task.Run(() => writer.WriteTensorData(output.AsSpan(0, length)), CancellationToken.None);
                 state.Advance(rows, (long)rows * srcRowBytes);
+                current ^= 1;
             }
+            pendingWrite?.GetAwaiter().GetResult();
+            pendingWrite = null;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(output);
+            // A write still running after a failure must finish before its buffer goes back to the pool.
+            try
+            {
+                pendingWrite?.Wait(CancellationToken.None);
+            }
+            catch (AggregateException)
+            {
+            }
+            ArrayPool<byte>.Shared.Return(outputs[0]);
+            ArrayPool<byte>.Shared.Return(outputs[1]);
         }
     }
 
@@ -202,13 +218,6 @@ public static class ModelQuantizer
             buffer = buffer[read..];
             offset += read;
         }
-    }
-
-    private sealed class ChunkBuffers(int rows, int rowLength, int rowBytes)
-    {
-        public byte[] Raw { get; } = new byte[rows * rowBytes];
-
-        public float[] Floats { get; } = new float[rows * rowLength];
     }
 
     /// <summary>Progress bookkeeping for one run.</summary>

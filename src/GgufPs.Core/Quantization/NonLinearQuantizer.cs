@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -174,4 +176,65 @@ internal static class NonLinearQuantizer
     }
 
     public static void WriteScaleHalf(Span<byte> destination, ushort bits) => BinaryPrimitives.WriteUInt16LittleEndian(destination, bits);
+
+    /// <summary>
+    /// The per-block scale search of quantize_row_iq4_nl_impl (ntry = 7) for 16 blocks of 32 at once, one block per
+    /// lane: <paramref name="x"/>[i] holds element i of every block, <paramref name="weight"/> the matching weights.
+    /// Blocks whose largest magnitude is below GROUP_MAX_EPS get scale 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static Vector512<float> SearchScalesLanes(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> weight)
+    {
+        const int ntry = 7;
+        var zero = Vector512<float>.Zero;
+        var amax = zero;
+        var max = zero;
+        for (int j = 0; j < BlockSize; j++)
+        {
+            var ax = Vector512.Abs(x[j]);
+            var larger = Vector512.GreaterThan(ax, amax);
+            amax = Vector512.ConditionalSelect(larger, ax, amax);
+            max = Vector512.ConditionalSelect(larger, x[j], max);
+        }
+        var tiny = Vector512.LessThan(amax, Vector512.Create(GroupMaxEps));
+        var d = -max / Vector512.Create(-127f);
+        var id = Vector512<float>.One / d;
+        var sumqx = zero;
+        var sumq2 = zero;
+        for (int j = 0; j < BlockSize; j++)
+        {
+            var q = LaneFitting.Iq4Value(LaneFitting.BestIndexIq4(id * x[j]));
+            var w = weight[j];
+            sumqx += w * q * x[j];
+            sumq2 += w * q * q;
+        }
+        d = Vector512.ConditionalSelect(Vector512.GreaterThan(sumq2, zero), sumqx / sumq2, zero);
+        var best = d * sumqx;
+        for (int attempt = -ntry; attempt <= ntry; attempt++)
+        {
+            id = Vector512.Create((float)(attempt - 127)) / max;
+            sumqx = sumq2 = zero;
+            for (int j = 0; j < BlockSize; j++)
+            {
+                var q = LaneFitting.Iq4Value(LaneFitting.BestIndexIq4(id * x[j]));
+                var w = weight[j];
+                sumqx += w * q * x[j];
+                sumq2 += w * q * q;
+            }
+            var better = Vector512.GreaterThan(sumq2, zero) & Vector512.GreaterThan(sumqx * sumqx, best * sumq2);
+            var newD = sumqx / sumq2;
+            d = Vector512.ConditionalSelect(better, newD, d);
+            best = Vector512.ConditionalSelect(better, newD * sumqx, best);
+        }
+        return Vector512.ConditionalSelect(tiny, zero, d);
+    }
+
+    /// <summary>The weights of 16 transposed blocks: importance·√(σ² + x²), or x² without importance.</summary>
+    public static void LaneWeights(ReadOnlySpan<Vector512<float>> x, ReadOnlySpan<Vector512<float>> importance, Vector512<float> sigma2, Span<Vector512<float>> weight)
+    {
+        for (int j = 0; j < BlockSize; j++)
+        {
+            weight[j] = importance.IsEmpty ? x[j] * x[j] : importance[j] * Vector512.Sqrt(sigma2 + x[j] * x[j]);
+        }
+    }
 }

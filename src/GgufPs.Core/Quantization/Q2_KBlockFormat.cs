@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -21,6 +23,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         for (int i = 0; i < row.Length / Qk; i++)
@@ -39,6 +42,7 @@ public sealed class Q2_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q2_K_ref, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> x, Span<byte> y)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -48,15 +52,36 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<float> scales = stackalloc float[Qk / 16];
         const float q4scale = 15.0f;
 
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
+        {
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            for (int l = 0; l < 16; l++)
+            {
+                wt[l] = Vector512.Abs(xt[l]);
+            }
+            LaneFitting.Qkx2(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.5f, 0.1f, 15, true);
+            scaleVector.CopyTo(scales);
+            minVector.CopyTo(mins);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                for (int l = 0; l < 16; l++)
+                {
+                    weights[l] = MathF.Abs(x[16 * j + l]);
+                }
+                scales[j] = MakeQkx2Quants(16, 3, x.Slice(16 * j, 16), weights, levels.Slice(16 * j, 16), out mins[j], scratch, -0.5f, 0.1f, 15, true);
+            }
+        }
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < Qk / 16; j++)
         {
-            for (int l = 0; l < 16; l++)
-            {
-                weights[l] = MathF.Abs(x[16 * j + l]);
-            }
-            scales[j] = MakeQkx2Quants(16, 3, x.Slice(16 * j, 16), weights, levels.Slice(16 * j, 16), out mins[j], scratch, -0.5f, 0.1f, 15, true);
             if (scales[j] > maxScale)
             {
                 maxScale = scales[j];
@@ -96,11 +121,11 @@ public sealed class Q2_KBlockFormat : BlockFormat
         {
             WriteHalf(y[DMinOffset..], 0.0f);
         }
-        Requantize(x, y, levels);
-        Pack(levels, y);
+        Finish(x, y, levels, xt, lt, lanes);
     }
 
     // quantize_row_q2_K_impl, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeWeighted(ReadOnlySpan<float> x, Span<byte> y, ReadOnlySpan<float> quantWeights)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -113,18 +138,41 @@ public sealed class Q2_KBlockFormat : BlockFormat
         Span<byte> lm = stackalloc byte[Qk / 16];
 
         float sigma2 = SumOfSquares(x) / Qk;
-        for (int j = 0; j < Qk / 16; j++)
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
         {
-            var qw = quantWeights.Slice(16 * j, 16);
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Transpose(quantWeights, 16, 16, 16, wt);
+            var sigma = Vector512.Create(sigma2);
+            var sum = Vector512<float>.Zero;
             for (int l = 0; l < 16; l++)
             {
-                weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                wt[l] *= Vector512.Sqrt(sigma + xt[l] * xt[l]);
+                sum += wt[l];
             }
-            for (int l = 0; l < Qk / 16; l++)
+            sum.CopyTo(sw);
+            LaneFitting.Qkx3(xt, wt, 16, 3, lt, out var scaleVector, out var minVector, -0.9f, 0.05f, 36, false);
+            scaleVector.CopyTo(scales);
+            minVector.CopyTo(mins);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
             {
-                sw[j] += weight[l];
+                var qw = quantWeights.Slice(16 * j, 16);
+                for (int l = 0; l < 16; l++)
+                {
+                    weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                }
+                for (int l = 0; l < Qk / 16; l++)
+                {
+                    sw[j] += weight[l];
+                }
+                scales[j] = MakeQkx3Quants(16, 3, x.Slice(16 * j, 16), weight, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36, false);
             }
-            scales[j] = MakeQkx3Quants(16, 3, x.Slice(16 * j, 16), weight, levels.Slice(16 * j, 16), out mins[j], scratch, -0.9f, 0.05f, 36, false);
         }
 
         float dm = MakeQpQuants(Qk / 16, 15, scales, ls, sw);
@@ -135,8 +183,41 @@ public sealed class Q2_KBlockFormat : BlockFormat
         {
             y[ScalesOffset + j] = (byte)(ls[j] | (lm[j] << 4));
         }
-        Requantize(x, y, levels);
-        Pack(levels, y);
+        Finish(x, y, levels, xt, lt, lanes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<byte> levels, ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, bool lanes)
+    {
+        if (!lanes)
+        {
+            Requantize(x, y, levels);
+            Pack(levels, y);
+            return;
+        }
+        // The same requantization with one group per lane, then per-group vectors for the 2-bit packing.
+        Span<float> scale = stackalloc float[16];
+        Span<float> offset = stackalloc float[16];
+        float dAll = ReadHalf(y[DOffset..]);
+        float mAll = ReadHalf(y[DMinOffset..]);
+        for (int j = 0; j < 16; j++)
+        {
+            byte sc = y[ScalesOffset + j];
+            scale[j] = dAll * (sc & 0xF);
+            offset[j] = mAll * (sc >> 4);
+        }
+        var d = Vector512.Create<float>(scale);
+        var dm = Vector512.Create<float>(offset);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 16; i++)
+        {
+            var l = LaneFitting.NearestInt((xt[i] + dm) / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512<int>.Zero), Vector512.Create(3));
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, groups);
+        LaneFitting.PackTwoBitGroups(groups, y.Slice(QuantsOffset, Qk / 4));
     }
 
     // Levels again from the rounded F16 super-scales, as both ggml paths do.

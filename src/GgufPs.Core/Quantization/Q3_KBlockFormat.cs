@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -21,6 +23,7 @@ public sealed class Q3_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         for (int i = 0; i < row.Length / Qk; i++)
@@ -39,15 +42,30 @@ public sealed class Q3_KBlockFormat : BlockFormat
     }
 
     // quantize_row_q3_K_ref, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> x, Span<byte> y)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
+        if (lanes)
+        {
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Q3(xt, 16, 4, lt).CopyTo(scales);
+        }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                scales[j] = MakeQ3Quants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), true);
+            }
+        }
         float maxScale = 0;
         float amax = 0;
         for (int j = 0; j < Qk / 16; j++)
         {
-            scales[j] = MakeQ3Quants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), true);
             float scale = MathF.Abs(scales[j]);
             if (scale > amax)
             {
@@ -72,34 +90,70 @@ public sealed class Q3_KBlockFormat : BlockFormat
         {
             WriteHalf(y[DOffset..], 0.0f);
         }
+        if (lanes)
+        {
+            FinishLanes(xt, lt, y);
+            return;
+        }
         Finish(x, y, levels);
     }
 
     // quantize_row_q3_K_impl, one super-block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeWeighted(ReadOnlySpan<float> x, Span<byte> y, ReadOnlySpan<float> quantWeights)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
         Span<float> weight = stackalloc float[16];
         Span<float> sw = stackalloc float[Qk / 16];
-        Span<sbyte> ls = stackalloc sbyte[Qk / 16];
 
         float sigma2 = 2 * SumOfSquares(x) / Qk;
-        for (int j = 0; j < Qk / 16; j++)
+        if (LaneFitting.IsSupported)
         {
-            var qw = quantWeights.Slice(16 * j, 16);
+            Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+            Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+            Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+            LaneFitting.Transpose(x, 16, 16, 16, xt);
+            LaneFitting.Transpose(quantWeights, 16, 16, 16, wt);
+            var sigma = Vector512.Create(sigma2);
+            var sum = Vector512<float>.Zero;
             for (int l = 0; l < 16; l++)
             {
-                weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                wt[l] *= Vector512.Sqrt(sigma + xt[l] * xt[l]);
+                sum += wt[l];
             }
-            float sumw = 0;
-            for (int l = 0; l < 16; l++)
-            {
-                sumw += weight[l];
-            }
-            sw[j] = sumw;
-            scales[j] = MakeQxQuants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), 1, weight);
+            sum.CopyTo(sw);
+            LaneFitting.QxWeighted(xt, wt, 16, 4, lt).CopyTo(scales);
+            FitScales(y, scales, sw);
+            FinishLanes(xt, lt, y);
+            return;
         }
+        else
+        {
+            for (int j = 0; j < Qk / 16; j++)
+            {
+                var qw = quantWeights.Slice(16 * j, 16);
+                for (int l = 0; l < 16; l++)
+                {
+                    weight[l] = qw[l] * MathF.Sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+                }
+                float sumw = 0;
+                for (int l = 0; l < 16; l++)
+                {
+                    sumw += weight[l];
+                }
+                sw[j] = sumw;
+                scales[j] = MakeQxQuants(16, 4, x.Slice(16 * j, 16), levels.Slice(16 * j, 16), 1, weight);
+            }
+        }
+        FitScales(y, scales, sw);
+        Finish(x, y, levels);
+    }
+
+    // The group scales quantized with make_qx_quants, weighted by each group's total weight.
+    private static void FitScales(Span<byte> y, ReadOnlySpan<float> scales, ReadOnlySpan<float> sw)
+    {
+        Span<sbyte> ls = stackalloc sbyte[Qk / 16];
         var packed = y.Slice(ScalesOffset, 12);
         packed.Clear();
         float dBlock = MakeQxQuants(Qk / 16, 32, scales, ls, 1, sw);
@@ -108,7 +162,50 @@ public sealed class Q3_KBlockFormat : BlockFormat
             PackScale(packed, j, ls[j]);
         }
         WriteHalf(y[DOffset..], dBlock);
-        Finish(x, y, levels);
+    }
+
+    /// <summary>
+    /// <see cref="Finish"/> with the levels still one group per lane: requantize from the stored scales, then turn
+    /// the lanes into groups for the high-bit mask and the 2-bit packing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y)
+    {
+        var packed = y.Slice(ScalesOffset, 12);
+        Span<float> groupScale = stackalloc float[16];
+        float dAll = ReadHalf(y[DOffset..]);
+        for (int j = 0; j < 16; j++)
+        {
+            groupScale[j] = dAll * UnpackScale(packed, j);
+        }
+        var d = Vector512.Create<float>(groupScale);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 16; i++)
+        {
+            var l = LaneFitting.NearestInt(xt[i] / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512.Create(-4)), Vector512.Create(3)) + Vector512.Create(4);
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, groups);
+        // Element j = 16g + i has its high bit in hmask[j % 32], bit j / 32: even groups fill bytes 0..15, odd 16..31.
+        var three = Vector512.Create(3);
+        var four = Vector512.Create(4);
+        var hmLow = Vector512<int>.Zero;
+        var hmHigh = Vector512<int>.Zero;
+        for (int b = 0; b < 8; b++)
+        {
+            var bit = Vector512.Create(1 << b);
+            var high0 = Vector512.GreaterThan(groups[2 * b], three);
+            var high1 = Vector512.GreaterThan(groups[2 * b + 1], three);
+            hmLow |= high0 & bit;
+            hmHigh |= high1 & bit;
+            groups[2 * b] -= high0 & four;
+            groups[2 * b + 1] -= high1 & four;
+        }
+        LaneFitting.StoreLowBytes(hmLow, y.Slice(HMaskOffset, 16));
+        LaneFitting.StoreLowBytes(hmHigh, y.Slice(HMaskOffset + 16, 16));
+        LaneFitting.PackTwoBitGroups(groups, y.Slice(QuantsOffset, Qk / 4));
     }
 
     private static void PackScale(Span<byte> packed, int j, int l)
@@ -131,7 +228,8 @@ public sealed class Q3_KBlockFormat : BlockFormat
         return (sbyte)((sc | (((packed[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
     }
 
-    // Requantizes from the rounded F16 scale, splits off the high bits and packs, as both ggml paths end.
+    // Requantizes from the rounded F16 scale, splits off the high bits and packs, as both ggml paths end (scalar fallback).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish(ReadOnlySpan<float> x, Span<byte> y, Span<sbyte> levels)
     {
         var packed = y.Slice(ScalesOffset, 12);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -14,6 +16,50 @@ public sealed class Q4_1BlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    // With importance weights, blocks go 16 at a time within each row (the weights follow the columns).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (importance.IsEmpty || !LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[Qk];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[Qk];
+        Span<float> values = stackalloc float[LaneFitting.Lanes];
+        Span<float> offsets = stackalloc float[LaneFitting.Lanes];
+        Span<int> high = stackalloc int[LaneFitting.Lanes];
+        int perRow = rowLength / Qk;
+        for (int r = 0; r < rowCount; r++)
+        {
+            var row = source.Slice(r * rowLength, rowLength);
+            var sigma2 = Vector512.Create(SumOfSquares(row) / row.Length);
+            for (int b = 0; b < perRow; b += LaneFitting.Lanes)
+            {
+                int groups = Math.Min(LaneFitting.Lanes, perRow - b);
+                LaneFitting.Transpose(row.Slice(b * Qk, groups * Qk), Qk, Qk, groups, xt);
+                LaneFitting.Transpose(importance.Slice(b * Qk, groups * Qk), Qk, Qk, groups, wt);
+                for (int j = 0; j < Qk; j++)
+                {
+                    wt[j] *= Vector512.Sqrt(sigma2 + xt[j] * xt[j]);
+                }
+                var y = destination.Slice((r * perRow + b) * Bytes, groups * Bytes);
+                LaneFitting.Qkx3(xt, wt, Qk, 15, lt, out var d, out var min, -0.9f, 0.05f, 36, false);
+                d.CopyTo(values);
+                (-min).CopyTo(offsets);
+                for (int g = 0; g < groups; g++)
+                {
+                    WriteHalf(y.Slice(g * Bytes), values[g]);
+                    WriteHalf(y.Slice(g * Bytes + 2), offsets[g]);
+                }
+                LaneFitting.PackNibbles(lt, groups, y, Bytes, 1, 4);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         if (importance.IsEmpty)
@@ -45,11 +91,18 @@ public sealed class Q4_1BlockFormat : BlockFormat
     }
 
     // quantize_row_q4_1_ref
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
+        bool vector = LaneFitting.IsSupported;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                QuantizeBlockVector(low, high, destination.Slice(ib * Bytes, Bytes));
+                continue;
+            }
             float min = float.MaxValue;
             float max = -float.MaxValue;
             for (int j = 0; j < Qk; j++)
@@ -78,6 +131,33 @@ public sealed class Q4_1BlockFormat : BlockFormat
                 block[4 + j] = (byte)((byte)xi0 | (byte)(xi1 << 4));
             }
         }
+    }
+
+    // The scalar loop without NaN: the extremes start at ±FLT_MAX, and a zero extreme keeps the sign of the first zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuantizeBlockVector(Vector512<float> low, Vector512<float> high, Span<byte> block)
+    {
+        float min = Extreme(low, high, LaneFitting.MinAcross(low, high), float.MaxValue, smallest: true);
+        float max = Extreme(low, high, LaneFitting.MaxAcross(low, high), -float.MaxValue, smallest: false);
+        float d = (max - min) / ((1 << 4) - 1);
+        var id = Vector512.Create(d != 0 ? 1.0f / d : 0.0f);
+        WriteHalf(block, d);
+        WriteHalf(block[2..], min);
+        var minVector = Vector512.Create(min);
+        var half = Vector512.Create(0.5f);
+        var cap = Vector512.Create(15);
+        var xi0 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32((low - minVector) * id + half)), cap);
+        var xi1 = Vector512.Min(LaneFitting.LowByteSigned(LaneFitting.TruncateToInt32((high - minVector) * id + half)), cap);
+        LaneFitting.StoreLowBytes(xi0 | (xi1 << 4), block[4..]);
+    }
+
+    private static float Extreme(Vector512<float> low, Vector512<float> high, float value, float start, bool smallest)
+    {
+        if (smallest ? !(value < start) : !(value > start))
+        {
+            return start;
+        }
+        return value == 0 ? LaneFitting.ElementOf32(low, high, LaneFitting.FirstIndexOf(low, high, 0f)) : value;
     }
 
     private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)

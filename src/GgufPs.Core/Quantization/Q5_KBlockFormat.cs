@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -20,6 +22,42 @@ public sealed class Q5_KBlockFormat : BlockFormat
 
     public override bool UsesImportance => true;
 
+    // Without importance weights every super-block stands alone, so all rows form one run of super-blocks, two at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        if (!LaneFitting.IsSupported)
+        {
+            base.QuantizeRows(source, rowCount, rowLength, destination, importance);
+            return;
+        }
+        Span<Vector512<int>> groups = stackalloc Vector512<int>[32];
+        if (!importance.IsEmpty)
+        {
+            // Importance weights repeat with every row, so the pairs of super-blocks are taken within rows.
+            int perRow = rowLength / Qk;
+            for (int r = 0; r < rowCount; r++)
+            {
+                for (int b = 0; b < perRow; b += 2)
+                {
+                    int count = Math.Min(2, perRow - b);
+                    KQuantFitting.FitWeightedLanes(source.Slice(r * rowLength + b * Qk, count * Qk), importance.Slice(b * Qk, count * Qk),
+                        destination.Slice((r * perRow + b) * Bytes, count * Bytes), Bytes, count, groups, 31, true);
+                    PackLanes(groups, count, destination.Slice((r * perRow + b) * Bytes, count * Bytes));
+                }
+            }
+            return;
+        }
+        int blocks = source.Length / Qk;
+        for (int b = 0; b < blocks; b += 2)
+        {
+            int count = Math.Min(2, blocks - b);
+            KQuantFitting.FitReferenceLanes(source.Slice(b * Qk, count * Qk), destination.Slice(b * Bytes, count * Bytes), Bytes, count, groups, 31, -0.5f, 0.1f, 15);
+            PackLanes(groups, count, destination.Slice(b * Bytes, count * Bytes));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<byte> levels = stackalloc byte[Qk];
@@ -36,31 +74,71 @@ public sealed class Q5_KBlockFormat : BlockFormat
                 KQuantFitting.FitWeighted(x, y, levels, 31, importance.Slice(i * Qk, Qk), clampScaleLevels: true);
             }
             KQuantFitting.RequantizeFromScales(x, y, levels, 31);
-            var qh = y.Slice(HighOffset, Qk / 8);
-            var ql = y.Slice(LowOffset, Qk / 2);
-            qh.Clear();
-            byte m1 = 1, m2 = 2;
-            for (int n = 0; n < Qk; n += 64)
+            Pack(levels, y);
+        }
+    }
+
+    // Groups 2jj and 2jj+1 share bytes 32jj..32jj+31 (low and high nibble) and put their fifth bits in bits 2jj and 2jj+1 of qh.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackLanes(ReadOnlySpan<Vector512<int>> groups, int blockCount, Span<byte> y)
+    {
+        var fifteen = Vector512.Create(15);
+        for (int b = 0; b < blockCount; b++)
+        {
+            var ql = y.Slice(b * Bytes + LowOffset, Qk / 2);
+            var highLow = Vector512<int>.Zero;
+            var highHigh = Vector512<int>.Zero;
+            for (int jj = 0; jj < 4; jj++)
             {
-                for (int j = 0; j < 32; j++)
+                int g = 8 * b + 2 * jj;
+                for (int half = 0; half < 2; half++)
                 {
-                    int l1 = levels[n + j];
-                    if (l1 > 15)
+                    var l1 = groups[16 * half + g];
+                    var l2 = groups[16 * half + g + 1];
+                    var bits = (Vector512.GreaterThan(l1, fifteen) & Vector512.Create(1 << (2 * jj)))
+                        | (Vector512.GreaterThan(l2, fifteen) & Vector512.Create(2 << (2 * jj)));
+                    if (half == 0)
                     {
-                        l1 -= 16;
-                        qh[j] |= m1;
+                        highLow |= bits;
                     }
-                    int l2 = levels[n + j + 32];
-                    if (l2 > 15)
+                    else
                     {
-                        l2 -= 16;
-                        qh[j] |= m2;
+                        highHigh |= bits;
                     }
-                    ql[n / 2 + j] = (byte)(l1 | (l2 << 4));
+                    LaneFitting.StoreLowBytes((l1 & fifteen) | ((l2 & fifteen) << 4), ql.Slice(32 * jj + 16 * half, 16));
                 }
-                m1 <<= 2;
-                m2 <<= 2;
             }
+            LaneFitting.StoreLowBytes(highLow, y.Slice(b * Bytes + HighOffset, 16));
+            LaneFitting.StoreLowBytes(highHigh, y.Slice(b * Bytes + HighOffset + 16, 16));
+        }
+    }
+
+    private static void Pack(ReadOnlySpan<byte> levels, Span<byte> y)
+    {
+        var qh = y.Slice(HighOffset, Qk / 8);
+        var ql = y.Slice(LowOffset, Qk / 2);
+        qh.Clear();
+        byte m1 = 1, m2 = 2;
+        for (int n = 0; n < Qk; n += 64)
+        {
+            for (int j = 0; j < 32; j++)
+            {
+                int l1 = levels[n + j];
+                if (l1 > 15)
+                {
+                    l1 -= 16;
+                    qh[j] |= m1;
+                }
+                int l2 = levels[n + j + 32];
+                if (l2 > 15)
+                {
+                    l2 -= 16;
+                    qh[j] |= m2;
+                }
+                ql[n / 2 + j] = (byte)(l1 | (l2 << 4));
+            }
+            m1 <<= 2;
+            m2 <<= 2;
         }
     }
 

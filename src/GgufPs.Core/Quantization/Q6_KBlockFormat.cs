@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -21,26 +23,54 @@ public sealed class Q6_KBlockFormat : BlockFormat
     public override bool UsesImportance => true;
 
     // quantize_row_q6_K_ref and quantize_row_q6_K_impl differ only in the weights handed to make_qx_quants.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         Span<sbyte> levels = stackalloc sbyte[Qk];
         Span<float> scales = stackalloc float[Qk / 16];
+        Span<Vector512<float>> xt = stackalloc Vector512<float>[16];
+        Span<Vector512<float>> wt = stackalloc Vector512<float>[16];
+        Span<Vector512<int>> lt = stackalloc Vector512<int>[16];
+        bool lanes = LaneFitting.IsSupported;
         for (int i = 0; i < row.Length / Qk; i++)
         {
             var x = row.Slice(i * Qk, Qk);
             var y = destination.Slice(i * Bytes, Bytes);
+            var qwBlock = importance.IsEmpty ? default : importance.Slice(i * Qk, Qk);
+            if (lanes)
+            {
+                // The 16 groups of a super-block, one per lane.
+                LaneFitting.Transpose(x, 16, 16, 16, xt);
+                if (qwBlock.IsEmpty)
+                {
+                    for (int l = 0; l < 16; l++)
+                    {
+                        wt[l] = xt[l] * xt[l];
+                    }
+                }
+                else
+                {
+                    LaneFitting.Transpose(qwBlock, 16, 16, 16, wt);
+                }
+                LaneFitting.QxWeighted(xt, wt, 16, 32, lt).CopyTo(scales);
+            }
+            else
+            {
+                for (int ib = 0; ib < Qk / 16; ib++)
+                {
+                    var qw = qwBlock.IsEmpty ? default : qwBlock.Slice(16 * ib, 16);
+                    scales[ib] = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), levels.Slice(16 * ib, 16), 1, qw);
+                }
+            }
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < Qk / 16; ib++)
             {
-                var qw = importance.IsEmpty ? default : importance.Slice(i * Qk + 16 * ib, 16);
-                float scale = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), levels.Slice(16 * ib, 16), 1, qw);
-                scales[ib] = scale;
-                float absScale = MathF.Abs(scale);
+                float absScale = MathF.Abs(scales[ib]);
                 if (absScale > maxAbsScale)
                 {
                     maxAbsScale = absScale;
-                    maxScale = scale;
+                    maxScale = scales[ib];
                 }
             }
             if (maxAbsScale < GroupMaxEps)
@@ -55,6 +85,11 @@ public sealed class Q6_KBlockFormat : BlockFormat
                 y[ScalesOffset + ib] = (byte)(sbyte)Math.Min(127, NearestInt(iscale * scales[ib]));
             }
             float dAll = ReadHalf(y[DOffset..]);
+            if (lanes)
+            {
+                FinishLanes(xt, lt, y, dAll);
+                continue;
+            }
             for (int j = 0; j < Qk / 16; j++)
             {
                 float d = dAll * (sbyte)y[ScalesOffset + j];
@@ -83,6 +118,39 @@ public sealed class Q6_KBlockFormat : BlockFormat
                     ql[l + 32] = (byte)(q2 | (q4 << 4));
                     qh[l] = (byte)((levels[j + l] >> 4) | ((levels[j + l + 32] >> 4) << 2) | ((levels[j + l + 64] >> 4) << 4) | ((levels[j + l + 96] >> 4) << 6));
                 }
+            }
+        }
+    }
+
+    // The requantization with one group per lane, then per-group vectors for the 4+2-bit packing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishLanes(ReadOnlySpan<Vector512<float>> xt, Span<Vector512<int>> lt, Span<byte> y, float dAll)
+    {
+        Span<float> scale = stackalloc float[16];
+        for (int j = 0; j < 16; j++)
+        {
+            scale[j] = dAll * (sbyte)y[ScalesOffset + j];
+        }
+        var d = Vector512.Create<float>(scale);
+        var valid = ~Vector512.Equals(d, Vector512<float>.Zero).AsInt32();
+        for (int i = 0; i < 16; i++)
+        {
+            var l = LaneFitting.NearestInt(xt[i] / d);
+            l = Vector512.Min(Vector512.Max(l, Vector512.Create(-32)), Vector512.Create(31)) + Vector512.Create(32);
+            lt[i] = Vector512.ConditionalSelect(valid, l, lt[i]);
+        }
+        Span<Vector512<int>> v = stackalloc Vector512<int>[16];
+        LaneFitting.TransposeSquare(lt, v);
+        var low = Vector512.Create(0xF);
+        for (int h = 0; h < 2; h++)
+        {
+            for (int odd = 0; odd < 2; odd++)
+            {
+                int g = 8 * h + odd;
+                LaneFitting.StoreLowBytes((v[g] & low) | ((v[g + 4] & low) << 4), y.Slice(64 * h + 16 * odd, 16));
+                LaneFitting.StoreLowBytes((v[g + 2] & low) | ((v[g + 6] & low) << 4), y.Slice(64 * h + 32 + 16 * odd, 16));
+                var high = (v[g] >> 4) | ((v[g + 2] >> 4) << 2) | ((v[g + 4] >> 4) << 4) | ((v[g + 6] >> 4) << 6);
+                LaneFitting.StoreLowBytes(high, y.Slice(HighOffset + 32 * h + 16 * odd, 16));
             }
         }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -15,12 +17,30 @@ public sealed class Q8_0BlockFormat : BlockFormat
     {
     }
 
-    // quantize_row_q8_0_ref; ggml ignores importance weights for Q8_0.
+    // ggml ignores importance weights for Q8_0, and blocks stand alone, so all rows are one run of blocks.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override void QuantizeRows(ReadOnlySpan<float> source, int rowCount, int rowLength, Span<byte> destination, ReadOnlySpan<float> importance) =>
+        QuantizeRow(source, destination, default);
+
+    // quantize_row_q8_0_ref, two vectors per block; a block holding a NaN takes the scalar path, whose max depends on order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
+        bool vector = LaneFitting.IsSupported;
         for (int ib = 0; ib < row.Length / Qk; ib++)
         {
             var x = row.Slice(ib * Qk, Qk);
+            if (vector && LaneFitting.TryLoad32(x, out var low, out var high))
+            {
+                float max = LaneFitting.MaxAcross(Vector512.Abs(low), Vector512.Abs(high));
+                float scale = max / ((1 << 7) - 1);
+                var inverse = Vector512.Create(scale != 0 ? 1.0f / scale : 0.0f);
+                var output = destination.Slice(ib * Bytes, Bytes);
+                WriteHalf(output, scale);
+                LaneFitting.StoreLowBytes(LaneFitting.TruncateToInt32(LaneFitting.RoundAwayFromZero(low * inverse)), output[2..]);
+                LaneFitting.StoreLowBytes(LaneFitting.TruncateToInt32(LaneFitting.RoundAwayFromZero(high * inverse)), output[18..]);
+                continue;
+            }
             float amax = 0;
             for (int j = 0; j < Qk; j++)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -17,6 +18,7 @@ public sealed class Q8_1BlockFormat : BlockFormat
 
     public override bool IsTensorFormat => false;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
     {
         for (int ib = 0; ib < row.Length / Qk; ib++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using static GgufPs.Quantization.QuantizerMath;
 
@@ -30,10 +31,12 @@ public sealed class Q8_KBlockFormat : BlockFormat
         QuantizeReference(source, destination);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance) =>
         QuantizeReference(row, destination);
 
     // quantize_row_q8_K_ref. ggml leaves bsums untouched for an all-zero block; they are written as zeros here.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeReference(ReadOnlySpan<float> row, Span<byte> destination)
     {
         for (int i = 0; i < row.Length / Qk; i++)

@@ -44,6 +44,8 @@ public sealed class QuantizationPreset
         new("Q4_1", LlamaFileType.MOSTLY_Q4_1, GgmlType.Q4_1, "4.78G, +0.4511 ppl @ Llama-3-8B"),
         new("Q5_0", LlamaFileType.MOSTLY_Q5_0, GgmlType.Q5_0, "5.21G, +0.1316 ppl @ Llama-3-8B"),
         new("Q5_1", LlamaFileType.MOSTLY_Q5_1, GgmlType.Q5_1, "5.65G, +0.1062 ppl @ Llama-3-8B"),
+        new("TQ1_0", LlamaFileType.MOSTLY_TQ1_0, GgmlType.TQ1_0, "1.69 bpw ternarization"),
+        new("TQ2_0", LlamaFileType.MOSTLY_TQ2_0, GgmlType.TQ2_0, "2.06 bpw ternarization"),
         new("Q2_K", LlamaFileType.MOSTLY_Q2_K, GgmlType.Q2_K, "2.96G, +3.5199 ppl @ Llama-3-8B"),
         new("Q2_K_S", LlamaFileType.MOSTLY_Q2_K_S, GgmlType.Q2_K, "2.96G, +3.1836 ppl @ Llama-3-8B"),
         new("Q3_K", LlamaFileType.MOSTLY_Q3_K_M, GgmlType.Q3_K, "alias for Q3_K_M", aliasOf: "Q3_K_M"),

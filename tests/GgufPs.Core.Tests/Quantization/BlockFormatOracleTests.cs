@@ -10,7 +10,7 @@ public class BlockFormatOracleTests
     [
         GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.TQ1_0, GgmlType.TQ2_0,
     ];
 
     public static TheoryData<GgmlType, string> TypesAndDistributions()
@@ -67,6 +67,27 @@ public class BlockFormatOracleTests
 
     [Theory]
     [MemberData(nameof(TypesAndDistributions))]
+    public void ScalarFallbackMatchesGgml(GgmlType type, string distribution)
+    {
+        // The paths CPUs without AVX-512 take, with and without importance weights.
+        var format = BlockFormats.Get(type);
+        using var scalar = LaneFitting.ForceScalar();
+        foreach (int width in new[] { format.BlockSize == 256 ? 512 : 96 })
+        {
+            var source = SampleRows.Create(distribution, 2 * width, width + 5);
+            var importance = SampleRows.Importance(width, width + 5, withZeros: true);
+            foreach (var weights in new[] { Array.Empty<float>(), importance })
+            {
+                var expected = LlamaCppOracle.Quantize(type, source, 2, width, weights);
+                var actual = new byte[expected.Length];
+                format.Quantize(source, 2, width, actual, weights);
+                AssertBytes(expected, actual, $"scalar {type} {distribution} weights {weights.Length > 0}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndDistributions))]
     public void DequantizeMatchesGgmlBitForBit(GgmlType type, string distribution)
     {
         var format = BlockFormats.Get(type);
@@ -92,6 +113,8 @@ public class BlockFormatOracleTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.IQ4_NL)]
     [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.TQ1_0)]
+    [InlineData(GgmlType.TQ2_0)]
     public void DequantizeMatchesGgmlOnArbitraryBytes(GgmlType type)
     {
         // Random bytes reach scale and level combinations no quantizer writes; F16 scales are kept finite.

@@ -83,6 +83,32 @@ public class QuantizationOptionsOracleTests : IDisposable
         AssertMatches(new QuantizationOptions { Preset = P("Q4_K_S"), ImportanceMatrix = matrix, ExcludeWeights = ["ffn_"] }, "exclude");
     }
 
+    [Theory]
+    [InlineData("Q4_K_M")]
+    [InlineData("Q3_K_S")]
+    [InlineData("IQ4_XS")]
+    public void MixtureOfExpertsWithImportanceMatches(string preset)
+    {
+        // 3-D expert tensors: rows of every expert, the expert's own slice of importance, layers taken from the names.
+        var model = new SyntheticLlamaModel { Embedding = 256, FeedForward = 256, Layers = 2, Heads = 4, KvHeads = 1, Vocabulary = 256, Experts = 4, Seed = 31 };
+        string input = model.Write(_dir.File("moe.gguf"));
+        var matrix = ImportanceMatrix.FromValues("moe.imatrix", model.ImportanceMatrix(), ["moe.txt"], 5);
+        AssertMatches(new QuantizationOptions { Preset = P(preset) }, "moe-" + preset, input);
+        AssertMatches(new QuantizationOptions { Preset = P(preset), ImportanceMatrix = matrix }, "moe-imatrix-" + preset, input);
+    }
+
+    [Fact]
+    public void Bf16SourceAndCustomAlignment()
+    {
+        string input = new SyntheticLlamaModel
+        {
+            Layers = 2, WeightType = GgmlType.BF16, Seed = 41,
+            ExtraMetadata = [GgufMetadataEntry.Create("general.alignment", GgufValueType.UInt32, 64u)],
+        }.Write(_dir.File("bf16.gguf"));
+        AssertMatches(new QuantizationOptions { Preset = P("Q5_K_M") }, "bf16", input);
+        AssertMatches(new QuantizationOptions { Preset = P("F16") }, "bf16-f16", input);
+    }
+
     [Fact]
     public void CopyKeepsEveryTensor() =>
         AssertMatches(new QuantizationOptions { Preset = P("COPY") }, "copy");

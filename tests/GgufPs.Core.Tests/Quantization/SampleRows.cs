@@ -6,7 +6,7 @@ internal static class SampleRows
     public static readonly string[] Distributions =
     [
         "gaussian", "outliers", "zeros", "constant", "tiny", "huge", "positive", "sparse", "uniform", "mixedscale",
-        "grid", "overflow", "spike",
+        "grid", "overflow", "spike", "signedzeros", "specials",
     ];
 
     public static float[] Create(string distribution, int count, int seed)
@@ -30,6 +30,10 @@ internal static class SampleRows
                 "grid" => random.Next(-16, 17) * 0.125f,
                 "overflow" => Gaussian(random) * 1e30f,
                 "spike" => i % 64 == 17 ? 100f : Gaussian(random) * 0.001f,
+                // Zeros of both signs and equal magnitudes of both signs, where first-occurrence rules decide.
+                "signedzeros" => (i % 5) switch { 0 => -0f, 1 => 0f, 2 => 0.5f, 3 => -0.5f, _ => random.Next(3) - 1 },
+                // NaN and infinities: ggml's order-dependent max and min must be reproduced even here.
+                "specials" => (random.Next(40)) switch { 0 => float.NaN, 1 => float.PositiveInfinity, 2 => float.NegativeInfinity, 3 => -0f, _ => Gaussian(random) },
                 _ => throw new ArgumentOutOfRangeException(nameof(distribution)),
             };
         }

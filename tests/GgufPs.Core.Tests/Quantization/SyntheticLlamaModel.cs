@@ -19,6 +19,9 @@ internal sealed class SyntheticLlamaModel
     public GgmlType WeightType { get; init; } = GgmlType.F16;
     public int Seed { get; init; } = 1;
 
+    /// <summary>Experts per layer; above 0 the feed-forward weights are 3-D expert tensors with a router.</summary>
+    public int Experts { get; init; }
+
     /// <summary>Extra metadata written after the architecture keys.</summary>
     public IReadOnlyList<GgufMetadataEntry> ExtraMetadata { get; init; } = [];
 
@@ -35,6 +38,14 @@ internal sealed class SyntheticLlamaModel
             yield return ($"blk.{i}.attn_v.weight", [Embedding, kv], false);
             yield return ($"blk.{i}.attn_output.weight", [Embedding, Embedding], false);
             yield return ($"blk.{i}.ffn_norm.weight", [Embedding], true);
+            if (Experts > 0)
+            {
+                yield return ($"blk.{i}.ffn_gate_inp.weight", [Embedding, Experts], false);
+                yield return ($"blk.{i}.ffn_gate_exps.weight", [Embedding, FeedForward, Experts], false);
+                yield return ($"blk.{i}.ffn_up_exps.weight", [Embedding, FeedForward, Experts], false);
+                yield return ($"blk.{i}.ffn_down_exps.weight", [FeedForward, Embedding, Experts], false);
+                continue;
+            }
             yield return ($"blk.{i}.ffn_gate.weight", [Embedding, FeedForward], false);
             yield return ($"blk.{i}.ffn_up.weight", [Embedding, FeedForward], false);
             yield return ($"blk.{i}.ffn_down.weight", [FeedForward, Embedding], false);
@@ -62,6 +73,11 @@ internal sealed class SyntheticLlamaModel
             GgufMetadataEntry.Create("llama.attention.layer_norm_rms_epsilon", GgufValueType.Float32, 1e-5f),
             GgufMetadataEntry.Create("general.file_type", GgufValueType.UInt32, WeightType == GgmlType.F32 ? 0 : (int)LlamaFileType.MOSTLY_F16),
         };
+        if (Experts > 0)
+        {
+            metadata.Add(GgufMetadataEntry.Create("llama.expert_count", GgufValueType.UInt32, Experts));
+            metadata.Add(GgufMetadataEntry.Create("llama.expert_used_count", GgufValueType.UInt32, 2));
+        }
         metadata.AddRange(ExtraMetadata);
         var tensors = Tensors().ToList();
         var descriptors = tensors.Select(t => new GgufTensorDescriptor(t.Name, t.IsNorm ? GgmlType.F32 : WeightType, t.Shape)).ToList();
@@ -72,7 +88,7 @@ internal sealed class SyntheticLlamaModel
         {
             var (name, shape, isNorm) = tensors[i];
             int rowLength = (int)shape[0];
-            int rows = shape.Length > 1 ? (int)shape[1] : 1;
+            int rows = (int)shape.Skip(1).Aggregate(1L, (a, b) => a * b);
             var row = new float[rowLength];
             var bytes = new byte[BlockFormats.Get(descriptors[i].Type).RowBytes(rowLength)];
             // Each tensor gets its own spread, and some rows an outlier column, like trained weights.
@@ -104,7 +120,9 @@ internal sealed class SyntheticLlamaModel
         {
             if (!isNorm && name != "token_embd.weight")
             {
-                result[name] = SampleRows.Importance((int)shape[0], seed + result.Count, withZeros: false);
+                // One run of weights per expert, as llama-imatrix stores 3-D tensors.
+                int count = (int)(shape[0] * (shape.Length > 2 ? shape[2] : 1));
+                result[name] = SampleRows.Importance(count, seed + result.Count, withZeros: false);
             }
         }
         return result;

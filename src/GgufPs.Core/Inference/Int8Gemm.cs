@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// Y = X·Wᵀ for quantized weights with integer dot products, as ggml computes them: the activations are quantized to
+/// Q8_K or Q8_0 exactly as ggml-cpu does, each weight panel of 16 rows is unpacked to bytes (<see cref="QuantizedPanel"/>),
+/// and AVX-VNNI's vpdpbusd multiplies 4 bytes of 8 rows by 4 bytes of a token per instruction. Each group's integer
+/// sum then takes its scales in float. A tile is 16 rows × 3 tokens.
+/// </summary>
+internal static unsafe class Int8Gemm
+{
+    private const int TokenTile = 3;
+
+    public static bool Handles(GgmlType type) => AvxVnni.IsSupported && Avx2.IsSupported && Int8Format.For(type) is not null;
+
+    /// <summary>y[t·ldy + n] = Σₖ x[t·K + k]·W[n, k]; x is the float activations, quantized here.</summary>
+    public static void Multiply(WeightMatrix w, float* x, int tokens, float* y, int ldy, int threads)
+    {
+        var format = Int8Format.For(w.Type)!;
+        int k = w.Columns;
+        int padded = (tokens + TokenTile - 1) / TokenTile * TokenTile;
+        using var activations = new QuantizedActivations(x, tokens, padded, k, format.KQuant, format.GroupSize, threads);
+        int panels = (w.Rows + QuantizedPanel.Rows - 1) / QuantizedPanel.Rows;
+        int workers = Math.Max(1, Math.Min(threads, panels));
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            using var panel = new QuantizedPanel(k, format);
+            float* tile = stackalloc float[QuantizedPanel.Rows * TokenTile];
+            int first = (int)((long)panels * worker / workers);
+            int last = (int)((long)panels * (worker + 1) / workers);
+            for (int p = first; p < last; p++)
+            {
+                int n0 = p * QuantizedPanel.Rows;
+                int rows = Math.Min(QuantizedPanel.Rows, w.Rows - n0);
+                panel.Load(w, n0, rows);
+                for (int t0 = 0; t0 < padded; t0 += TokenTile)
+                {
+                    if (format.KQuant)
+                    {
+                        KQuantTile(panel, activations, t0, tile);
+                    }
+                    else
+                    {
+                        BlockTile(panel, activations, t0, tile);
+                    }
+                    int count = Math.Min(TokenTile, tokens - t0);
+                    for (int t = 0; t < count; t++)
+                    {
+                        float* row = y + (long)(t0 + t) * ldy + n0;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            row[r] = tile[t * QuantizedPanel.Rows + r];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a) => AvxVnni.MultiplyWideningAndAdd(acc, w, a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
+
+    /// <summary>
+    /// A 16×3 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
+    /// block add up, the block takes the activation scale d_a; the offsets (dmin·m, or d·o for Q6_K and Q3_K) times
+    /// the activation group sums come off at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KQuantTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
+    {
+        var f = panel.Format;
+        int k = panel.Columns;
+        int g = f.GroupSize;
+        int groupsPerBlock = 256 / g;
+        int stepsPerGroup = g / 4;
+        int blocks = k / 256;
+        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
+        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
+        byte* w = panel.Weights;
+        float* gs = panel.GroupScaleFloats;
+        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
+        int step = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default;
+            for (int gi = 0; gi < groupsPerBlock; gi++)
+            {
+                Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+                for (int s = 0; s < stepsPerGroup; s++, step++)
+                {
+                    var w0 = Vector256.Load(w + step * 64);
+                    var w1 = Vector256.Load(w + step * 64 + 32);
+                    var a0 = Broadcast(x0 + step * 4);
+                    c00 = Dot(c00, w0, a0);
+                    c01 = Dot(c01, w1, a0);
+                    var a1 = Broadcast(x1 + step * 4);
+                    c10 = Dot(c10, w0, a1);
+                    c11 = Dot(c11, w1, a1);
+                    var a2 = Broadcast(x2 + step * 4);
+                    c20 = Dot(c20, w0, a2);
+                    c21 = Dot(c21, w1, a2);
+                }
+                int group = b * groupsPerBlock + gi;
+                var sc0 = Vector256.Load(gs + group * 16);
+                var sc1 = Vector256.Load(gs + group * 16 + 8);
+                f00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c00), sc0, f00);
+                f01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c01), sc1, f01);
+                f10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c10), sc0, f10);
+                f11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11), sc1, f11);
+                f20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20), sc0, f20);
+                f21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21), sc1, f21);
+            }
+            var e0 = Vector256.Create(d0[b]);
+            var e1 = Vector256.Create(d1[b]);
+            var e2 = Vector256.Create(d2[b]);
+            o00 = Fma.MultiplyAdd(f00, e0, o00);
+            o01 = Fma.MultiplyAdd(f01, e0, o01);
+            o10 = Fma.MultiplyAdd(f10, e1, o10);
+            o11 = Fma.MultiplyAdd(f11, e1, o11);
+            o20 = Fma.MultiplyAdd(f20, e2, o20);
+            o21 = Fma.MultiplyAdd(f21, e2, o21);
+        }
+        // Σ over groups of offset·d_a·sum, subtracted.
+        int groups = k / g;
+        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
+        float* go = panel.GroupOffsetFloats;
+        for (int group = 0; group < groups; group++)
+        {
+            int b = group / groupsPerBlock;
+            var of0 = Vector256.Load(go + group * 16);
+            var of1 = Vector256.Load(go + group * 16 + 8);
+            var q0 = Vector256.Create(d0[b] * s0[group]);
+            var q1 = Vector256.Create(d1[b] * s1[group]);
+            var q2 = Vector256.Create(d2[b] * s2[group]);
+            o00 = Fma.MultiplyAddNegated(of0, q0, o00);
+            o01 = Fma.MultiplyAddNegated(of1, q0, o01);
+            o10 = Fma.MultiplyAddNegated(of0, q1, o10);
+            o11 = Fma.MultiplyAddNegated(of1, q1, o11);
+            o20 = Fma.MultiplyAddNegated(of0, q2, o20);
+            o21 = Fma.MultiplyAddNegated(of1, q2, o21);
+        }
+        o00.Store(tile);
+        o01.Store(tile + 8);
+        o10.Store(tile + 16);
+        o11.Store(tile + 24);
+        o20.Store(tile + 32);
+        o21.Store(tile + 40);
+    }
+
+    /// <summary>A 16×3 tile of a Q4_0/Q5_0/Q8_0 matrix: per block of 32, d_w·d_a·(dot − bias·sum) in float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BlockTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
+    {
+        int k = panel.Columns;
+        int blocks = k / 32;
+        int bias = panel.Format.Bias;
+        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
+        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
+        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
+        byte* w = panel.Weights;
+        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            int step = b * 8;
+            for (int s = 0; s < 8; s++, step++)
+            {
+                var w0 = Vector256.Load(w + step * 64);
+                var w1 = Vector256.Load(w + step * 64 + 32);
+                var a0 = Broadcast(x0 + step * 4);
+                c00 = Dot(c00, w0, a0);
+                c01 = Dot(c01, w1, a0);
+                var a1 = Broadcast(x1 + step * 4);
+                c10 = Dot(c10, w0, a1);
+                c11 = Dot(c11, w1, a1);
+                var a2 = Broadcast(x2 + step * 4);
+                c20 = Dot(c20, w0, a2);
+                c21 = Dot(c21, w1, a2);
+            }
+            var ws0 = Vector256.Load(panel.Scales + b * 16);
+            var ws1 = Vector256.Load(panel.Scales + b * 16 + 8);
+            var b0 = Vector256.Create(bias * s0[b]);
+            var b1 = Vector256.Create(bias * s1[b]);
+            var b2 = Vector256.Create(bias * s2[b]);
+            o00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c00 - b0), ws0 * d0[b], o00);
+            o01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c01 - b0), ws1 * d0[b], o01);
+            o10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c10 - b1), ws0 * d1[b], o10);
+            o11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11 - b1), ws1 * d1[b], o11);
+            o20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20 - b2), ws0 * d2[b], o20);
+            o21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21 - b2), ws1 * d2[b], o21);
+        }
+        o00.Store(tile);
+        o01.Store(tile + 8);
+        o10.Store(tile + 16);
+        o11.Store(tile + 24);
+        o20.Store(tile + 32);
+        o21.Store(tile + 40);
+    }
+}

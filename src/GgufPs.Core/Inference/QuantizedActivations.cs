@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// Activations quantized for integer dot products, as ggml-cpu quantizes them: Q8_K (blocks of 256 with a float
+/// scale, for the K-quants) or Q8_0 (blocks of 32 with an F16 scale, for Q4_0/Q5_0/Q8_0). Per token: the int8
+/// values, the scale of each block, and the sum of the values of each group of <see cref="GroupSize"/>.
+/// </summary>
+internal sealed unsafe class QuantizedActivations : IDisposable
+{
+    private readonly IntPtr _memory;
+
+    /// <summary>Quantizes <paramref name="tokens"/> rows of x; rows up to <paramref name="paddedTokens"/> are zero.</summary>
+    public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads)
+    {
+        Tokens = paddedTokens;
+        Columns = columns;
+        BlockSize = kQuant ? 256 : 32;
+        GroupSize = groupSize;
+        BlocksPerToken = columns / BlockSize;
+        GroupsPerToken = columns / groupSize;
+        long valueBytes = (long)paddedTokens * columns;
+        long scaleBytes = (long)paddedTokens * BlocksPerToken * sizeof(float);
+        long sumBytes = (long)paddedTokens * GroupsPerToken * sizeof(int);
+        _memory = (IntPtr)NativeMemory.AlignedAlloc((nuint)(valueBytes + scaleBytes + sumBytes + 64), 64);
+        Values = (sbyte*)_memory;
+        Scales = (float*)((byte*)_memory + valueBytes);
+        Sums = (int*)((byte*)Scales + scaleBytes);
+        if (paddedTokens > tokens)
+        {
+            new Span<sbyte>(Values + (long)tokens * columns, (paddedTokens - tokens) * columns).Clear();
+            new Span<float>(Scales + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
+            new Span<int>(Sums + (long)tokens * GroupsPerToken, (paddedTokens - tokens) * GroupsPerToken).Clear();
+        }
+        Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
+        {
+            float* row = x + (long)t * columns;
+            for (int b = 0; b < BlocksPerToken; b++)
+            {
+                if (kQuant)
+                {
+                    QuantizeQ8K(row + b * 256, Values + (long)t * columns + b * 256, out Scales[(long)t * BlocksPerToken + b]);
+                }
+                else
+                {
+                    QuantizeQ8_0(row + b * 32, Values + (long)t * columns + b * 32, out Scales[(long)t * BlocksPerToken + b]);
+                }
+            }
+            sbyte* q = Values + (long)t * columns;
+            int* sums = Sums + (long)t * GroupsPerToken;
+            for (int g = 0; g < GroupsPerToken; g++)
+            {
+                int s = 0;
+                for (int i = 0; i < groupSize; i++)
+                {
+                    s += q[g * groupSize + i];
+                }
+                sums[g] = s;
+            }
+        });
+    }
+
+    public int Tokens { get; }
+
+    public int Columns { get; }
+
+    public int BlockSize { get; }
+
+    public int GroupSize { get; }
+
+    public int BlocksPerToken { get; }
+
+    public int GroupsPerToken { get; }
+
+    /// <summary>tokens × columns int8 values, token-major.</summary>
+    public sbyte* Values { get; }
+
+    /// <summary>tokens × blocks scales (Q8_0's F16 scale already widened).</summary>
+    public float* Scales { get; }
+
+    /// <summary>tokens × groups sums of the int8 values.</summary>
+    public int* Sums { get; }
+
+    public void Dispose() => NativeMemory.AlignedFree((void*)_memory);
+
+    /// <summary>quantize_row_q8_K: the largest magnitude becomes -127, round half to even, d = 1/iscale.</summary>
+    private static void QuantizeQ8K(float* x, sbyte* q, out float d)
+    {
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++)
+        {
+            float ax = MathF.Abs(x[j]);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        if (amax == 0)
+        {
+            new Span<sbyte>(q, 256).Clear();
+            d = 0;
+            return;
+        }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < 256; j++)
+        {
+            float shifted = iscale * x[j] + 12582912f;
+            q[j] = (sbyte)Math.Min(127, (BitConverter.SingleToInt32Bits(shifted) & 0x007fffff) - 0x00400000);
+        }
+        d = 1 / iscale;
+    }
+
+    /// <summary>ggml-cpu's x86 quantize_row_q8_0: scale 127/amax, round half to even, d kept as F16.</summary>
+    private static void QuantizeQ8_0(float* x, sbyte* q, out float d)
+    {
+        float amax = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            float a = MathF.Abs(x[j]);
+            amax = a > amax ? a : amax;
+        }
+        d = (float)(Half)(amax / 127.0f);
+        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        for (int j = 0; j < 32; j++)
+        {
+            q[j] = (sbyte)(int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// Sixteen rows of a quantized weight matrix unpacked for the int8 kernels: every weight as an unsigned byte in the
+/// layout vpdpbusd wants (for each 4 columns, 4 bytes of each of the 16 rows), plus the integer scale and the
+/// integer offset coefficient of each group of 16 or 32 weights, and the float scales of each block. A weight is
+/// Scale·(GroupScale·u − GroupOffset) for the K-quants, where u is the stored unsigned value, so that dot products
+/// stay in integers until the end of each 256-wide block, as in ggml's vec_dot kernels; for Q4_0/Q5_0/Q8_0 it is
+/// Scale·(u − Bias) per block of 32.
+/// </summary>
+internal sealed unsafe class QuantizedPanel : IDisposable
+{
+    public const int Rows = 16;
+
+    private readonly byte* _rowBytes;
+
+    public QuantizedPanel(int columns, Int8Format format)
+    {
+        Columns = columns;
+        Format = format;
+        int groups = columns / format.GroupSize;
+        int blocks = columns / format.BlockSize;
+        Weights = (byte*)NativeMemory.AlignedAlloc((nuint)(Rows * columns), 64);
+        _rowBytes = (byte*)NativeMemory.AlignedAlloc((nuint)(Rows * columns), 64);
+        GroupScales = (int*)NativeMemory.AlignedAlloc((nuint)(groups * Rows * sizeof(int)), 64);
+        GroupOffsets = (int*)NativeMemory.AlignedAlloc((nuint)(groups * Rows * sizeof(int)), 64);
+        Scales = (float*)NativeMemory.AlignedAlloc((nuint)(blocks * Rows * sizeof(float)), 64);
+        GroupScaleFloats = (float*)NativeMemory.AlignedAlloc((nuint)(groups * Rows * sizeof(float)), 64);
+        GroupOffsetFloats = (float*)NativeMemory.AlignedAlloc((nuint)(groups * Rows * sizeof(float)), 64);
+        MinScales = (float*)NativeMemory.AlignedAlloc((nuint)(blocks * Rows * sizeof(float)), 64);
+    }
+
+    public int Columns { get; }
+
+    public Int8Format Format { get; }
+
+    /// <summary>[columns/4][16 rows][4] unsigned weights.</summary>
+    public byte* Weights { get; }
+
+    /// <summary>[groups][16 rows] integer group scales (K-quants).</summary>
+    public int* GroupScales { get; }
+
+    /// <summary>[groups][16 rows] integer offsets subtracted per activation group sum (K-quants).</summary>
+    public int* GroupOffsets { get; }
+
+    /// <summary>[groups][16 rows] the float scale of each group: d·scale.</summary>
+    public float* GroupScaleFloats { get; }
+
+    /// <summary>[groups][16 rows] the float coefficient of each group's activation sum: dmin·m, or d·offset.</summary>
+    public float* GroupOffsetFloats { get; }
+
+    /// <summary>[blocks][16 rows] float block scales (d).</summary>
+    public float* Scales { get; }
+
+    /// <summary>[blocks][16 rows] float scales of the separate minimum (dmin), for Q4_K, Q5_K and Q2_K.</summary>
+    public float* MinScales { get; }
+
+    /// <summary>Unpacks rows [first, first + count) of <paramref name="w"/>; missing rows of the panel are zero.</summary>
+    public void Load(WeightMatrix w, int first, int count)
+    {
+        int groupsPerRow = Columns / Format.GroupSize;
+        int blocksPerRow = Columns / Format.BlockSize;
+        for (int r = 0; r < Rows; r++)
+        {
+            byte* bytes = _rowBytes + (long)r * Columns;
+            if (r >= count)
+            {
+                new Span<byte>(bytes, Columns).Clear();
+                for (int g = 0; g < groupsPerRow; g++)
+                {
+                    GroupScales[g * Rows + r] = 0;
+                    GroupOffsets[g * Rows + r] = 0;
+                }
+                for (int b = 0; b < blocksPerRow; b++)
+                {
+                    Scales[b * Rows + r] = 0;
+                    MinScales[b * Rows + r] = 0;
+                }
+                continue;
+            }
+            byte* source = w.RowPointer(first + r);
+            for (int b = 0; b < blocksPerRow; b++)
+            {
+                Unpack(source + (long)b * Format.BlockBytes, bytes + b * Format.BlockSize, b, r);
+            }
+        }
+        if (Format.KQuant)
+        {
+            int groupsPerBlock = Format.BlockSize / Format.GroupSize;
+            for (int g = 0; g < groupsPerRow; g++)
+            {
+                int b = g / groupsPerBlock;
+                for (int r = 0; r < Rows; r++)
+                {
+                    float d = Scales[b * Rows + r];
+                    GroupScaleFloats[g * Rows + r] = d * GroupScales[g * Rows + r];
+                    GroupOffsetFloats[g * Rows + r] = (Format.SeparateMinimum ? MinScales[b * Rows + r] : d) * GroupOffsets[g * Rows + r];
+                }
+            }
+        }
+        // Transpose 4-byte units: row-major [16][columns/4] into [columns/4][16].
+        uint* from = (uint*)_rowBytes;
+        uint* to = (uint*)Weights;
+        int steps = Columns / 4;
+        for (int s = 0; s < steps; s++)
+        {
+            uint* dst = to + s * Rows;
+            for (int r = 0; r < Rows; r++)
+            {
+                dst[r] = from[(long)r * steps + s];
+            }
+        }
+    }
+
+    private void Unpack(byte* x, byte* u, int block, int row)
+    {
+        int g0 = block * (Format.BlockSize / Format.GroupSize);
+        int* scales = GroupScales + g0 * Rows + row;
+        int* offsets = GroupOffsets + g0 * Rows + row;
+        switch (Format.Type)
+        {
+            case GgmlType.Q8_0:
+                Scales[block * Rows + row] = Half(x);
+                for (int j = 0; j < 32; j++)
+                {
+                    u[j] = (byte)((sbyte)x[2 + j] + 128);
+                }
+                break;
+            case GgmlType.Q4_0:
+                Scales[block * Rows + row] = Half(x);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)(x[2 + j] & 0xF);
+                    u[j + 16] = (byte)(x[2 + j] >> 4);
+                }
+                break;
+            case GgmlType.Q5_0:
+            {
+                Scales[block * Rows + row] = Half(x);
+                uint qh = *(uint*)(x + 2);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)((uint)(x[6 + j] & 0xF) | (((qh >> j) << 4) & 0x10));
+                    u[j + 16] = (byte)((uint)(x[6 + j] >> 4) | ((qh >> (j + 12)) & 0x10));
+                }
+                break;
+            }
+            case GgmlType.Q4_K:
+            case GgmlType.Q5_K:
+            {
+                bool five = Format.Type == GgmlType.Q5_K;
+                Scales[block * Rows + row] = Half(x);
+                MinScales[block * Rows + row] = Half(x + 2);
+                byte* sc = x + 4;
+                byte* qh = x + 16;
+                byte* ql = five ? x + 48 : x + 16;
+                for (int j = 0; j < 4; j++, ql += 32, u += 64)
+                {
+                    ScaleMin(2 * j, sc, out scales[(2 * j) * Rows], out offsets[(2 * j) * Rows]);
+                    ScaleMin(2 * j + 1, sc, out scales[(2 * j + 1) * Rows], out offsets[(2 * j + 1) * Rows]);
+                    if (Vector128.IsHardwareAccelerated && !five)
+                    {
+                        var low = Vector128.Create((byte)0x0F);
+                        var q0 = Vector128.Load(ql);
+                        var q1 = Vector128.Load(ql + 16);
+                        (q0 & low).Store(u);
+                        (q1 & low).Store(u + 16);
+                        Vector128.ShiftRightLogical(q0, 4).Store(u + 32);
+                        Vector128.ShiftRightLogical(q1, 4).Store(u + 48);
+                        continue;
+                    }
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int h1 = five ? ((qh[l] >> (2 * j)) & 1) << 4 : 0;
+                        int h2 = five ? ((qh[l] >> (2 * j + 1)) & 1) << 4 : 0;
+                        u[l] = (byte)((ql[l] & 0xF) | h1);
+                        u[l + 32] = (byte)((ql[l] >> 4) | h2);
+                    }
+                }
+                break;
+            }
+            case GgmlType.Q6_K:
+            {
+                Scales[block * Rows + row] = Half(x + 208);
+                for (int n = 0, g = 0; n < 256; n += 128, u += 128)
+                {
+                    byte* ql = x + n / 2;
+                    byte* qh = x + 128 + n / 4;
+                    sbyte* sc = (sbyte*)(x + 192 + n / 16);
+                    for (int l = 0; l < 32; l++)
+                    {
+                        u[l] = (byte)((ql[l] & 0xF) | ((qh[l] & 3) << 4));
+                        u[l + 32] = (byte)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+                        u[l + 64] = (byte)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                        u[l + 96] = (byte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                    }
+                    // Groups of 16 in value order: sc[0], sc[1] cover u[0..32); sc[2], sc[3] u[32..64); and so on.
+                    for (int k = 0; k < 8; k++, g++)
+                    {
+                        scales[g * Rows] = sc[k];
+                        offsets[g * Rows] = 32 * sc[k];
+                    }
+                }
+                break;
+            }
+            case GgmlType.Q3_K:
+            {
+                byte* hmask = x;
+                byte* qs = x + 32;
+                Scales[block * Rows + row] = Half(x + 108);
+                uint a0 = *(uint*)(x + 96), a1 = *(uint*)(x + 100), tmp = *(uint*)(x + 104);
+                const uint m1 = 0x03030303, m2 = 0x0f0f0f0f;
+                uint* aux = stackalloc uint[4];
+                aux[0] = (a0 & m2) | (((tmp >> 0) & m1) << 4);
+                aux[1] = (a1 & m2) | (((tmp >> 2) & m1) << 4);
+                aux[2] = ((a0 >> 4) & m2) | (((tmp >> 4) & m1) << 4);
+                aux[3] = ((a1 >> 4) & m2) | (((tmp >> 6) & m1) << 4);
+                sbyte* packed = (sbyte*)aux;
+                for (int g = 0; g < 16; g++)
+                {
+                    int s = packed[g] - 32;
+                    scales[g * Rows] = s;
+                    offsets[g * Rows] = 4 * s;
+                }
+                int bit = 0;
+                for (int n = 0; n < 256; n += 128)
+                {
+                    byte* q = qs + n / 4;
+                    for (int shift = 0; shift < 8; shift += 2, bit++)
+                    {
+                        for (int l = 0; l < 32; l++)
+                        {
+                            *u++ = (byte)(((q[l] >> shift) & 3) | (((hmask[l] >> bit) & 1) << 2));
+                        }
+                    }
+                }
+                break;
+            }
+            case GgmlType.Q2_K:
+            {
+                Scales[block * Rows + row] = Half(x + 80);
+                MinScales[block * Rows + row] = Half(x + 82);
+                for (int g = 0; g < 16; g++)
+                {
+                    scales[g * Rows] = x[g] & 0xF;
+                    offsets[g * Rows] = x[g] >> 4;
+                }
+                byte* qs = x + 16;
+                for (int n = 0; n < 256; n += 128)
+                {
+                    byte* q = qs + n / 4;
+                    for (int shift = 0; shift < 8; shift += 2)
+                    {
+                        for (int l = 0; l < 32; l++)
+                        {
+                            *u++ = (byte)((q[l] >> shift) & 3);
+                        }
+                    }
+                }
+                break;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleMin(int j, byte* q, out int scale, out int min)
+    {
+        if (j < 4)
+        {
+            scale = q[j] & 63;
+            min = q[j + 4] & 63;
+        }
+        else
+        {
+            scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Half(byte* p) => (float)BitConverter.UInt16BitsToHalf(*(ushort*)p);
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(Weights);
+        NativeMemory.AlignedFree(_rowBytes);
+        NativeMemory.AlignedFree(GroupScales);
+        NativeMemory.AlignedFree(GroupOffsets);
+        NativeMemory.AlignedFree(Scales);
+        NativeMemory.AlignedFree(MinScales);
+        NativeMemory.AlignedFree(GroupScaleFloats);
+        NativeMemory.AlignedFree(GroupOffsetFloats);
+    }
+}
