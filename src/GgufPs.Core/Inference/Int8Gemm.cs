@@ -153,7 +153,10 @@ internal static unsafe class Int8Gemm
         o21.Store(tile + 40);
     }
 
-    /// <summary>A 16×3 tile of a Q4_0/Q5_0/Q8_0 matrix: per block of 32, d_w·d_a·(dot − bias·sum) in float.</summary>
+    /// <summary>
+    /// A 16×3 tile of a Q4_0/Q5_0/Q8_0/IQ4_NL (and Q4_1/Q5_1) matrix: per block of 32, d_w·d_a·(dot − bias·sum) in
+    /// float, plus m_w·s_a for the types with a minimum.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
@@ -163,6 +166,8 @@ internal static unsafe class Int8Gemm
         sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
         int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
         float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
+        float* m0 = a.BlockSums + (long)t0 * a.BlocksPerToken, m1 = m0 + a.BlocksPerToken, m2 = m1 + a.BlocksPerToken;
+        bool minimum = panel.Format.SeparateMinimum;
         byte* w = panel.Weights;
         Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
         for (int b = 0; b < blocks; b++)
@@ -194,6 +199,18 @@ internal static unsafe class Int8Gemm
             o11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11 - b1), ws1 * d1[b], o11);
             o20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20 - b2), ws0 * d2[b], o20);
             o21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21 - b2), ws1 * d2[b], o21);
+            if (minimum)
+            {
+                // Q4_1, Q5_1: m_w times the activation block's F16 sum, as vec_dot_q4_1_q8_1.
+                var mn0 = Vector256.Load(panel.MinScales + b * 16);
+                var mn1 = Vector256.Load(panel.MinScales + b * 16 + 8);
+                o00 = Fma.MultiplyAdd(mn0, Vector256.Create(m0[b]), o00);
+                o01 = Fma.MultiplyAdd(mn1, Vector256.Create(m0[b]), o01);
+                o10 = Fma.MultiplyAdd(mn0, Vector256.Create(m1[b]), o10);
+                o11 = Fma.MultiplyAdd(mn1, Vector256.Create(m1[b]), o11);
+                o20 = Fma.MultiplyAdd(mn0, Vector256.Create(m2[b]), o20);
+                o21 = Fma.MultiplyAdd(mn1, Vector256.Create(m2[b]), o21);
+            }
         }
         o00.Store(tile);
         o01.Store(tile + 8);

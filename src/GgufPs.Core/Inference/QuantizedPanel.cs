@@ -138,6 +138,58 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     u[j + 16] = (byte)(x[2 + j] >> 4);
                 }
                 break;
+            case GgmlType.Q4_1:
+                Scales[block * Rows + row] = Half(x);
+                MinScales[block * Rows + row] = Half(x + 2);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)(x[4 + j] & 0xF);
+                    u[j + 16] = (byte)(x[4 + j] >> 4);
+                }
+                break;
+            case GgmlType.Q5_1:
+            {
+                Scales[block * Rows + row] = Half(x);
+                MinScales[block * Rows + row] = Half(x + 2);
+                uint qh = *(uint*)(x + 4);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)((uint)(x[8 + j] & 0xF) | (((qh >> j) << 4) & 0x10));
+                    u[j + 16] = (byte)((uint)(x[8 + j] >> 4) | ((qh >> (j + 12)) & 0x10));
+                }
+                break;
+            }
+            case GgmlType.IQ4_NL:
+            {
+                Scales[block * Rows + row] = Half(x);
+                var values = Quantization.NonLinearQuantizer.Iq4Values;
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)(values[x[2 + j] & 0xF] + 128);
+                    u[j + 16] = (byte)(values[x[2 + j] >> 4] + 128);
+                }
+                break;
+            }
+            case GgmlType.IQ4_XS:
+            {
+                Scales[block * Rows + row] = Half(x);
+                var values = Quantization.NonLinearQuantizer.Iq4Values;
+                ushort high = *(ushort*)(x + 2);
+                byte* low = x + 4;
+                byte* qs = x + 8;
+                for (int g = 0; g < 8; g++, qs += 16, u += 32)
+                {
+                    int ls = ((low[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
+                    scales[g * Rows] = ls - 32;
+                    offsets[g * Rows] = 128 * (ls - 32);
+                    for (int j = 0; j < 16; j++)
+                    {
+                        u[j] = (byte)(values[qs[j] & 0xF] + 128);
+                        u[j + 16] = (byte)(values[qs[j] >> 4] + 128);
+                    }
+                }
+                break;
+            }
             case GgmlType.Q5_0:
             {
                 Scales[block * Rows + row] = Half(x);
