@@ -10,7 +10,8 @@ namespace GgufPs.Tests.Oracle;
 /// </summary>
 internal static unsafe class LlamaCppImatrix
 {
-    public sealed record Result(Dictionary<string, double[]> Sums, Dictionary<string, long> Counts, double Perplexity);
+    /// <param name="Seconds">Time spent in llama_decode and the callback, for the benchmark.</param>
+    public sealed record Result(Dictionary<string, double[]> Sums, Dictionary<string, long> Counts, double Perplexity, double Seconds);
 
     private static readonly Lazy<(int MulMat, int MulMatId)> Ops = new(() =>
     {
@@ -48,6 +49,7 @@ internal static unsafe class LlamaCppImatrix
             int first = context / 2;
             double nll = 0;
             long count = 0;
+            var clock = new System.Diagnostics.Stopwatch();
             for (int chunk = 0; chunk < chunks; chunk++)
             {
                 int[] batch = tokens[(chunk * context)..((chunk + 1) * context)];
@@ -55,7 +57,9 @@ internal static unsafe class LlamaCppImatrix
                 {
                     batch[0] = bos;
                 }
+                clock.Start();
                 float[] logits = model.EvaluateAll(batch);
+                clock.Stop();
                 if (collector.Error is { } error)
                 {
                     throw new InvalidOperationException("The eval callback failed: " + error);
@@ -77,7 +81,7 @@ internal static unsafe class LlamaCppImatrix
                     count++;
                 }
             }
-            return new Result(collector.Sums, collector.Counts, Math.Exp(nll / count));
+            return new Result(collector.Sums, collector.Counts, Math.Exp(nll / count), clock.Elapsed.TotalSeconds);
         }
         finally
         {

@@ -117,7 +117,10 @@ internal static unsafe partial class LlamaCppOracle
             for (long i = 0; i < LlamaNative.gguf_get_n_tensors(ctx); i++)
             {
                 string tensor = Marshal.PtrToStringUTF8((IntPtr)LlamaNative.gguf_get_tensor_name(ctx, i))!;
-                Assert.Equal((int)GgmlType.F32, LlamaNative.gguf_get_tensor_type(ctx, i));
+                if (LlamaNative.gguf_get_tensor_type(ctx, i) != (int)GgmlType.F32)
+                {
+                    throw new InvalidDataException($"'{tensor}' in '{path}' is not F32.");
+                }
                 long offset = dataOffset + (long)LlamaNative.gguf_get_tensor_offset(ctx, i);
                 int bytes = (int)LlamaNative.gguf_get_tensor_size(ctx, i);
                 result[tensor] = MemoryMarshal.Cast<byte, float>(file.AsSpan((int)offset, bytes)).ToArray();
