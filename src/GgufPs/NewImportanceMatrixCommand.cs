@@ -40,6 +40,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
     [Parameter(ParameterSetName = TextSet)]
     [Parameter(Mandatory = true, ParameterSetName = MergeSet)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Merge { get; set; } = [];
 
     [Parameter(ParameterSetName = TextPathSet)]
