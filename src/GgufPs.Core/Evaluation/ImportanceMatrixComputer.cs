@@ -84,11 +84,13 @@ public sealed class ImportanceMatrixComputer
         int scored = context - 1 - first;
         int threads = Math.Max(1, _options.Threads);
         bool perplexity = _options.ComputePerplexity;
-        using var inference = new InferenceContext(_model, context, Math.Min(_options.BatchSize, context), threads)
+        int batch = Math.Clamp(_options.BatchSize, 1, context);
+        using var inference = new InferenceContext(_model, context, batch, threads)
         {
             WeightInputObserver = matrix,
         };
-        var logits = new float[(long)context * vocabulary];
+        // Logits of one batch at a time: the scored ones are used as they come, so memory does not grow with the context.
+        var logits = new float[(long)batch * vocabulary];
         var chunkTokens = new int[context];
         var partial = new double[scored];
         double nll = 0, nll2 = 0;
@@ -109,8 +111,21 @@ public sealed class ImportanceMatrixComputer
                     chunkTokens[0] = _model.Tokenizer.BosId;
                 }
                 inference.Clear();
-                // Outputs at every position, as llama-imatrix asks: the last layer then runs on all tokens.
-                inference.Evaluate(chunkTokens, 0, logits, cancellation);
+                for (int from = 0; from < context; from += batch)
+                {
+                    int size = Math.Min(batch, context - from);
+                    // Outputs at every position, as llama-imatrix asks: the last layer then runs on all tokens.
+                    inference.Evaluate(chunkTokens.AsSpan(from, size), 0, logits, cancellation);
+                    if (perplexity)
+                    {
+                        // Position p predicts token p + 1 of the text; positions first .. context-2 are scored.
+                        int lo = Math.Max(from, first), hi = Math.Max(lo, Math.Min(from + size, context - 1));
+                        int start = chunk * context;
+                        Parallel.For(lo, hi, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+                            partial[p - first] = TokenLogProbabilities.NegativeLogLikelihood(
+                                logits.AsSpan((p - from) * vocabulary, vocabulary), tokens[start + p + 1]));
+                    }
+                }
             }
             catch (OperationCanceledException) when (chunk > 0)
             {
@@ -125,10 +140,6 @@ public sealed class ImportanceMatrixComputer
             done++;
             if (perplexity)
             {
-                int start = chunk * context;
-                Parallel.For(0, scored, new ParallelOptions { MaxDegreeOfParallelism = threads }, j =>
-                    partial[j] = TokenLogProbabilities.NegativeLogLikelihood(
-                        logits.AsSpan((first + j) * vocabulary, vocabulary), tokens[start + first + j + 1]));
                 foreach (double v in partial)
                 {
                     nll += v;
