@@ -91,21 +91,43 @@ internal static unsafe class Int8Gemm
             Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default;
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
+                // Two chains per accumulator (even and odd steps) keep enough independent vpdpbusd in flight.
                 Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                for (int s = 0; s < stepsPerGroup; s++, step++)
+                Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+                byte* wp = w + step * 64;
+                sbyte* p0 = x0 + step * 4, p1 = x1 + step * 4, p2 = x2 + step * 4;
+                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
                 {
-                    var w0 = Vector256.Load(w + step * 64);
-                    var w1 = Vector256.Load(w + step * 64 + 32);
-                    var a0 = Broadcast(x0 + step * 4);
+                    var w0 = Vector256.Load(wp);
+                    var w1 = Vector256.Load(wp + 32);
+                    var v0 = Vector256.Load(wp + 64);
+                    var v1 = Vector256.Load(wp + 96);
+                    var a0 = Broadcast(p0);
                     c00 = Dot(c00, w0, a0);
                     c01 = Dot(c01, w1, a0);
-                    var a1 = Broadcast(x1 + step * 4);
+                    a0 = Broadcast(p0 + 4);
+                    e00 = Dot(e00, v0, a0);
+                    e01 = Dot(e01, v1, a0);
+                    var a1 = Broadcast(p1);
                     c10 = Dot(c10, w0, a1);
                     c11 = Dot(c11, w1, a1);
-                    var a2 = Broadcast(x2 + step * 4);
+                    a1 = Broadcast(p1 + 4);
+                    e10 = Dot(e10, v0, a1);
+                    e11 = Dot(e11, v1, a1);
+                    var a2 = Broadcast(p2);
                     c20 = Dot(c20, w0, a2);
                     c21 = Dot(c21, w1, a2);
+                    a2 = Broadcast(p2 + 4);
+                    e20 = Dot(e20, v0, a2);
+                    e21 = Dot(e21, v1, a2);
                 }
+                step += stepsPerGroup;
+                c00 += e00;
+                c01 += e01;
+                c10 += e10;
+                c11 += e11;
+                c20 += e20;
+                c21 += e21;
                 int group = b * groupsPerBlock + gi;
                 var sc0 = Vector256.Load(gs + group * 16);
                 var sc1 = Vector256.Load(gs + group * 16 + 8);
@@ -173,21 +195,40 @@ internal static unsafe class Int8Gemm
         for (int b = 0; b < blocks; b++)
         {
             Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            int step = b * 8;
-            for (int s = 0; s < 8; s++, step++)
+            Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+            byte* wp = w + b * 512;
+            sbyte* p0 = x0 + b * 32, p1 = x1 + b * 32, p2 = x2 + b * 32;
+            for (int s = 0; s < 8; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
             {
-                var w0 = Vector256.Load(w + step * 64);
-                var w1 = Vector256.Load(w + step * 64 + 32);
-                var a0 = Broadcast(x0 + step * 4);
+                var w0 = Vector256.Load(wp);
+                var w1 = Vector256.Load(wp + 32);
+                var v0 = Vector256.Load(wp + 64);
+                var v1 = Vector256.Load(wp + 96);
+                var a0 = Broadcast(p0);
                 c00 = Dot(c00, w0, a0);
                 c01 = Dot(c01, w1, a0);
-                var a1 = Broadcast(x1 + step * 4);
+                a0 = Broadcast(p0 + 4);
+                e00 = Dot(e00, v0, a0);
+                e01 = Dot(e01, v1, a0);
+                var a1 = Broadcast(p1);
                 c10 = Dot(c10, w0, a1);
                 c11 = Dot(c11, w1, a1);
-                var a2 = Broadcast(x2 + step * 4);
+                a1 = Broadcast(p1 + 4);
+                e10 = Dot(e10, v0, a1);
+                e11 = Dot(e11, v1, a1);
+                var a2 = Broadcast(p2);
                 c20 = Dot(c20, w0, a2);
                 c21 = Dot(c21, w1, a2);
+                a2 = Broadcast(p2 + 4);
+                e20 = Dot(e20, v0, a2);
+                e21 = Dot(e21, v1, a2);
             }
+            c00 += e00;
+            c01 += e01;
+            c10 += e10;
+            c11 += e11;
+            c20 += e20;
+            c21 += e21;
             var ws0 = Vector256.Load(panel.Scales + b * 16);
             var ws1 = Vector256.Load(panel.Scales + b * 16 + 8);
             var b0 = Vector256.Create(bias * s0[b]);

@@ -106,12 +106,14 @@ internal sealed unsafe class QuantizedPanel : IDisposable
         uint* from = (uint*)_rowBytes;
         uint* to = (uint*)Weights;
         int steps = Columns / 4;
-        for (int s = 0; s < steps; s++)
+        for (int s = 0; s < steps; s += 2)
         {
             uint* dst = to + s * Rows;
             for (int r = 0; r < Rows; r++)
             {
-                dst[r] = from[(long)r * steps + s];
+                ulong pair = *(ulong*)(from + (long)r * steps + s);
+                dst[r] = (uint)pair;
+                dst[Rows + r] = (uint)(pair >> 32);
             }
         }
     }
@@ -243,12 +245,17 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     byte* ql = x + n / 2;
                     byte* qh = x + 128 + n / 4;
                     sbyte* sc = (sbyte*)(x + 192 + n / 16);
-                    for (int l = 0; l < 32; l++)
+                    var low = Vector128.Create((byte)0x0F);
+                    var three = Vector128.Create((byte)3);
+                    for (int l = 0; l < 32; l += 16)
                     {
-                        u[l] = (byte)((ql[l] & 0xF) | ((qh[l] & 3) << 4));
-                        u[l + 32] = (byte)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
-                        u[l + 64] = (byte)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-                        u[l + 96] = (byte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                        var l0 = Vector128.Load(ql + l);
+                        var l32 = Vector128.Load(ql + l + 32);
+                        var h = Vector128.Load(qh + l);
+                        ((l0 & low) | Vector128.ShiftLeft(h & three, 4)).Store(u + l);
+                        ((l32 & low) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 2) & three, 4)).Store(u + l + 32);
+                        (Vector128.ShiftRightLogical(l0, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 4) & three, 4)).Store(u + l + 64);
+                        (Vector128.ShiftRightLogical(l32, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 6) & three, 4)).Store(u + l + 96);
                     }
                     // Groups of 16 in value order: sc[0], sc[1] cover u[0..32); sc[2], sc[3] u[32..64); and so on.
                     for (int k = 0; k < 8; k++, g++)
