@@ -18,6 +18,8 @@
         'Measure-Perplexity'
         'Compare-Quantization'
         'Get-GgufQuantizationType'
+        'New-ImportanceMatrix'
+        'Get-ImportanceMatrix'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
