@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GgufPs.Quantization;
 
@@ -31,6 +33,13 @@ internal sealed class LatticeGrid
     private readonly sbyte[] _points;
     private readonly int[] _map;
     private readonly ushort[] _neighbours;
+    private readonly int[] _listStarts;
+
+    // Each candidate list's coordinates again, transposed (coordinate i of all candidates together, padded to a
+    // multiple of 8 by repeating the last candidate) so that the search scores 8 candidates per vector. Padding never
+    // wins: a repeat comes after the original and the first of equal distances is kept.
+    private readonly sbyte[] _candidateCoordinates;
+    private readonly int[] _coordinateOffsets;
 
     /// <param name="codes">The kgrid table.</param>
     /// <param name="dimensions">Coordinates per point (8 or 4).</param>
@@ -58,7 +67,8 @@ internal sealed class LatticeGrid
         {
             _map[codes[k]] = k;
         }
-        _neighbours = BuildNeighbourLists(mapSize, mask, distances);
+        (_neighbours, _listStarts) = BuildNeighbourLists(mapSize, mask, distances);
+        (_candidateCoordinates, _coordinateOffsets) = TransposeCandidates();
     }
 
     /// <summary>Points in the grid.</summary>
@@ -98,7 +108,7 @@ internal sealed class LatticeGrid
     /// <summary>The candidates ggml tries for an off-grid code.</summary>
     public ReadOnlySpan<ushort> Neighbours(int code)
     {
-        int offset = -_map[code] - 1;
+        int offset = _listStarts[-_map[code] - 1];
         return _neighbours.AsSpan(offset + 1, _neighbours[offset]);
     }
 
@@ -107,23 +117,59 @@ internal sealed class LatticeGrid
     /// <paramref name="xval"/> at <paramref name="scale"/> by weighted squared distance (the first on ties). Its levels
     /// go to <paramref name="levels"/>.
     /// </summary>
-    public int BestNeighbour(int code, ReadOnlySpan<float> xval, ReadOnlySpan<float> weight, float scale, Span<sbyte> levels)
+    public int BestNeighbour(int code, ReadOnlySpan<float> xval, ReadOnlySpan<float> weight, float scale, Span<sbyte> levels) =>
+        Search(code, xval, weight, scale, default, levels);
+
+    /// <summary>
+    /// iq1_find_best_neighbour2: like <see cref="BestNeighbour"/>, but a level stands for <paramref name="values"/>[level]
+    /// (IQ1's shifted ternary values) rather than 2·level + 1.
+    /// </summary>
+    /// <remarks>
+    /// When every distance overflows, ggml goes on to scan the whole grid, with an indexing slip that reads past the
+    /// group, and in practice aborts; here that is the same error as for the other searches.
+    /// </remarks>
+    public int BestShiftedNeighbour(int code, ReadOnlySpan<float> xval, ReadOnlySpan<float> weight, float scale, ReadOnlySpan<float> values, Span<sbyte> levels) =>
+        Search(code, xval, weight, scale, values, levels);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Search(int code, ReadOnlySpan<float> xval, ReadOnlySpan<float> weight, float scale, ReadOnlySpan<float> values, Span<sbyte> levels)
     {
+        var candidates = Neighbours(code);
+        int listIndex = -_map[code] - 1;
+        int padded = (candidates.Length + 7) & ~7;
+        var coordinates = _candidateCoordinates.AsSpan(_coordinateOffsets[listIndex], padded * Dimensions);
+        var scaleV = Vector256.Create(scale);
+        bool shifted = !values.IsEmpty;
+        var one = Vector256.Create(1f);
+        var three = Vector256.Create(3f);
+        var v0 = shifted ? Vector256.Create(values[0]) : default;
+        var v1 = shifted ? Vector256.Create(values[1]) : default;
+        var v2 = shifted ? Vector256.Create(values[2]) : default;
         float bestDistance = float.MaxValue;
         int best = -1;
-        foreach (ushort candidate in Neighbours(code))
+        for (int start = 0; start < padded; start += 8)
         {
-            var pg = Point(candidate);
-            float d2 = 0;
+            // Each lane adds its coordinates' terms in coordinate order, as the scalar loop does.
+            var d2 = Vector256<float>.Zero;
             for (int i = 0; i < Dimensions; i++)
             {
-                float diff = scale * pg[i] - xval[i];
-                d2 += weight[i] * diff * diff;
+                var q = Coordinates8(coordinates.Slice(i * padded + start, 8));
+                if (shifted)
+                {
+                    q = Vector256.ConditionalSelect(Vector256.Equals(q, one), v0, Vector256.ConditionalSelect(Vector256.Equals(q, three), v1, v2));
+                }
+                var diff = scaleV * q - Vector256.Create(xval[i]);
+                d2 += Vector256.Create(weight[i]) * diff * diff;
             }
-            if (d2 < bestDistance)
+            int lanes = Math.Min(8, candidates.Length - start);
+            for (int lane = 0; lane < lanes; lane++)
             {
-                bestDistance = d2;
-                best = candidate;
+                float d = d2.GetElement(lane);
+                if (d < bestDistance)
+                {
+                    bestDistance = d;
+                    best = candidates[start + lane];
+                }
             }
         }
         if (best < 0)
@@ -138,49 +184,21 @@ internal sealed class LatticeGrid
         return best;
     }
 
-    /// <summary>
-    /// iq1_find_best_neighbour2: like <see cref="BestNeighbour"/>, but a level stands for <paramref name="values"/>[level]
-    /// (IQ1's shifted ternary values) rather than 2·level + 1.
-    /// </summary>
-    public int BestShiftedNeighbour(int code, ReadOnlySpan<float> xval, ReadOnlySpan<float> weight, float scale, ReadOnlySpan<float> values, Span<sbyte> levels)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Coordinates8(ReadOnlySpan<sbyte> eight)
     {
-        float bestDistance = float.MaxValue;
-        int best = -1;
-        foreach (ushort candidate in Neighbours(code))
-        {
-            var pg = Point(candidate);
-            float d2 = 0;
-            for (int i = 0; i < Dimensions; i++)
-            {
-                float q = values[(pg[i] - 1) / 2];
-                float diff = scale * q - xval[i];
-                d2 += weight[i] * diff * diff;
-            }
-            if (d2 < bestDistance)
-            {
-                bestDistance = d2;
-                best = candidate;
-            }
-        }
-        // ggml would go on to scan the whole grid, but with an indexing slip that reads past the group; it only gets
-        // there when every distance has overflowed, and then it aborts in practice.
-        if (best < 0)
-        {
-            throw SearchFailed();
-        }
-        var point = Point(best);
-        for (int i = 0; i < Dimensions; i++)
-        {
-            levels[i] = (sbyte)((point[i] - 1) / 2);
-        }
-        return best;
+        var bytes = Vector128.CreateScalar(MemoryMarshal.Read<long>(MemoryMarshal.AsBytes(eight))).AsSByte();
+        var shorts = Vector128.WidenLower(bytes);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)));
     }
 
     /// <summary>What ggml stops the process for (a failed GGML_ASSERT): here a clear error instead.</summary>
     public static InvalidDataException SearchFailed() =>
         new("The values are too large (or not finite) for the grid search of the IQ1/IQ2/IQ3 formats: its weighted errors overflow. llama.cpp aborts on such data too.");
 
-    private ushort[] BuildNeighbourLists(int mapSize, int mask, int distances)
+    // The lists, each its length followed by its grid indices; off-grid codes map to -(list + 1).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (ushort[] Lists, int[] Starts) BuildNeighbourLists(int mapSize, int mask, int distances)
     {
         int lanes = Vector<short>.Count;
         var coordinates = new short[Dimensions][];
@@ -194,7 +212,14 @@ internal sealed class LatticeGrid
         }
         var d2 = new short[Size];
         var lists = new List<ushort>();
+        var starts = new List<int>();
         Span<short> position = stackalloc short[Dimensions];
+        Span<short> levels = stackalloc short[distances];
+        var perLevel = new List<ushort>[distances];
+        for (int level = 0; level < distances; level++)
+        {
+            perLevel[level] = [];
+        }
         for (int code = 0; code < mapSize; code++)
         {
             if (_map[code] >= 0)
@@ -218,33 +243,81 @@ internal sealed class LatticeGrid
             }
             int offset = lists.Count;
             lists.Add(0);
-            int count = 0;
-            short previous = -1;
             // Sorting by (distance, index) and keeping the first `distances` distinct distances is the same as
             // taking each of the smallest distances in turn and its points in index order.
-            for (int level = 0; level < distances; level++)
+            int levelCount = 0;
+            short previous = -1;
+            while (levelCount < distances)
             {
                 short distance = SmallestAbove(d2, previous);
                 if (distance == short.MaxValue)
                 {
                     break;
                 }
-                for (int j = 0; j < Size; j++)
-                {
-                    if (d2[j] == distance)
-                    {
-                        lists.Add((ushort)j);
-                        count++;
-                    }
-                }
+                levels[levelCount++] = distance;
                 previous = distance;
             }
+            for (int level = 0; level < levelCount; level++)
+            {
+                perLevel[level].Clear();
+            }
+            var farthest = new Vector<short>(previous);
+            for (int j = 0; j < Size; j += lanes)
+            {
+                if (Vector.LessThanOrEqualAny(new Vector<short>(d2, j), farthest))
+                {
+                    for (int lane = j; lane < j + lanes; lane++)
+                    {
+                        int level = levels[..levelCount].IndexOf(d2[lane]);
+                        if (level >= 0)
+                        {
+                            perLevel[level].Add((ushort)lane);
+                        }
+                    }
+                }
+            }
+            int count = 0;
+            for (int level = 0; level < levelCount; level++)
+            {
+                lists.AddRange(perLevel[level]);
+                count += perLevel[level].Count;
+            }
             lists[offset] = (ushort)count;
-            _map[code] = -(offset + 1);
+            _map[code] = -(starts.Count + 1);
+            starts.Add(offset);
         }
-        return lists.ToArray();
+        return (lists.ToArray(), starts.ToArray());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (sbyte[] Coordinates, int[] Offsets) TransposeCandidates()
+    {
+        var offsets = new int[_listStarts.Length];
+        int total = 0;
+        for (int list = 0; list < _listStarts.Length; list++)
+        {
+            offsets[list] = total;
+            total += ((_neighbours[_listStarts[list]] + 7) & ~7) * Dimensions;
+        }
+        var coordinates = new sbyte[total];
+        for (int list = 0; list < _listStarts.Length; list++)
+        {
+            int start = _listStarts[list];
+            int count = _neighbours[start];
+            int padded = (count + 7) & ~7;
+            for (int c = 0; c < padded; c++)
+            {
+                var point = Point(_neighbours[start + 1 + Math.Min(c, count - 1)]);
+                for (int i = 0; i < Dimensions; i++)
+                {
+                    coordinates[offsets[list] + i * padded + c] = point[i];
+                }
+            }
+        }
+        return (coordinates, offsets);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static short SmallestAbove(short[] values, short floor)
     {
         int lanes = Vector<short>.Count;
