@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static GgufPs.Quantization.QuantizerMath;
 
 namespace GgufPs.Quantization;
@@ -19,7 +20,10 @@ internal static class GridProjection
     public static void Project(LatticeGrid grid, ReadOnlySpan<float> xval, ReadOnlySpan<float> waux, float inverseScale, float scale,
         int levelCount, Span<sbyte> levels, Span<bool> onGrid, ReadOnlySpan<bool> keep = default)
     {
+        Span<int> rounded = stackalloc int[xval.Length];
+        Round(xval, inverseScale, levelCount - 1, rounded);
         int dims = grid.Dimensions;
+        int bits = grid.Bits;
         for (int k = 0; k < xval.Length / dims; k++)
         {
             if (!keep.IsEmpty && keep[k])
@@ -27,12 +31,13 @@ internal static class GridProjection
                 continue;
             }
             var group = levels.Slice(dims * k, dims);
+            int code = 0;
             for (int i = 0; i < dims; i++)
             {
-                int l = NearestInt(0.5f * (inverseScale * xval[dims * k + i] - 1));
-                group[i] = (sbyte)Math.Max(0, Math.Min(levelCount - 1, l));
+                int l = rounded[dims * k + i];
+                group[i] = (sbyte)l;
+                code |= l << bits * i;
             }
-            int code = grid.Code(group);
             bool on = grid.TryGetIndex(code, out _);
             if (!on)
             {
@@ -42,6 +47,25 @@ internal static class GridProjection
             {
                 onGrid[k] = on;
             }
+        }
+    }
+
+    // nearest_int(0.5·(id·x − 1)) clamped to [0, maxLevel], eight values per vector (the lengths are multiples of 8).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round(ReadOnlySpan<float> xval, float inverseScale, int maxLevel, Span<int> rounded)
+    {
+        var id = Vector256.Create(inverseScale);
+        var one = Vector256.Create(1f);
+        var half = Vector256.Create(0.5f);
+        var magic = Vector256.Create(12582912f);
+        var mantissa = Vector256.Create(0x007fffff);
+        var offset = Vector256.Create(0x00400000);
+        var max = Vector256.Create(maxLevel);
+        for (int j = 0; j < xval.Length; j += 8)
+        {
+            var t = half * (id * Vector256.Create(xval.Slice(j, 8)) - one);
+            var n = ((t + magic).AsInt32() & mantissa) - offset;
+            Vector256.Max(Vector256<int>.Zero, Vector256.Min(max, n)).CopyTo(rounded.Slice(j, 8));
         }
     }
 

@@ -81,12 +81,21 @@ public sealed class IQ1_SBlockFormat : BlockFormat
                 float bestScore = -float.MaxValue;
                 float scale = max;
                 int besti1 = -1, besti2 = -1, bestShift = 0;
+                float up0 = up[0], up1 = up[1], up2 = up[2];
+                float down0 = down[0], down1 = down[1], down2 = down[2];
+                float totalX = sumx[GroupSize], totalW = sumw[GroupSize];
                 for (int i1 = 0; i1 <= GroupSize; i1++)
                 {
+                    // The first run's terms do not depend on i2.
+                    float lowX = sumx[i1] - sumx[0], lowW = sumw[i1] - sumw[0];
+                    float lowXUp = lowX * up0, lowWUp = lowW * up0 * up0;
+                    float lowXDown = lowX * down0, lowWDown = lowW * down0 * down0;
                     for (int i2 = i1; i2 <= GroupSize; i2++)
                     {
-                        float sumqx = (sumx[i1] - sumx[0]) * up[0] + (sumx[i2] - sumx[i1]) * up[1] + (sumx[GroupSize] - sumx[i2]) * up[2];
-                        float sumq2 = (sumw[i1] - sumw[0]) * up[0] * up[0] + (sumw[i2] - sumw[i1]) * up[1] * up[1] + (sumw[GroupSize] - sumw[i2]) * up[2] * up[2];
+                        float midX = sumx[i2] - sumx[i1], midW = sumw[i2] - sumw[i1];
+                        float highX = totalX - sumx[i2], highW = totalW - sumw[i2];
+                        float sumqx = lowXUp + midX * up1 + highX * up2;
+                        float sumq2 = lowWUp + midW * up1 * up1 + highW * up2 * up2;
                         if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2)
                         {
                             scale = sumqx / sumq2;
@@ -95,8 +104,8 @@ public sealed class IQ1_SBlockFormat : BlockFormat
                             besti2 = i2;
                             bestShift = 1;
                         }
-                        sumqx = (sumx[i1] - sumx[0]) * down[0] + (sumx[i2] - sumx[i1]) * down[1] + (sumx[GroupSize] - sumx[i2]) * down[2];
-                        sumq2 = (sumw[i1] - sumw[0]) * down[0] * down[0] + (sumw[i2] - sumw[i1]) * down[1] * down[1] + (sumw[GroupSize] - sumw[i2]) * down[2] * down[2];
+                        sumqx = lowXDown + midX * down1 + highX * down2;
+                        sumq2 = lowWDown + midW * down1 * down1 + highW * down2 * down2;
                         if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2)
                         {
                             scale = sumqx / sumq2;

@@ -147,6 +147,7 @@ internal sealed class LatticeGrid
         var v2 = shifted ? Vector256.Create(values[2]) : default;
         float bestDistance = float.MaxValue;
         int best = -1;
+        Span<float> distances = stackalloc float[8];
         for (int start = 0; start < padded; start += 8)
         {
             // Each lane adds its coordinates' terms in coordinate order, as the scalar loop does.
@@ -161,14 +162,18 @@ internal sealed class LatticeGrid
                 var diff = scaleV * q - Vector256.Create(xval[i]);
                 d2 += Vector256.Create(weight[i]) * diff * diff;
             }
-            int lanes = Math.Min(8, candidates.Length - start);
-            for (int lane = 0; lane < lanes; lane++)
+            // Most blocks hold no candidate better than the best so far; the others are scanned in order.
+            if (Vector256.LessThanAny(d2, Vector256.Create(bestDistance)))
             {
-                float d = d2.GetElement(lane);
-                if (d < bestDistance)
+                d2.CopyTo(distances);
+                int lanes = Math.Min(8, candidates.Length - start);
+                for (int lane = 0; lane < lanes; lane++)
                 {
-                    bestDistance = d;
-                    best = candidates[start + lane];
+                    if (distances[lane] < bestDistance)
+                    {
+                        bestDistance = distances[lane];
+                        best = candidates[start + lane];
+                    }
                 }
             }
         }
