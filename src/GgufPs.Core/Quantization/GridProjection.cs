@@ -69,6 +69,77 @@ internal static class GridProjection
         }
     }
 
+    /// <summary>
+    /// The scale search the IQ2 and IQ3 quantizers share: for each step s in [−<paramref name="steps"/>, steps] the
+    /// inverse scale (2·levels − 1 + s·<paramref name="stepSize"/>) / <paramref name="divisor"/>, levels projected onto
+    /// the grid there, and the least-squares scale Σ w·x·q / Σ w·q² of those levels; the first trial that beats all
+    /// before it (by (Σ w·x·q)² / Σ w·q²) wins. On return <paramref name="levels"/> and <paramref name="onGrid"/> hold
+    /// the winner's (they are left alone when no trial scores above zero) and the result is its scale, or
+    /// <paramref name="scale"/> when none won.
+    /// </summary>
+    /// <remarks>
+    /// ggml scores each trial as it goes. The trials are independent until the comparison, so here all are projected
+    /// first and their sums accumulated eight trials to a vector, each lane adding its terms in ggml's order.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SearchScales(LatticeGrid grid, ReadOnlySpan<float> xval, ReadOnlySpan<float> waux, ReadOnlySpan<float> weight,
+        float divisor, float stepSize, int steps, int levelCount, float scale, Span<sbyte> levels, Span<bool> onGrid)
+    {
+        const int MaxValues = 32;
+        const int MaxTrials = 32;
+        int n = xval.Length;
+        int groups = n / grid.Dimensions;
+        int trials = 2 * steps + 1;
+        Span<sbyte> trialLevels = stackalloc sbyte[MaxTrials * MaxValues];
+        Span<bool> trialOnGrid = stackalloc bool[MaxTrials * (MaxValues / 4)];
+        // q = 2·level + 1 of value i in trial t at [i·MaxTrials + t].
+        Span<float> q = stackalloc float[MaxValues * MaxTrials];
+        for (int t = 0; t < trials; t++)
+        {
+            float id = (2 * levelCount - 1 + (t - steps) * stepSize) / divisor;
+            float thisScale = 1 / id;
+            var current = trialLevels.Slice(t * n, n);
+            Project(grid, xval, waux, id, thisScale, levelCount, current, trialOnGrid.Slice(t * groups, groups));
+            for (int i = 0; i < n; i++)
+            {
+                q[i * MaxTrials + t] = 2 * current[i] + 1;
+            }
+        }
+        Span<float> sumqx = stackalloc float[MaxTrials];
+        Span<float> sumq2 = stackalloc float[MaxTrials];
+        for (int t0 = 0; t0 < trials; t0 += 8)
+        {
+            var sx = Vector256<float>.Zero;
+            var s2 = Vector256<float>.Zero;
+            for (int i = 0; i < n; i++)
+            {
+                var qi = Vector256.Create<float>(q.Slice(i * MaxTrials + t0, 8));
+                var w = Vector256.Create(weight[i]);
+                sx += Vector256.Create(weight[i] * xval[i]) * qi;
+                s2 += w * qi * qi;
+            }
+            sx.CopyTo(sumqx.Slice(t0, 8));
+            s2.CopyTo(sumq2.Slice(t0, 8));
+        }
+        float best = 0;
+        int winner = -1;
+        for (int t = 0; t < trials; t++)
+        {
+            if (sumq2[t] > 0 && sumqx[t] * sumqx[t] > best * sumq2[t])
+            {
+                scale = sumqx[t] / sumq2[t];
+                best = scale * sumqx[t];
+                winner = t;
+            }
+        }
+        if (winner >= 0)
+        {
+            trialLevels.Slice(winner * n, n).CopyTo(levels);
+            trialOnGrid.Slice(winner * groups, groups).CopyTo(onGrid);
+        }
+        return scale;
+    }
+
     /// <summary>Σ w·x·q and Σ w·q² with q = 2·level + 1, in ggml's order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Sums(ReadOnlySpan<float> weight, ReadOnlySpan<float> xval, ReadOnlySpan<sbyte> levels, out float sumqx, out float sumq2)

@@ -36,9 +36,7 @@ public sealed class IQ2_XSBlockFormat : BlockFormat
         Span<float> xval = stackalloc float[16];
         Span<float> waux = stackalloc float[16];
         Span<sbyte> levels = stackalloc sbyte[16];
-        Span<sbyte> trial = stackalloc sbyte[16];
         Span<bool> onGrid = stackalloc bool[2];
-        Span<bool> trialOnGrid = stackalloc bool[2];
         Span<byte> signs = stackalloc byte[2];
         Span<ushort> q2 = stackalloc ushort[2 * (Qk / 16)];
         for (int ibl = 0; ibl < row.Length / Qk; ibl++)
@@ -77,23 +75,9 @@ public sealed class IQ2_XSBlockFormat : BlockFormat
                     scales[ib] = 0;
                     continue;
                 }
-                float best = 0;
                 float scale = max / (2 * LevelCount - 1);
                 onGrid.Fill(true);
-                for (int step = -9; step <= 9; step++)
-                {
-                    float id = (2 * LevelCount - 1 + step * 0.1f) / max;
-                    float thisScale = 1 / id;
-                    GridProjection.Project(grid, xval, waux, id, thisScale, LevelCount, trial, trialOnGrid);
-                    GridProjection.Sums(weight, xval, trial, out float sumqx, out float sumq2);
-                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2)
-                    {
-                        scale = sumqx / sumq2;
-                        best = scale * sumqx;
-                        trial.CopyTo(levels);
-                        trialOnGrid.CopyTo(onGrid);
-                    }
-                }
+                scale = GridProjection.SearchScales(grid, xval, waux, weight, max, 0.1f, 9, LevelCount, scale, levels, onGrid);
                 if ((!onGrid[0] || !onGrid[1]) && scale > 0)
                 {
                     GridProjection.Project(grid, xval, waux, 1 / scale, scale, LevelCount, levels, default, onGrid);

@@ -36,7 +36,7 @@ public sealed class IQ2_XXSBlockFormat : BlockFormat
         Span<float> waux = stackalloc float[32];
         Span<sbyte> levels = stackalloc sbyte[32];
         Span<byte> packedLevels = stackalloc byte[32];
-        Span<sbyte> trial = stackalloc sbyte[32];
+        Span<bool> onGrid = stackalloc bool[4];
         Span<byte> signs = stackalloc byte[4];
         Span<uint> q2 = stackalloc uint[2 * (Qk / 32)];
         for (int ibl = 0; ibl < row.Length / Qk; ibl++)
@@ -84,20 +84,7 @@ public sealed class IQ2_XXSBlockFormat : BlockFormat
                     scales[ib] = 0;
                     continue;
                 }
-                float best = 0;
-                for (int step = -6; step <= 6; step++)
-                {
-                    float id = (2 * LevelCount - 1 + step * 0.1f) / effectiveMax;
-                    float thisScale = 1 / id;
-                    GridProjection.Project(grid, xval, waux, id, thisScale, LevelCount, trial, default);
-                    GridProjection.Sums(weight, xval, trial, out float sumqx, out float sumq2);
-                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2)
-                    {
-                        scale = sumqx / sumq2;
-                        best = scale * sumqx;
-                        trial.CopyTo(levels);
-                    }
-                }
+                scale = GridProjection.SearchScales(grid, xval, waux, weight, effectiveMax, 0.1f, 6, LevelCount, scale, levels, onGrid);
                 if (scale > 0)
                 {
                     GridProjection.Project(grid, xval, waux, 1 / scale, scale, LevelCount, levels, default);

@@ -31,9 +31,7 @@ public sealed class IQ3_SBlockFormat : BlockFormat
         Span<float> xval = stackalloc float[GroupSize];
         Span<float> waux = stackalloc float[GroupSize];
         Span<sbyte> levels = stackalloc sbyte[GroupSize];
-        Span<sbyte> trial = stackalloc sbyte[GroupSize];
         Span<bool> onGrid = stackalloc bool[GroupSize / 4];
-        Span<bool> trialOnGrid = stackalloc bool[GroupSize / 4];
         Span<byte> signs = stackalloc byte[GroupSize / 8];
         for (int ibl = 0; ibl < row.Length / Qk; ibl++)
         {
@@ -85,23 +83,9 @@ public sealed class IQ3_SBlockFormat : BlockFormat
                     scales[ib] = 0;
                     continue;
                 }
-                float best = 0;
                 float scale = max / (2 * LevelCount - 1);
                 onGrid.Clear();
-                for (int step = -9; step <= 9; step++)
-                {
-                    float id = (2 * LevelCount - 1 + step * 0.2f) / max;
-                    float thisScale = 1 / id;
-                    GridProjection.Project(grid, xval, waux, id, thisScale, LevelCount, trial, trialOnGrid);
-                    GridProjection.Sums(weight, xval, trial, out float sumqx, out float sumq2);
-                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2)
-                    {
-                        scale = sumqx / sumq2;
-                        best = scale * sumqx;
-                        trial.CopyTo(levels);
-                        trialOnGrid.CopyTo(onGrid);
-                    }
-                }
+                scale = GridProjection.SearchScales(grid, xval, waux, weight, max, 0.2f, 9, LevelCount, scale, levels, onGrid);
                 // Unlike IQ3_XXS, every group is projected again at the final scale.
                 if (onGrid.Contains(false) && scale > 0)
                 {

@@ -35,9 +35,7 @@ public sealed class IQ3_XXSBlockFormat : BlockFormat
         Span<float> xval = stackalloc float[32];
         Span<float> waux = stackalloc float[32];
         Span<sbyte> levels = stackalloc sbyte[32];
-        Span<sbyte> trial = stackalloc sbyte[32];
         Span<bool> onGrid = stackalloc bool[8];
-        Span<bool> trialOnGrid = stackalloc bool[8];
         Span<byte> signs = stackalloc byte[4];
         Span<uint> scalesAndSigns = stackalloc uint[Qk / 32];
         for (int ibl = 0; ibl < row.Length / Qk; ibl++)
@@ -86,23 +84,9 @@ public sealed class IQ3_XXSBlockFormat : BlockFormat
                     scales[ib] = 0;
                     continue;
                 }
-                float best = 0;
                 float scale = max / (2 * LevelCount - 1);
                 onGrid.Fill(true);
-                for (int step = -15; step <= 15; step++)
-                {
-                    float id = (2 * LevelCount - 1 + step * 0.2f) / max;
-                    float thisScale = 1 / id;
-                    GridProjection.Project(grid, xval, waux, id, thisScale, LevelCount, trial, trialOnGrid);
-                    GridProjection.Sums(weight, xval, trial, out float sumqx, out float sumq2);
-                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2)
-                    {
-                        scale = sumqx / sumq2;
-                        best = scale * sumqx;
-                        trial.CopyTo(levels);
-                        trialOnGrid.CopyTo(onGrid);
-                    }
-                }
+                scale = GridProjection.SearchScales(grid, xval, waux, weight, max, 0.2f, 15, LevelCount, scale, levels, onGrid);
                 if (onGrid.Contains(false) && scale > 0)
                 {
                     GridProjection.Project(grid, xval, waux, 1 / scale, scale, LevelCount, levels, default, onGrid);
