@@ -16,6 +16,10 @@
         'Convert-Model'
         'Get-GgufToken'
         'Measure-Perplexity'
+        'Compare-Quantization'
+        'Get-GgufQuantizationType'
+        'New-ImportanceMatrix'
+        'Get-ImportanceMatrix'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -156,7 +156,8 @@ function Invoke-Bench {
 
 function Invoke-Demo {
     Invoke-Build
-    Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Demo.ps1') @('-ModulePath', $ModuleOut, '-FixturePath', (Join-Path $Root 'tests/fixtures'))
+    Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Demo.ps1') @('-ModulePath', $ModuleOut, '-FixturePath', (Join-Path $Root 'tests/fixtures'),
+        '-WorkPath', (Join-Path $Out 'demo'))
 }
 
 function Invoke-Clean {

@@ -7,6 +7,11 @@ if (args.Length == 6 && args[0] == "perplexity-child")
     PerplexityBenchmark.RunChild(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
     return 0;
 }
+if (args.Length == 6 && args[0] == "imatrix-child")
+{
+    ImatrixBenchmark.RunChild(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
 if (args.Length > 0 && args[0] == "quantize-child")
 {
     return QuantizeBenchmark.RunChild(args[1], args[2], args[3], args[4], int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
@@ -46,6 +51,8 @@ var benchmarks = new Dictionary<string, Action>
     ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
     ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
     ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
+        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
+    ["imatrix"] = () => ImatrixBenchmark.Run(typeof(ImatrixBenchmark).Assembly.Location, work, BenchModel(),
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
 };
 foreach (var (name, run) in benchmarks)

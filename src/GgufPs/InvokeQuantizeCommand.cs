@@ -12,11 +12,15 @@ namespace GgufPs.Commands;
 /// Invoke-Quantize: llama-quantize in PowerShell. Quantizes GGUF models to one or more types, byte-identical to
 /// llama.cpp, streaming tensor by tensor, and returns the new files as GgufModelInfo objects.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Quantize", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "Quantize", DefaultParameterSetName = ImportanceMatrixInputSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(GgufModelInfo))]
 public sealed class InvokeQuantizeCommand : PSCmdlet
 {
+    private const string PathSet = "Path";
+    private const string ImportanceMatrixInputSet = "ImportanceMatrixInput";
+
     private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<string, ImportanceMatrix> _pipedImportance = new(StringComparer.Ordinal);
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
     private GgmlType? _outputType;
@@ -24,11 +28,15 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     private List<KeyValuePair<string, GgmlType>> _tensorTypes = [];
     private List<KeyValuePair<string, object>> _metadata = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
+
+    /// <summary>An importance matrix from New-ImportanceMatrix: its model is quantized with it.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ImportanceMatrixInputSet)]
+    public ImportanceMatrixInfo? InputObject { get; set; }
 
     [Parameter(Mandatory = true, Position = 1)]
     [ArgumentCompleter(typeof(QuantizationTypeCompleter))]
@@ -46,7 +54,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     [ValidateRange(0, 1024)]
     public int Threads { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
     public string? ImportanceMatrix { get; set; }
 
@@ -96,7 +104,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
             {
                 throw new ArgumentException("Use -IncludeWeights or -ExcludeWeights, not both.");
             }
-            if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && ImportanceMatrix is null)
+            if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && ImportanceMatrix is null && !MyInvocation.ExpectingInput)
             {
                 throw new ArgumentException("-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix.");
             }
@@ -123,7 +131,32 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var inputs = FileSystemPathResolver.ResolveExistingFiles(this, Path, literal: false).ToList();
+        var importance = _importance;
+        List<string> inputs;
+        if (InputObject is { } piped)
+        {
+            if (piped.Model is null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"The importance matrix '{piped.Path}' does not say which model it was computed from; give the model with -Path and the matrix with -ImportanceMatrix."),
+                    "NoModel", ErrorCategory.InvalidArgument, piped));
+                return;
+            }
+            if (!TryLoadPiped(piped.Path, out importance))
+            {
+                return;
+            }
+            inputs = FileSystemPathResolver.ResolveExistingFiles(this, [piped.Model], literal: true).ToList();
+        }
+        else
+        {
+            inputs = FileSystemPathResolver.ResolveExistingFiles(this, Path, literal: false).ToList();
+        }
+        if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && importance is null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix."),
+                "InvalidArgument", ErrorCategory.InvalidArgument, null));
+            return;
+        }
         foreach (string input in inputs)
         {
             foreach (var preset in _presets)
@@ -134,7 +167,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
                 }
                 try
                 {
-                    Quantize(input, OutputFor(input, preset), preset);
+                    Quantize(input, OutputFor(input, preset), preset, importance);
                 }
                 catch (PipelineStoppedException)
                 {
@@ -169,7 +202,30 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
         return resolved;
     }
 
-    private void Quantize(string input, string output, QuantizationPreset preset)
+    /// <summary>Reads (once) an importance matrix that came down the pipeline.</summary>
+    private bool TryLoadPiped(string path, out ImportanceMatrix? matrix)
+    {
+        if (_pipedImportance.TryGetValue(path, out var cached))
+        {
+            matrix = cached;
+            return true;
+        }
+        try
+        {
+            WriteVerbose($"Reading importance matrix '{path}'.");
+            matrix = Quantization.ImportanceMatrix.Load(path);
+            _pipedImportance[path] = matrix;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+        {
+            WriteError(ErrorRecordFactory.FromException(ex, path));
+            matrix = null;
+            return false;
+        }
+    }
+
+    private void Quantize(string input, string output, QuantizationPreset preset, ImportanceMatrix? importance)
     {
         if (string.Equals(System.IO.Path.GetFullPath(output), System.IO.Path.GetFullPath(input), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
@@ -186,7 +242,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
             Pure = Pure,
             LeaveOutputTensor = LeaveOutputTensor,
             AllowRequantize = AllowRequantize,
-            ImportanceMatrix = _importance,
+            ImportanceMatrix = importance,
             IncludeWeights = IncludeWeights,
             ExcludeWeights = ExcludeWeights,
             MetadataOverrides = _metadata,

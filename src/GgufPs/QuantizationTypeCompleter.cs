@@ -1,23 +1,28 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using GgufPs.Quantization;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
-/// <summary>Tab completion for Invoke-Quantize -Type: every preset, case-insensitively, with its bits per weight and llama.cpp's note on quality.</summary>
+/// <summary>
+/// Tab completion for -Type: every quantization type of the catalogue Get-GgufQuantizationType lists,
+/// case-insensitively, with its bits per weight, llama.cpp's note on quality and what it is for.
+/// </summary>
 public sealed class QuantizationTypeCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = wordToComplete.Trim('\'', '"');
-        foreach (var preset in QuantizationPreset.All)
+        foreach (var type in QuantizationTypeCatalog.All)
         {
-            if (preset.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            if (type.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
-                string bits = preset.IsCopy ? "as stored" : $"{preset.BitsPerWeight:0.##} bpw";
-                yield return new CompletionResult(preset.Name, preset.Name, CompletionResultType.ParameterValue, $"{preset.Name}: {bits}; {preset.Description}");
+                string bits = type.IsCopy ? "as stored" : $"{type.BitsPerWeight:0.##} bpw";
+                string imatrix = type.RequiresImportanceMatrix ? "; needs an importance matrix" : "";
+                yield return new CompletionResult(type.Name, type.Name, CompletionResultType.ParameterValue,
+                    $"{type.Name}: {bits}; {type.Description}{imatrix}. {type.UseCase}");
             }
         }
     }

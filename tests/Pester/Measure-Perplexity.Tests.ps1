@@ -43,6 +43,15 @@ Describe 'Measure-Perplexity' {
         $a.Perplexity | Should -Be $b.Perplexity
     }
 
+    It 'measures what Invoke-Quantize writes, from the pipeline' {
+        $q8 = Join-Path $scratch 'stories-q8_0.gguf'
+        $r = Invoke-Quantize -Path $Stories -Type Q8_0 -OutputPath $q8 -Force | Measure-Perplexity -TextPath $TextFile -Context 64 -Chunks 2 -Threads 2
+        $r.Model | Should -Be $q8
+        $r.Perplexity | Should -BeGreaterThan 1
+        $f32 = Measure-Perplexity $Stories -TextPath $TextFile -Context 64 -Chunks 2 -Threads 2
+        [math]::Abs([math]::Log($r.Perplexity / $f32.Perplexity)) | Should -BeLessThan 0.05
+    }
+
     It 'writes the running estimate with -Verbose' {
         $verbose = Measure-Perplexity $Stories -TextPath $TextFile -Context 64 -Chunks 3 -Threads 2 -Verbose 4>&1 |
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }

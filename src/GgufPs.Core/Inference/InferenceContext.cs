@@ -45,6 +45,9 @@ public sealed unsafe class InferenceContext : IDisposable
 
     public int VocabularySize => _model.VocabularySize;
 
+    /// <summary>Sees the input of every weight matrix product (importance matrices); null costs nothing.</summary>
+    public IWeightInputObserver? WeightInputObserver { get; set; }
+
     /// <summary>How many positions the cache holds.</summary>
     public int Position => _cached;
 
@@ -257,6 +260,7 @@ public sealed unsafe class InferenceContext : IDisposable
         {
             return;
         }
+        WeightInputObserver?.Observe(w.Name, new ReadOnlySpan<float>(x, checked(rows * w.Columns)), rows);
         if (Int8Gemm.Handles(w.Type))
         {
             Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);

@@ -91,21 +91,43 @@ internal static unsafe class Int8Gemm
             Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default;
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
+                // Two chains per accumulator (even and odd steps) keep enough independent vpdpbusd in flight.
                 Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                for (int s = 0; s < stepsPerGroup; s++, step++)
+                Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+                byte* wp = w + step * 64;
+                sbyte* p0 = x0 + step * 4, p1 = x1 + step * 4, p2 = x2 + step * 4;
+                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
                 {
-                    var w0 = Vector256.Load(w + step * 64);
-                    var w1 = Vector256.Load(w + step * 64 + 32);
-                    var a0 = Broadcast(x0 + step * 4);
+                    var w0 = Vector256.Load(wp);
+                    var w1 = Vector256.Load(wp + 32);
+                    var v0 = Vector256.Load(wp + 64);
+                    var v1 = Vector256.Load(wp + 96);
+                    var a0 = Broadcast(p0);
                     c00 = Dot(c00, w0, a0);
                     c01 = Dot(c01, w1, a0);
-                    var a1 = Broadcast(x1 + step * 4);
+                    a0 = Broadcast(p0 + 4);
+                    e00 = Dot(e00, v0, a0);
+                    e01 = Dot(e01, v1, a0);
+                    var a1 = Broadcast(p1);
                     c10 = Dot(c10, w0, a1);
                     c11 = Dot(c11, w1, a1);
-                    var a2 = Broadcast(x2 + step * 4);
+                    a1 = Broadcast(p1 + 4);
+                    e10 = Dot(e10, v0, a1);
+                    e11 = Dot(e11, v1, a1);
+                    var a2 = Broadcast(p2);
                     c20 = Dot(c20, w0, a2);
                     c21 = Dot(c21, w1, a2);
+                    a2 = Broadcast(p2 + 4);
+                    e20 = Dot(e20, v0, a2);
+                    e21 = Dot(e21, v1, a2);
                 }
+                step += stepsPerGroup;
+                c00 += e00;
+                c01 += e01;
+                c10 += e10;
+                c11 += e11;
+                c20 += e20;
+                c21 += e21;
                 int group = b * groupsPerBlock + gi;
                 var sc0 = Vector256.Load(gs + group * 16);
                 var sc1 = Vector256.Load(gs + group * 16 + 8);
@@ -153,7 +175,10 @@ internal static unsafe class Int8Gemm
         o21.Store(tile + 40);
     }
 
-    /// <summary>A 16×3 tile of a Q4_0/Q5_0/Q8_0 matrix: per block of 32, d_w·d_a·(dot − bias·sum) in float.</summary>
+    /// <summary>
+    /// A 16×3 tile of a Q4_0/Q5_0/Q8_0/IQ4_NL (and Q4_1/Q5_1) matrix: per block of 32, d_w·d_a·(dot − bias·sum) in
+    /// float, plus m_w·s_a for the types with a minimum.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BlockTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
@@ -163,26 +188,47 @@ internal static unsafe class Int8Gemm
         sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
         int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
         float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
+        float* m0 = a.BlockSums + (long)t0 * a.BlocksPerToken, m1 = m0 + a.BlocksPerToken, m2 = m1 + a.BlocksPerToken;
+        bool minimum = panel.Format.SeparateMinimum;
         byte* w = panel.Weights;
         Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
         for (int b = 0; b < blocks; b++)
         {
             Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            int step = b * 8;
-            for (int s = 0; s < 8; s++, step++)
+            Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+            byte* wp = w + b * 512;
+            sbyte* p0 = x0 + b * 32, p1 = x1 + b * 32, p2 = x2 + b * 32;
+            for (int s = 0; s < 8; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
             {
-                var w0 = Vector256.Load(w + step * 64);
-                var w1 = Vector256.Load(w + step * 64 + 32);
-                var a0 = Broadcast(x0 + step * 4);
+                var w0 = Vector256.Load(wp);
+                var w1 = Vector256.Load(wp + 32);
+                var v0 = Vector256.Load(wp + 64);
+                var v1 = Vector256.Load(wp + 96);
+                var a0 = Broadcast(p0);
                 c00 = Dot(c00, w0, a0);
                 c01 = Dot(c01, w1, a0);
-                var a1 = Broadcast(x1 + step * 4);
+                a0 = Broadcast(p0 + 4);
+                e00 = Dot(e00, v0, a0);
+                e01 = Dot(e01, v1, a0);
+                var a1 = Broadcast(p1);
                 c10 = Dot(c10, w0, a1);
                 c11 = Dot(c11, w1, a1);
-                var a2 = Broadcast(x2 + step * 4);
+                a1 = Broadcast(p1 + 4);
+                e10 = Dot(e10, v0, a1);
+                e11 = Dot(e11, v1, a1);
+                var a2 = Broadcast(p2);
                 c20 = Dot(c20, w0, a2);
                 c21 = Dot(c21, w1, a2);
+                a2 = Broadcast(p2 + 4);
+                e20 = Dot(e20, v0, a2);
+                e21 = Dot(e21, v1, a2);
             }
+            c00 += e00;
+            c01 += e01;
+            c10 += e10;
+            c11 += e11;
+            c20 += e20;
+            c21 += e21;
             var ws0 = Vector256.Load(panel.Scales + b * 16);
             var ws1 = Vector256.Load(panel.Scales + b * 16 + 8);
             var b0 = Vector256.Create(bias * s0[b]);
@@ -194,6 +240,18 @@ internal static unsafe class Int8Gemm
             o11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11 - b1), ws1 * d1[b], o11);
             o20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20 - b2), ws0 * d2[b], o20);
             o21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21 - b2), ws1 * d2[b], o21);
+            if (minimum)
+            {
+                // Q4_1, Q5_1: m_w times the activation block's F16 sum, as vec_dot_q4_1_q8_1.
+                var mn0 = Vector256.Load(panel.MinScales + b * 16);
+                var mn1 = Vector256.Load(panel.MinScales + b * 16 + 8);
+                o00 = Fma.MultiplyAdd(mn0, Vector256.Create(m0[b]), o00);
+                o01 = Fma.MultiplyAdd(mn1, Vector256.Create(m0[b]), o01);
+                o10 = Fma.MultiplyAdd(mn0, Vector256.Create(m1[b]), o10);
+                o11 = Fma.MultiplyAdd(mn1, Vector256.Create(m1[b]), o11);
+                o20 = Fma.MultiplyAdd(mn0, Vector256.Create(m2[b]), o20);
+                o21 = Fma.MultiplyAdd(mn1, Vector256.Create(m2[b]), o21);
+            }
         }
         o00.Store(tile);
         o01.Store(tile + 8);

@@ -12,7 +12,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     private readonly IntPtr _memory;
 
     /// <summary>Quantizes <paramref name="tokens"/> rows of x; rows up to <paramref name="paddedTokens"/> are zero.</summary>
-    public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads)
+    public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads, bool blockSums = false)
     {
         Tokens = paddedTokens;
         Columns = columns;
@@ -23,14 +23,16 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         long valueBytes = (long)paddedTokens * columns;
         long scaleBytes = (long)paddedTokens * BlocksPerToken * sizeof(float);
         long sumBytes = (long)paddedTokens * GroupsPerToken * sizeof(int);
-        _memory = (IntPtr)NativeMemory.AlignedAlloc((nuint)(valueBytes + scaleBytes + sumBytes + 64), 64);
+        _memory = (IntPtr)NativeMemory.AlignedAlloc((nuint)(valueBytes + 2 * scaleBytes + sumBytes + 64), 64);
         Values = (sbyte*)_memory;
         Scales = (float*)((byte*)_memory + valueBytes);
-        Sums = (int*)((byte*)Scales + scaleBytes);
+        BlockSums = (float*)((byte*)Scales + scaleBytes);
+        Sums = (int*)((byte*)BlockSums + scaleBytes);
         if (paddedTokens > tokens)
         {
             new Span<sbyte>(Values + (long)tokens * columns, (paddedTokens - tokens) * columns).Clear();
             new Span<float>(Scales + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
+            new Span<float>(BlockSums + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
             new Span<int>(Sums + (long)tokens * GroupsPerToken, (paddedTokens - tokens) * GroupsPerToken).Clear();
         }
         Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
@@ -44,7 +46,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
                 }
                 else
                 {
-                    QuantizeQ8_0(row + b * 32, Values + (long)t * columns + b * 32, out Scales[(long)t * BlocksPerToken + b]);
+                    QuantizeQ8_0(row + b * 32, Values + (long)t * columns + b * 32, out Scales[(long)t * BlocksPerToken + b], out BlockSums[(long)t * BlocksPerToken + b]);
                 }
             }
             sbyte* q = Values + (long)t * columns;
@@ -79,6 +81,9 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     /// <summary>tokens × blocks scales (Q8_0's F16 scale already widened).</summary>
     public float* Scales { get; }
 
+    /// <summary>tokens × blocks Q8_1 sums s = F16(d·Σq), which ggml uses for the minimum of Q4_1 and Q5_1.</summary>
+    public float* BlockSums { get; }
+
     /// <summary>tokens × groups sums of the int8 values.</summary>
     public int* Sums { get; }
 
@@ -112,8 +117,9 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         d = 1 / iscale;
     }
 
-    /// <summary>ggml-cpu's x86 quantize_row_q8_0: scale 127/amax, round half to even, d kept as F16.</summary>
-    private static void QuantizeQ8_0(float* x, sbyte* q, out float d)
+    /// <summary>ggml-cpu's x86 quantize_row_q8_0 (and _q8_1): scale 127/amax, round half to even, d kept as F16, and the
+    /// sum of the block in quantize_row_q8_1's form, F16(d·Σq) with d before rounding.</summary>
+    private static void QuantizeQ8_0(float* x, sbyte* q, out float d, out float sum)
     {
         float amax = 0;
         for (int j = 0; j < 32; j++)
@@ -121,11 +127,16 @@ internal sealed unsafe class QuantizedActivations : IDisposable
             float a = MathF.Abs(x[j]);
             amax = a > amax ? a : amax;
         }
-        d = (float)(Half)(amax / 127.0f);
+        float exact = amax / 127.0f;
+        d = (float)(Half)exact;
         float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        int total = 0;
         for (int j = 0; j < 32; j++)
         {
-            q[j] = (sbyte)(int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+            int v = (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+            q[j] = (sbyte)v;
+            total += v;
         }
+        sum = (float)(Half)(exact * total);
     }
 }

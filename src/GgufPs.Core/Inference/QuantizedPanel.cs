@@ -106,12 +106,14 @@ internal sealed unsafe class QuantizedPanel : IDisposable
         uint* from = (uint*)_rowBytes;
         uint* to = (uint*)Weights;
         int steps = Columns / 4;
-        for (int s = 0; s < steps; s++)
+        for (int s = 0; s < steps; s += 2)
         {
             uint* dst = to + s * Rows;
             for (int r = 0; r < Rows; r++)
             {
-                dst[r] = from[(long)r * steps + s];
+                ulong pair = *(ulong*)(from + (long)r * steps + s);
+                dst[r] = (uint)pair;
+                dst[Rows + r] = (uint)(pair >> 32);
             }
         }
     }
@@ -138,6 +140,58 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     u[j + 16] = (byte)(x[2 + j] >> 4);
                 }
                 break;
+            case GgmlType.Q4_1:
+                Scales[block * Rows + row] = Half(x);
+                MinScales[block * Rows + row] = Half(x + 2);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)(x[4 + j] & 0xF);
+                    u[j + 16] = (byte)(x[4 + j] >> 4);
+                }
+                break;
+            case GgmlType.Q5_1:
+            {
+                Scales[block * Rows + row] = Half(x);
+                MinScales[block * Rows + row] = Half(x + 2);
+                uint qh = *(uint*)(x + 4);
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)((uint)(x[8 + j] & 0xF) | (((qh >> j) << 4) & 0x10));
+                    u[j + 16] = (byte)((uint)(x[8 + j] >> 4) | ((qh >> (j + 12)) & 0x10));
+                }
+                break;
+            }
+            case GgmlType.IQ4_NL:
+            {
+                Scales[block * Rows + row] = Half(x);
+                var values = Quantization.NonLinearQuantizer.Iq4Values;
+                for (int j = 0; j < 16; j++)
+                {
+                    u[j] = (byte)(values[x[2 + j] & 0xF] + 128);
+                    u[j + 16] = (byte)(values[x[2 + j] >> 4] + 128);
+                }
+                break;
+            }
+            case GgmlType.IQ4_XS:
+            {
+                Scales[block * Rows + row] = Half(x);
+                var values = Quantization.NonLinearQuantizer.Iq4Values;
+                ushort high = *(ushort*)(x + 2);
+                byte* low = x + 4;
+                byte* qs = x + 8;
+                for (int g = 0; g < 8; g++, qs += 16, u += 32)
+                {
+                    int ls = ((low[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
+                    scales[g * Rows] = ls - 32;
+                    offsets[g * Rows] = 128 * (ls - 32);
+                    for (int j = 0; j < 16; j++)
+                    {
+                        u[j] = (byte)(values[qs[j] & 0xF] + 128);
+                        u[j + 16] = (byte)(values[qs[j] >> 4] + 128);
+                    }
+                }
+                break;
+            }
             case GgmlType.Q5_0:
             {
                 Scales[block * Rows + row] = Half(x);
@@ -191,12 +245,17 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     byte* ql = x + n / 2;
                     byte* qh = x + 128 + n / 4;
                     sbyte* sc = (sbyte*)(x + 192 + n / 16);
-                    for (int l = 0; l < 32; l++)
+                    var low = Vector128.Create((byte)0x0F);
+                    var three = Vector128.Create((byte)3);
+                    for (int l = 0; l < 32; l += 16)
                     {
-                        u[l] = (byte)((ql[l] & 0xF) | ((qh[l] & 3) << 4));
-                        u[l + 32] = (byte)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
-                        u[l + 64] = (byte)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-                        u[l + 96] = (byte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                        var l0 = Vector128.Load(ql + l);
+                        var l32 = Vector128.Load(ql + l + 32);
+                        var h = Vector128.Load(qh + l);
+                        ((l0 & low) | Vector128.ShiftLeft(h & three, 4)).Store(u + l);
+                        ((l32 & low) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 2) & three, 4)).Store(u + l + 32);
+                        (Vector128.ShiftRightLogical(l0, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 4) & three, 4)).Store(u + l + 64);
+                        (Vector128.ShiftRightLogical(l32, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h, 6) & three, 4)).Store(u + l + 96);
                     }
                     // Groups of 16 in value order: sc[0], sc[1] cover u[0..32); sc[2], sc[3] u[32..64); and so on.
                     for (int k = 0; k < 8; k++, g++)

@@ -7,17 +7,22 @@ namespace GgufPs.Quantization;
 /// An importance matrix as llama-quantize uses it: per tensor, the mean squared activation of each input column
 /// (one run of values per expert for 3-D tensors). Reads llama.cpp's legacy .dat files and the newer GGUF files
 /// (tensors &lt;name&gt;.in_sum2 and &lt;name&gt;.counts), normalizing the sums by their counts as llama-quantize does.
+/// The raw sums and counts stay available (<see cref="Entries"/>) for merging and statistics.
 /// </summary>
 public sealed class ImportanceMatrix
 {
     private readonly Dictionary<string, float[]> _entries;
+    private readonly SortedDictionary<string, ImportanceMatrixEntry> _raw;
 
-    private ImportanceMatrix(string path, Dictionary<string, float[]> entries, IReadOnlyList<string> datasets, int chunkCount, bool isLegacy)
+    private ImportanceMatrix(string path, Dictionary<string, float[]> entries, SortedDictionary<string, ImportanceMatrixEntry> raw,
+        IReadOnlyList<string> datasets, int chunkCount, int chunkSize, bool isLegacy)
     {
         Path = path;
         _entries = entries;
+        _raw = raw;
         Datasets = datasets;
         ChunkCount = chunkCount;
+        ChunkSize = chunkSize;
         IsLegacy = isLegacy;
     }
 
@@ -30,8 +35,17 @@ public sealed class ImportanceMatrix
     /// <summary>How many chunks of text went into it (0 when unknown).</summary>
     public int ChunkCount { get; }
 
+    /// <summary>Tokens per chunk (imatrix.chunk_size); 0 when unknown, as in legacy files.</summary>
+    public int ChunkSize { get; }
+
     /// <summary>True for the legacy .dat format.</summary>
     public bool IsLegacy { get; }
+
+    /// <summary>
+    /// The raw entries in name order. For a legacy file the sums are the stored values (mean × calls) and the count
+    /// is the call count, so sums / count is the mean as in a GGUF file.
+    /// </summary>
+    public IReadOnlyCollection<ImportanceMatrixEntry> Entries => _raw.Values;
 
     public int Count => _entries.Count;
 
@@ -47,6 +61,7 @@ public sealed class ImportanceMatrix
             throw new ArgumentException("Include and exclude weight filters cannot be used together.");
         }
         var kept = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var keptRaw = new SortedDictionary<string, ImportanceMatrixEntry>(StringComparer.Ordinal);
         foreach (var (name, values) in _entries)
         {
             bool keep = include.Count > 0
@@ -55,9 +70,10 @@ public sealed class ImportanceMatrix
             if (keep)
             {
                 kept[name] = values;
+                keptRaw[name] = _raw[name];
             }
         }
-        return new ImportanceMatrix(Path, kept, Datasets, ChunkCount, IsLegacy);
+        return new ImportanceMatrix(Path, kept, keptRaw, Datasets, ChunkCount, ChunkSize, IsLegacy);
     }
 
     /// <summary>Reads a .dat or GGUF importance matrix. Throws <see cref="InvalidDataException"/> or <see cref="GgufFormatException"/> for a malformed file.</summary>
@@ -80,12 +96,14 @@ public sealed class ImportanceMatrix
     public static ImportanceMatrix FromValues(string path, IReadOnlyDictionary<string, float[]> values, IReadOnlyList<string>? datasets = null, int chunkCount = 0)
     {
         var entries = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var raw = new SortedDictionary<string, ImportanceMatrixEntry>(StringComparer.Ordinal);
         foreach (var (name, v) in values)
         {
             CheckFinite(path, name, v);
             entries[name] = v.ToArray();
+            raw[name] = new ImportanceMatrixEntry(name, v.ToArray(), [1]);
         }
-        return new ImportanceMatrix(path, entries, datasets ?? [], chunkCount, isLegacy: false);
+        return new ImportanceMatrix(path, entries, raw, datasets ?? [], chunkCount, 0, isLegacy: false);
     }
 
     private static ImportanceMatrix LoadLegacy(string fullPath, string displayName)
@@ -98,14 +116,21 @@ public sealed class ImportanceMatrix
         byte[] data = File.ReadAllBytes(fullPath);
         var reader = new LegacyReader(data, fullPath);
         int entryCount = reader.Int32("entry count");
-        if (entryCount < 1)
+        // Each entry takes at least 16 bytes (name length, a name, call and value counts, a value): a larger count
+        // means the file is something else, not a damaged matrix.
+        if (entryCount < 1 || entryCount > fileLength / 16)
         {
-            throw new InvalidDataException($"'{fullPath}' is not an importance matrix: it declares {entryCount} entries.");
+            throw new InvalidDataException($"'{fullPath}' is not an importance matrix (neither GGUF nor llama.cpp's legacy .dat): it would declare {entryCount} entries in {fileLength} bytes.");
         }
         var entries = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var raw = new SortedDictionary<string, ImportanceMatrixEntry>(StringComparer.Ordinal);
         for (int i = 0; i < entryCount; i++)
         {
             int nameLength = reader.Int32($"name length of entry {i + 1}");
+            if (nameLength < 1 || nameLength > reader.Remaining)
+            {
+                throw new InvalidDataException($"'{fullPath}' is not a valid importance matrix: entry {i + 1} declares a name of {nameLength} bytes with {reader.Remaining} bytes left.");
+            }
             string name = reader.Name(nameLength, i + 1);
             int calls = reader.Int32($"call count of '{name}'");
             int valueCount = reader.Int32($"value count of '{name}'");
@@ -114,6 +139,7 @@ public sealed class ImportanceMatrix
                 throw new InvalidDataException($"Importance matrix '{fullPath}': entry '{name}' declares {valueCount} values.");
             }
             var values = reader.Floats(valueCount, name);
+            raw[name] = new ImportanceMatrixEntry(name, values.ToArray(), [calls]);
             if (calls > 0)
             {
                 for (int j = 0; j < values.Length; j++)
@@ -139,7 +165,7 @@ public sealed class ImportanceMatrix
                 }
             }
         }
-        return new ImportanceMatrix(displayName, entries, datasets, chunks, isLegacy: true);
+        return new ImportanceMatrix(displayName, entries, raw, datasets, chunks, 0, isLegacy: true);
     }
 
     private static ImportanceMatrix LoadGguf(string fullPath, string displayName)
@@ -171,6 +197,7 @@ public sealed class ImportanceMatrix
             throw new InvalidDataException($"'{fullPath}' holds no importance matrix tensors (<name>.in_sum2 and <name>.counts).");
         }
         var entries = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var raw = new SortedDictionary<string, ImportanceMatrixEntry>(StringComparer.Ordinal);
         foreach (string name in sums.Keys.Union(counts.Keys).Order(StringComparer.Ordinal))
         {
             if (!sums.TryGetValue(name, out var sumTensor) || !counts.TryGetValue(name, out var countTensor))
@@ -187,12 +214,19 @@ public sealed class ImportanceMatrix
             {
                 continue;
             }
+            if (sumValues.Length % countValues.Length != 0)
+            {
+                throw new InvalidDataException($"Importance matrix '{fullPath}': '{name}' has {sumValues.Length} sums for {countValues.Length} counts.");
+            }
+            CheckFinite(fullPath, name + ".counts", countValues);
             int rowLength = sumValues.Length / countValues.Length;
             var values = new float[sumValues.Length];
+            // llama-imatrix rounds the stored counts (lround) when it merges files; llama-quantize divides by them as floats.
+            var rounded = countValues.Select(c => (long)Math.Round((double)c, MidpointRounding.AwayFromZero)).ToArray();
+            raw[name] = new ImportanceMatrixEntry(name, sumValues, rounded);
             for (int j = 0; j < countValues.Length; j++)
             {
-                // llama.cpp rounds the stored counts to integers before dividing.
-                float count = (float)(long)Math.Round((double)countValues[j], MidpointRounding.AwayFromZero);
+                float count = countValues[j];
                 for (int i = 0; i < rowLength; i++)
                 {
                     values[j * rowLength + i] = count > 0.0f ? sumValues[j * rowLength + i] / count : 1;
@@ -201,7 +235,7 @@ public sealed class ImportanceMatrix
             CheckFinite(fullPath, name, values);
             entries[name] = values;
         }
-        return new ImportanceMatrix(displayName, entries, datasets, (int)chunkCount.Value, isLegacy: false);
+        return new ImportanceMatrix(displayName, entries, raw, datasets, (int)chunkCount.Value, (int)Math.Clamp(chunkSize.Value, 0, int.MaxValue), isLegacy: false);
     }
 
     private static float[] ReadFloats(GgufFile file, GgufTensorInfo tensor)

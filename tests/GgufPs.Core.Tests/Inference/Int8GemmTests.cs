@@ -6,7 +6,7 @@ namespace GgufPs.Tests.Inference;
 /// <summary>The integer kernels give the products of the dequantized weights with the quantized activations.</summary>
 public unsafe class Int8GemmTests
 {
-    public static TheoryData<string> Types() => new() { "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K", "Q3_K", "Q2_K" };
+    public static TheoryData<string> Types() => new() { "Q8_0", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "IQ4_NL", "IQ4_XS", "Q4_K", "Q5_K", "Q6_K", "Q3_K", "Q2_K" };
 
     [Theory]
     [MemberData(nameof(Types))]
@@ -55,9 +55,11 @@ public unsafe class Int8GemmTests
             Int8Gemm.Multiply(w, xp, tokens, a, rows, 2);
         }
         double scale = expected.Max(Math.Abs);
+        // Q4_1 and Q5_1 take the activation sums ggml keeps in F16 (block_q8_1.s), which the float path does not round.
+        double tolerance = type is GgmlType.Q4_1 or GgmlType.Q5_1 ? 2e-3 : 2e-5;
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-5 * scale, $"{name} output {i}: {expected[i]:R} vs {actual[i]:R}");
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * scale, $"{name} output {i}: {expected[i]:R} vs {actual[i]:R}");
         }
     }
 }

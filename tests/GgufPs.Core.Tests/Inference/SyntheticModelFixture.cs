@@ -5,7 +5,8 @@ namespace GgufPs.Tests.Inference;
 
 /// <summary>
 /// The synthetic models of the parity tests, written once per test run: a llama with grouped-query attention in
-/// F32, F16, BF16 and quantized by llama.cpp to Q8_0, Q4_0, Q4_K_M, Q6_K and Q2_K; a qwen2 with biases, NeoX RoPE
+/// F32, F16, BF16 and quantized by llama.cpp to Q8_0, Q4_0, Q4_1, Q4_K_M, Q5_K_M, Q3_K_M, Q6_K, Q2_K and IQ4_XS; a
+/// qwen2 with biases, NeoX RoPE
 /// and a tied output; and a gpt2 with learned positions and LayerNorm.
 /// </summary>
 public sealed class SyntheticModelFixture : IDisposable
@@ -17,6 +18,7 @@ public sealed class SyntheticModelFixture : IDisposable
     public static readonly string[] Names =
     [
         "llama-F32", "llama-F16", "llama-BF16", "llama-Q8_0", "llama-Q4_0", "llama-Q4_K_M", "llama-Q6_K", "llama-Q2_K",
+        "llama-Q4_1", "llama-Q5_K_M", "llama-Q3_K_M", "llama-IQ4_XS",
         "qwen2-F32", "qwen2-F16", "gpt2-F32", "gpt2-F16",
     ];
 

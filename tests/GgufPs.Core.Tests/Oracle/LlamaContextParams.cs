@@ -13,6 +13,8 @@ internal struct LlamaContextParams
     [FieldOffset(0x18)] public int NThreads;
     [FieldOffset(0x1c)] public int NThreadsBatch;
     [FieldOffset(0x30)] public int FlashAttnType;
+    [FieldOffset(0x58)] public IntPtr CbEval;
+    [FieldOffset(0x60)] public IntPtr CbEvalUserData;
     [FieldOffset(0x68)] public int TypeK;
     [FieldOffset(0x6c)] public int TypeV;
     [FieldOffset(0x80)] public byte Embeddings;

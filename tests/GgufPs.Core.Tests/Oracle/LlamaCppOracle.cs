@@ -132,7 +132,8 @@ internal static unsafe partial class LlamaCppOracle
     }
 
     /// <summary>Loads a model with llama_model_load_from_file; null when llama.cpp refuses it.</summary>
-    public static LlamaCppModel? LoadModel(string path, int contextLength = 512, int threads = 2, bool vocabOnly = false)
+    public static LlamaCppModel? LoadModel(string path, int contextLength = 512, int threads = 2, bool vocabOnly = false,
+        IntPtr evalCallback = default, IntPtr evalCallbackUserData = default)
     {
         LlamaNative.EnsureLoaded();
         var mp = LlamaNative.llama_model_default_params();
@@ -158,6 +159,8 @@ internal static unsafe partial class LlamaCppOracle
             cp.NThreads = threads;
             cp.NThreadsBatch = threads;
             cp.FlashAttnType = 0;
+            cp.CbEval = evalCallback;
+            cp.CbEvalUserData = evalCallbackUserData;
             ctx = LlamaNative.llama_init_from_model(model, cp);
             if (ctx == IntPtr.Zero)
             {

@@ -64,6 +64,21 @@ public class TokenizerOracleTests
 
     [Theory]
     [MemberData(nameof(Supported))]
+    public void LongTextsMatchTheOracle(string name)
+    {
+        string path = VocabFixtures.Path(name);
+        using var file = GgufFile.Open(path);
+        var tokenizer = Tokenizer.FromMetadata(file.Metadata);
+        using var model = LlamaCppOracle.LoadModel(path, vocabOnly: true)!;
+        foreach (string text in new[] { "wiki_test_head.txt", "tinystories_heldout.txt" })
+        {
+            byte[] bytes = File.ReadAllBytes(FixturePaths.Get("text", text));
+            Assert.Equal(model.TokenizeBytes(bytes, addSpecial: true, parseSpecial: false), tokenizer.Tokenize(bytes, addSpecial: true, parseSpecial: false));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Supported))]
     public void InvalidUtf8MatchesTheOracle(string name)
     {
         string path = VocabFixtures.Path(name);

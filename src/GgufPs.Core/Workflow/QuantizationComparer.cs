@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using GgufPs.Evaluation;
+using GgufPs.Inference;
+using GgufPs.Quantization;
+
+namespace GgufPs.Workflow;
+
+/// <summary>
+/// The seed's comparison of quantization types for one model, step by step: the source is measured once and its
+/// log-probabilities saved (llama.cpp's --kl-divergence-base file); then each type is quantized, measured on the
+/// same tokens against that file (perplexity and KL divergence in one pass, as llama-perplexity --kl-divergence
+/// does) and, unless the files are kept, deleted. The caller decides between the steps (confirmation, progress).
+/// </summary>
+public sealed class QuantizationComparer : IDisposable
+{
+    private readonly QuantizationComparisonOptions _options;
+    private readonly TransformerConfig _config;
+    private readonly HashSet<string> _warned = [];
+    private PerplexityResult? _baseline;
+
+    private QuantizationComparer(string sourcePath, QuantizationComparisonOptions options, GgufModelInfo source, TransformerConfig config,
+        string directory, string logitsPath, IReadOnlyList<QuantizationCandidate> candidates)
+    {
+        SourcePath = sourcePath;
+        _options = options;
+        Source = source;
+        _config = config;
+        OutputDirectory = directory;
+        LogitsPath = logitsPath;
+        Candidates = candidates;
+        SourceType = SourceTypeName(source);
+    }
+
+    public string SourcePath { get; }
+
+    public GgufModelInfo Source { get; }
+
+    /// <summary>The source's type as the baseline row names it (F16, BF16, F32).</summary>
+    public string SourceType { get; }
+
+    public string OutputDirectory { get; }
+
+    /// <summary>Where the source's log-probabilities are saved for the KL divergence.</summary>
+    public string LogitsPath { get; }
+
+    /// <summary>The types to compare, in the order given, each planned or with the reason it cannot be.</summary>
+    public IReadOnlyList<QuantizationCandidate> Candidates { get; }
+
+    /// <summary>Called (once per distinct message, from the working thread) for conditions llama.cpp only warns about.</summary>
+    public Action<string>? Warning { get; private init; }
+
+    /// <summary>
+    /// Reads the source and plans every type. Nothing is written yet.
+    /// </summary>
+    /// <exception cref="ArgumentException">The source is already quantized, or an option is invalid.</exception>
+    /// <exception cref="NotImplementedException">The architecture cannot be run.</exception>
+    public static QuantizationComparer Open(string sourcePath, QuantizationComparisonOptions options, Action<string>? warning = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Types.Count == 0)
+        {
+            throw new ArgumentException("Give at least one quantization type to compare.", nameof(options));
+        }
+        if (options.Context < 4)
+        {
+            throw new ArgumentException($"The context must be at least 4 tokens; {options.Context} was given.", nameof(options));
+        }
+        string source = Path.GetFullPath(sourcePath);
+        using var file = GgufFile.Open(source);
+        var info = file.ToModelInfo();
+        var quantized = file.Tensors.FirstOrDefault(t => GgmlTypeInfo.Get(t.Type).IsQuantized);
+        if (quantized is not null)
+        {
+            throw new ArgumentException(
+                $"'{info.FileName}' is already quantized (tensor '{quantized.Name}' is {quantized.TypeName}); compare from the F32, F16 or BF16 model.");
+        }
+        var config = TransformerConfig.FromMetadata(file.Metadata);
+
+        string directory = Path.GetFullPath(options.OutputDirectory ?? Path.GetDirectoryName(source) ?? ".");
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The output directory '{directory}' does not exist.");
+        }
+        string stem = Path.GetFileNameWithoutExtension(source);
+        string run = Guid.NewGuid().ToString("N")[..8];
+        string logits = Path.Combine(directory, options.KeepFiles ? stem + ".logits" : $"{stem}.compare-{run}.logits");
+        if (options.KeepFiles && File.Exists(logits) && !options.Overwrite)
+        {
+            throw new OutputExistsException(logits);
+        }
+
+        var candidates = new List<QuantizationCandidate>();
+        foreach (var preset in options.Types.DistinctBy(p => p.Name))
+        {
+            var type = QuantizationTypeCatalog.Get(preset);
+            string name = QuantizedFileNaming.DefaultOutputName(Path.GetFileName(source), preset.Name);
+            string output = Path.Combine(directory, options.KeepFiles ? name : $"{Path.GetFileNameWithoutExtension(name)}.compare-{run}.gguf");
+            candidates.Add(Plan(file, type, options, source, output, name));
+        }
+        return new QuantizationComparer(source, options, info, config, directory, logits, candidates) { Warning = warning };
+    }
+
+    private static QuantizationCandidate Plan(GgufFile file, QuantizationType type, QuantizationComparisonOptions options, string source, string output, string name)
+    {
+        try
+        {
+            if (string.Equals(output, source, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"{type.Name} would be written over the source '{source}'; give -OutputDirectory to write elsewhere.");
+            }
+            if (options.KeepFiles && File.Exists(output) && !options.Overwrite)
+            {
+                throw new OutputExistsException(output);
+            }
+            var plan = QuantizationPlanner.Create(file, new QuantizationOptions
+            {
+                Preset = type.Preset,
+                ImportanceMatrix = options.ImportanceMatrix,
+                Threads = options.Threads,
+            });
+            return new QuantizationCandidate(type, output, name, plan, null);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidOperationException or InvalidDataException or NotSupportedException)
+        {
+            return new QuantizationCandidate(type, output, name, null, ex);
+        }
+    }
+
+    /// <summary>
+    /// Measures the source on <paramref name="text"/> and saves its log-probabilities for the comparisons that follow.
+    /// Returns the baseline row.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Stopped: there is nothing to compare with.</exception>
+    public QuantizationComparison MeasureSource(ReadOnlySpan<byte> text, IProgress<QuantizationComparisonProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        using var model = TransformerModel.Open(SourcePath);
+        var steady = new SteadyRate(SourceType, QuantizationComparisonStage.MeasuringSource, progress);
+        var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { SaveLogitsPath = LogitsPath, Warning = Warn };
+        var result = evaluator.Measure(text, steady, cancellation);
+        if (!result.Completed)
+        {
+            // The log-probabilities cover only part of the chunks; nothing can be compared with them.
+            throw new OperationCanceledException(cancellation);
+        }
+        _baseline = result;
+        return new QuantizationComparison
+        {
+            Type = SourceType,
+            Perplexity = result.Perplexity,
+            StandardError = result.StandardError,
+            Delta = 0,
+            KLD = 0,
+            KLDUncertainty = 0,
+            SameTopTokenPercent = 100,
+            FileSize = Source.FileSize,
+            BitsPerWeight = Source.BitsPerWeight,
+            TokensPerSecond = steady.TokensPerSecond(result),
+            RamBytes = RamEstimate.Bytes(Source.FileSize, _config, result.Context),
+            Quality = QualityRating.Baseline,
+            FallbackTensors = 0,
+            QuantizeSeconds = 0,
+            Context = result.Context,
+            Chunks = result.Chunks,
+            IsBaseline = true,
+            Model = Source.FileName,
+            Path = SourcePath,
+            Source = SourcePath,
+        };
+    }
+
+    /// <summary>Quantizes to one type, measures the result against the source and removes it unless files are kept.</summary>
+    /// <exception cref="InvalidOperationException">The source has not been measured yet, or the candidate has no plan.</exception>
+    public QuantizationComparison Compare(QuantizationCandidate candidate, IProgress<QuantizationComparisonProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var baseline = _baseline ?? throw new InvalidOperationException("Measure the source before comparing quantizations with it.");
+        var plan = candidate.Plan ?? throw new InvalidOperationException($"{candidate.Type.Name} cannot be compared: {candidate.Error?.Message}");
+        string name = candidate.Type.Name;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var quantizing = progress is null ? null : new QuantizingProgress(name, progress);
+            var info = ModelQuantizer.Run(plan, candidate.OutputPath, _options.Overwrite, _options.Threads, quantizing, cancellation);
+            double quantizeSeconds = clock.Elapsed.TotalSeconds;
+
+            PerplexityResult result;
+            var steady = new SteadyRate(name, QuantizationComparisonStage.Measuring, progress);
+            using (var model = TransformerModel.Open(candidate.OutputPath))
+            {
+                var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { ReferenceLogitsPath = LogitsPath, Warning = Warn };
+                result = evaluator.Measure(default, steady, cancellation);
+            }
+            if (!result.Completed)
+            {
+                throw new OperationCanceledException(cancellation);
+            }
+            var kld = result.KlDivergence!;
+            double delta = 100 * (result.Perplexity / baseline.Perplexity - 1);
+            return new QuantizationComparison
+            {
+                Type = name,
+                Perplexity = result.Perplexity,
+                StandardError = result.StandardError,
+                Delta = delta,
+                KLD = kld.MeanKlDivergence,
+                KLDUncertainty = kld.MeanKlDivergenceUncertainty,
+                SameTopTokenPercent = kld.SameTopTokenPercent,
+                FileSize = info.FileSize,
+                BitsPerWeight = info.BitsPerWeight,
+                TokensPerSecond = steady.TokensPerSecond(result),
+                RamBytes = RamEstimate.Bytes(info.FileSize, _config, result.Context),
+                Quality = QualityRating.Rate(delta, kld.MeanKlDivergence),
+                FallbackTensors = candidate.FallbackTensors,
+                QuantizeSeconds = quantizeSeconds,
+                Context = result.Context,
+                Chunks = result.Chunks,
+                IsBaseline = false,
+                Model = candidate.ModelName,
+                Path = _options.KeepFiles ? candidate.OutputPath : null,
+                Source = SourcePath,
+            };
+        }
+        finally
+        {
+            if (!_options.KeepFiles)
+            {
+                DeleteQuietly(candidate.OutputPath);
+            }
+        }
+    }
+
+    /// <summary>Removes the saved log-probabilities unless files are kept.</summary>
+    public void Dispose()
+    {
+        if (!_options.KeepFiles)
+        {
+            DeleteQuietly(LogitsPath);
+        }
+    }
+
+    private PerplexityOptions PerplexityOptions() => new()
+    {
+        Context = _options.Context,
+        Chunks = _options.Chunks,
+        BatchSize = _options.BatchSize,
+        Threads = Math.Max(1, _options.Threads),
+    };
+
+    private void Warn(string message)
+    {
+        bool first;
+        lock (_warned)
+        {
+            first = _warned.Add(message);
+        }
+        if (first)
+        {
+            Warning?.Invoke(message);
+        }
+    }
+
+    // general.file_type names the source's type; llama2.c conversions have none, so the commonest tensor type does.
+    private static string SourceTypeName(GgufModelInfo source)
+    {
+        if (source.Metadata.GetInteger("general.file_type") is { } stored)
+        {
+            var preset = QuantizationPreset.All.FirstOrDefault(p => (long)p.FileType == stored && p.AliasOf is null && !p.IsCopy);
+            if (preset is not null)
+            {
+                return preset.Name;
+            }
+        }
+        return source.Tensors.Where(t => t.Shape.Length >= 2).GroupBy(t => t.TypeName).MaxBy(g => g.Sum(t => t.ElementCount))?.Key
+            ?? source.FileType ?? "source";
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Passes perplexity progress on and notes when the first chunk ended: the rate after it leaves out loading the
+    /// weights and compiling the kernels, as llama.cpp's warm-up run does.
+    /// </summary>
+    private sealed class SteadyRate(string type, QuantizationComparisonStage stage, IProgress<QuantizationComparisonProgress>? progress) : IProgress<PerplexityProgress>
+    {
+        private TimeSpan _firstChunk;
+
+        public void Report(PerplexityProgress value)
+        {
+            if (value.ChunksDone == 1)
+            {
+                _firstChunk = value.Elapsed;
+            }
+            progress?.Report(new QuantizationComparisonProgress(type, stage, value.PercentComplete,
+                FormattableString.Invariant($"chunk {value.ChunksDone} of {value.Chunks}, perplexity {value.RunningPerplexity:F4}"), value.EstimatedRemaining));
+        }
+
+        public double TokensPerSecond(PerplexityResult result)
+        {
+            double seconds = result.Seconds - _firstChunk.TotalSeconds;
+            return result.Chunks > 1 && seconds > 0 ? (double)(result.Chunks - 1) * result.Context / seconds : result.TokensPerSecond;
+        }
+    }
+
+    private sealed class QuantizingProgress(string type, IProgress<QuantizationComparisonProgress> progress) : IProgress<QuantizationProgress>
+    {
+        public void Report(QuantizationProgress value) =>
+            progress.Report(new QuantizationComparisonProgress(type, QuantizationComparisonStage.Quantizing,
+                value.BytesTotal == 0 ? 0 : (int)Math.Min(100, value.BytesDone * 100 / value.BytesTotal),
+                $"tensor {value.TensorIndex + 1} of {value.TensorCount}: {value.TensorName} ({value.SourceType} -> {value.TargetType})", null));
+    }
+}

@@ -1,0 +1,36 @@
+using GgufPs.Quantization;
+
+namespace GgufPs.Workflow;
+
+/// <summary>What to compare and how to measure it; the measurement defaults are llama-perplexity's.</summary>
+public sealed class QuantizationComparisonOptions
+{
+    /// <summary>The seed's comparison: the types its Format Comparison table lists.</summary>
+    public static IReadOnlyList<string> DefaultTypeNames { get; } = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_K_S", "Q3_K_M", "Q2_K"];
+
+    public IReadOnlyList<QuantizationPreset> Types { get; init; } = DefaultTypeNames.Select(QuantizationPreset.Parse).ToArray();
+
+    /// <summary>Tokens per chunk (-c).</summary>
+    public int Context { get; init; } = 512;
+
+    /// <summary>How many chunks at most; null for all the text allows.</summary>
+    public int? Chunks { get; init; }
+
+    /// <summary>Tokens evaluated at once (-b); does not change the result.</summary>
+    public int BatchSize { get; init; } = 2048;
+
+    /// <summary>Threads for quantizing and evaluating.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Importance weights for every quantization.</summary>
+    public ImportanceMatrix? ImportanceMatrix { get; init; }
+
+    /// <summary>Where the quantized files (and the source's log-probabilities) go; null for the source's folder.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Keep the quantized files, under Invoke-Quantize's names, and the log-probabilities file.</summary>
+    public bool KeepFiles { get; init; }
+
+    /// <summary>Replace kept files that already exist.</summary>
+    public bool Overwrite { get; init; }
+}
