@@ -19,6 +19,7 @@ if (args.Length > 0 && args[0] == "quantize-child")
 string work = Path.Combine(Environment.CurrentDirectory, "out", "bench");
 var selected = new List<string>();
 IReadOnlyList<string> types = QuantizeBenchmark.DefaultTypes;
+bool typesGiven = false;
 int threads = 2;
 for (int i = 0; i < args.Length; i++)
 {
@@ -29,6 +30,7 @@ for (int i = 0; i < args.Length; i++)
     else if (args[i] == "--types" && i + 1 < args.Length)
     {
         types = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        typesGiven = true;
     }
     else if (args[i] == "--threads" && i + 1 < args.Length)
     {
@@ -51,7 +53,7 @@ var benchmarks = new Dictionary<string, Action>
     ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
     ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
     ["perplexity"] = () => PerplexityBenchmark.Run(typeof(PerplexityBenchmark).Assembly.Location, work, BenchModel(),
-        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
+        Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), typesGiven ? types : PerplexityBenchmark.DefaultTypes, threads, chunks: 4),
     ["imatrix"] = () => ImatrixBenchmark.Run(typeof(ImatrixBenchmark).Assembly.Location, work, BenchModel(),
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
 };

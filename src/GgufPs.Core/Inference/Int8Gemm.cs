@@ -8,11 +8,11 @@ namespace GgufPs.Inference;
 /// Y = X·Wᵀ for quantized weights with integer dot products, as ggml computes them: the activations are quantized to
 /// Q8_K or Q8_0 exactly as ggml-cpu does, each weight panel of 16 rows is unpacked to bytes (<see cref="QuantizedPanel"/>),
 /// and AVX-VNNI's vpdpbusd multiplies 4 bytes of 8 rows by 4 bytes of a token per instruction. Each group's integer
-/// sum then takes its scales in float. A tile is 16 rows × 3 tokens.
+/// sum then takes its scales in float. A tile is 16 rows × 2 tokens.
 /// </summary>
 internal static unsafe class Int8Gemm
 {
-    private const int TokenTile = 3;
+    private const int TokenTile = 2;
 
     public static bool Handles(GgmlType type) => AvxVnni.IsSupported && Avx2.IsSupported && Int8Format.For(type) is not null;
 
@@ -67,7 +67,7 @@ internal static unsafe class Int8Gemm
     private static Vector256<sbyte> Broadcast(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
 
     /// <summary>
-    /// A 16×3 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
+    /// A 16×2 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
     /// block add up, the block takes the activation scale d_a; the offsets (dmin·m, or d·o for Q6_K and Q3_K) times
     /// the activation group sums come off at the end.
     /// </summary>
@@ -80,23 +80,23 @@ internal static unsafe class Int8Gemm
         int groupsPerBlock = 256 / g;
         int stepsPerGroup = g / 4;
         int blocks = k / 256;
-        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
-        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
+        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k;
+        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken;
         byte* w = panel.Weights;
         float* gs = panel.GroupScaleFloats;
-        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
+        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default;
         int step = 0;
         for (int b = 0; b < blocks; b++)
         {
-            Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default;
+            Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
                 // Two chains per accumulator (even and odd steps) keep enough independent vpdpbusd in flight.
-                Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+                Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default;
                 byte* wp = w + step * 64;
-                sbyte* p0 = x0 + step * 4, p1 = x1 + step * 4, p2 = x2 + step * 4;
-                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
+                sbyte* p0 = x0 + step * 4, p1 = x1 + step * 4;
+                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, p0 += 8, p1 += 8)
                 {
                     var w0 = Vector256.Load(wp);
                     var w1 = Vector256.Load(wp + 32);
@@ -114,20 +114,12 @@ internal static unsafe class Int8Gemm
                     a1 = Broadcast(p1 + 4);
                     e10 = Dot(e10, v0, a1);
                     e11 = Dot(e11, v1, a1);
-                    var a2 = Broadcast(p2);
-                    c20 = Dot(c20, w0, a2);
-                    c21 = Dot(c21, w1, a2);
-                    a2 = Broadcast(p2 + 4);
-                    e20 = Dot(e20, v0, a2);
-                    e21 = Dot(e21, v1, a2);
                 }
                 step += stepsPerGroup;
                 c00 += e00;
                 c01 += e01;
                 c10 += e10;
                 c11 += e11;
-                c20 += e20;
-                c21 += e21;
                 int group = b * groupsPerBlock + gi;
                 var sc0 = Vector256.Load(gs + group * 16);
                 var sc1 = Vector256.Load(gs + group * 16 + 8);
@@ -135,22 +127,17 @@ internal static unsafe class Int8Gemm
                 f01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c01), sc1, f01);
                 f10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c10), sc0, f10);
                 f11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11), sc1, f11);
-                f20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20), sc0, f20);
-                f21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21), sc1, f21);
             }
             var e0 = Vector256.Create(d0[b]);
             var e1 = Vector256.Create(d1[b]);
-            var e2 = Vector256.Create(d2[b]);
             o00 = Fma.MultiplyAdd(f00, e0, o00);
             o01 = Fma.MultiplyAdd(f01, e0, o01);
             o10 = Fma.MultiplyAdd(f10, e1, o10);
             o11 = Fma.MultiplyAdd(f11, e1, o11);
-            o20 = Fma.MultiplyAdd(f20, e2, o20);
-            o21 = Fma.MultiplyAdd(f21, e2, o21);
         }
         // Σ over groups of offset·d_a·sum, subtracted.
         int groups = k / g;
-        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
+        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken;
         float* go = panel.GroupOffsetFloats;
         for (int group = 0; group < groups; group++)
         {
@@ -159,24 +146,19 @@ internal static unsafe class Int8Gemm
             var of1 = Vector256.Load(go + group * 16 + 8);
             var q0 = Vector256.Create(d0[b] * s0[group]);
             var q1 = Vector256.Create(d1[b] * s1[group]);
-            var q2 = Vector256.Create(d2[b] * s2[group]);
             o00 = Fma.MultiplyAddNegated(of0, q0, o00);
             o01 = Fma.MultiplyAddNegated(of1, q0, o01);
             o10 = Fma.MultiplyAddNegated(of0, q1, o10);
             o11 = Fma.MultiplyAddNegated(of1, q1, o11);
-            o20 = Fma.MultiplyAddNegated(of0, q2, o20);
-            o21 = Fma.MultiplyAddNegated(of1, q2, o21);
         }
         o00.Store(tile);
         o01.Store(tile + 8);
         o10.Store(tile + 16);
         o11.Store(tile + 24);
-        o20.Store(tile + 32);
-        o21.Store(tile + 40);
     }
 
     /// <summary>
-    /// A 16×3 tile of a Q4_0/Q5_0/Q8_0/IQ4_NL (and Q4_1/Q5_1) matrix: per block of 32, d_w·d_a·(dot − bias·sum) in
+    /// A 16×2 tile of a Q4_0/Q5_0/Q8_0/IQ4_NL (and Q4_1/Q5_1) matrix: per block of 32, d_w·d_a·(dot − bias·sum) in
     /// float, plus m_w·s_a for the types with a minimum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -185,20 +167,20 @@ internal static unsafe class Int8Gemm
         int k = panel.Columns;
         int blocks = k / 32;
         int bias = panel.Format.Bias;
-        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k;
-        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken, s2 = s1 + a.GroupsPerToken;
-        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken, d2 = d1 + a.BlocksPerToken;
-        float* m0 = a.BlockSums + (long)t0 * a.BlocksPerToken, m1 = m0 + a.BlocksPerToken, m2 = m1 + a.BlocksPerToken;
+        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k;
+        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken;
+        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken;
+        float* m0 = a.BlockSums + (long)t0 * a.BlocksPerToken, m1 = m0 + a.BlocksPerToken;
         bool minimum = panel.Format.SeparateMinimum;
         byte* w = panel.Weights;
-        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default, o20 = default, o21 = default;
+        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default;
         for (int b = 0; b < blocks; b++)
         {
-            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default, e20 = default, e21 = default;
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default;
             byte* wp = w + b * 512;
-            sbyte* p0 = x0 + b * 32, p1 = x1 + b * 32, p2 = x2 + b * 32;
-            for (int s = 0; s < 8; s += 2, wp += 128, p0 += 8, p1 += 8, p2 += 8)
+            sbyte* p0 = x0 + b * 32, p1 = x1 + b * 32;
+            for (int s = 0; s < 8; s += 2, wp += 128, p0 += 8, p1 += 8)
             {
                 var w0 = Vector256.Load(wp);
                 var w1 = Vector256.Load(wp + 32);
@@ -216,30 +198,19 @@ internal static unsafe class Int8Gemm
                 a1 = Broadcast(p1 + 4);
                 e10 = Dot(e10, v0, a1);
                 e11 = Dot(e11, v1, a1);
-                var a2 = Broadcast(p2);
-                c20 = Dot(c20, w0, a2);
-                c21 = Dot(c21, w1, a2);
-                a2 = Broadcast(p2 + 4);
-                e20 = Dot(e20, v0, a2);
-                e21 = Dot(e21, v1, a2);
             }
             c00 += e00;
             c01 += e01;
             c10 += e10;
             c11 += e11;
-            c20 += e20;
-            c21 += e21;
             var ws0 = Vector256.Load(panel.Scales + b * 16);
             var ws1 = Vector256.Load(panel.Scales + b * 16 + 8);
             var b0 = Vector256.Create(bias * s0[b]);
             var b1 = Vector256.Create(bias * s1[b]);
-            var b2 = Vector256.Create(bias * s2[b]);
             o00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c00 - b0), ws0 * d0[b], o00);
             o01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c01 - b0), ws1 * d0[b], o01);
             o10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c10 - b1), ws0 * d1[b], o10);
             o11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11 - b1), ws1 * d1[b], o11);
-            o20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20 - b2), ws0 * d2[b], o20);
-            o21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21 - b2), ws1 * d2[b], o21);
             if (minimum)
             {
                 // Q4_1, Q5_1: m_w times the activation block's F16 sum, as vec_dot_q4_1_q8_1.
@@ -249,15 +220,11 @@ internal static unsafe class Int8Gemm
                 o01 = Fma.MultiplyAdd(mn1, Vector256.Create(m0[b]), o01);
                 o10 = Fma.MultiplyAdd(mn0, Vector256.Create(m1[b]), o10);
                 o11 = Fma.MultiplyAdd(mn1, Vector256.Create(m1[b]), o11);
-                o20 = Fma.MultiplyAdd(mn0, Vector256.Create(m2[b]), o20);
-                o21 = Fma.MultiplyAdd(mn1, Vector256.Create(m2[b]), o21);
             }
         }
         o00.Store(tile);
         o01.Store(tile + 8);
         o10.Store(tile + 16);
         o11.Store(tile + 24);
-        o20.Store(tile + 32);
-        o21.Store(tile + 40);
     }
 }
