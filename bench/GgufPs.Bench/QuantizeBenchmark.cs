@@ -74,6 +74,7 @@ internal static class QuantizeBenchmark
     public static int RunChild(string engine, string model, string output, string type, int threads)
     {
         var preset = QuantizationPreset.Parse(type);
+        var importance = NeedsImportance(model, preset) ? SyntheticImportance(model) : null;
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
         if (engine == "llama")
@@ -81,7 +82,11 @@ internal static class QuantizeBenchmark
             var p = LlamaCppOracle.DefaultQuantizeParams();
             p.NThread = threads;
             p.FType = (int)preset.FileType;
-            if (LlamaCppOracle.QuantizeModel(model, output, p) != 0)
+            // llama-quantize records the importance matrix through metadata overrides; so does our planner.
+            var metadata = importance is null
+                ? null
+                : new List<(string, object)> { ("quantize.imatrix.file", ImportanceName), ("quantize.imatrix.entries_count", (long)importance.Count) };
+            if (LlamaCppOracle.QuantizeModel(model, output, p, importance, null, metadata) != 0)
             {
                 return 2;
             }
@@ -91,7 +96,8 @@ internal static class QuantizeBenchmark
             QuantizationPlan plan;
             using (var file = GgufFile.Open(model))
             {
-                plan = QuantizationPlanner.Create(file, new QuantizationOptions { Preset = preset });
+                var matrix = importance is null ? null : ImportanceMatrix.FromValues(ImportanceName, importance);
+                plan = QuantizationPlanner.Create(file, new QuantizationOptions { Preset = preset, ImportanceMatrix = matrix });
             }
             ModelQuantizer.Run(plan, output, overwrite: true, threads: threads);
         }
@@ -99,6 +105,43 @@ internal static class QuantizeBenchmark
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seconds:F3} {cpu:F3} {PeakResidentMegabytes():F1}"));
         return 0;
+    }
+
+    private const string ImportanceName = "synthetic.imatrix";
+
+    // The IQ1/IQ2/IQ3_XXS mixes and Q2_K_S cannot run without an importance matrix.
+    private static bool NeedsImportance(string model, QuantizationPreset preset)
+    {
+        using var file = GgufFile.Open(model);
+        try
+        {
+            QuantizationPlanner.Create(file, new QuantizationOptions { Preset = preset });
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    // Deterministic, skewed importance values for every quantizable weight, the same for both engines.
+    private static Dictionary<string, float[]> SyntheticImportance(string model)
+    {
+        using var file = GgufFile.Open(model);
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var tensor in file.Tensors)
+        {
+            if (tensor.Shape.Length >= 2 && tensor.Name != "token_embd.weight")
+            {
+                var values = new float[tensor.Shape[0]];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = 0.05f + (i * 7919 % 1009) / 1009f * (i % 11 == 0 ? 8 : 1);
+                }
+                result[tensor.Name] = values;
+            }
+        }
+        return result;
     }
 
     // VmHWM: the most resident memory this process has had, mapped file pages included.

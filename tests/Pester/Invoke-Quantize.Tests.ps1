@@ -201,5 +201,10 @@ Describe 'Invoke-Quantize' {
         $completions.CompletionText | Should -Contain 'Q4_K_M'
         $completions.CompletionText | Should -Contain 'Q4_K_S'
         ($completions | Where-Object CompletionText -eq 'Q4_K_M').ToolTip | Should -Match 'bpw.*ppl'
+
+        $line = 'Invoke-Quantize -Path x.gguf -Type iq2'
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $completions.CompletionText | Should -Be @('IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ2_M')
+        ($completions | Where-Object CompletionText -eq 'IQ2_XXS').ToolTip | Should -Match '2\.06 bpw'
     }
 }

@@ -22,6 +22,13 @@ public static class BlockFormats
         new Q8_KBlockFormat(),
         new IQ4_NLBlockFormat(),
         new IQ4_XSBlockFormat(),
+        new IQ2_XXSBlockFormat(),
+        new IQ2_XSBlockFormat(),
+        new IQ3_XXSBlockFormat(),
+        new IQ1_SBlockFormat(),
+        new IQ3_SBlockFormat(),
+        new IQ2_SBlockFormat(),
+        new IQ1_MBlockFormat(),
         new TQ1_0BlockFormat(),
         new TQ2_0BlockFormat(),
     }.ToDictionary(f => f.Type);

@@ -140,7 +140,15 @@ public static class ModelQuantizer
                             throw NonFinite(source.Name, row0 + bad / rowLength);
                         }
                         var dst = output.AsSpan(start * dstRowBytes, count * dstRowBytes);
-                        QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
+                        try
+                        {
+                            QuantizeRows(target, floats, row0, count, rowLength, dst, dstRowBytes, tensor.Importance, matrixRows, matrices);
+                        }
+                        catch (InvalidDataException ex)
+                        {
+                            // The grid formats' search gives up on values so large that its errors overflow.
+                            throw new InvalidDataException($"Tensor '{source.Name}', rows {row0} to {row0 + count - 1}: {ex.Message}", ex);
+                        }
                     }
                     finally
                     {

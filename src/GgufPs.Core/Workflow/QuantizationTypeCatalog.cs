@@ -26,6 +26,13 @@ public static class QuantizationTypeCatalog
         [GgmlType.Q6_K] = "256 weights: 16 sub-blocks of 16 with 8-bit scales, 6-bit quants (4 low + 2 high bits), F16 super-scale",
         [GgmlType.IQ4_NL] = "32 weights: F16 scale, 32 × 4-bit indices into a 16-value non-linear grid",
         [GgmlType.IQ4_XS] = "256 weights: 8 sub-blocks of 32 with 6-bit scales, 4-bit indices into a 16-value non-linear grid, F16 super-scale",
+        [GgmlType.IQ1_S] = "256 weights: 8 groups of 32, each 4 points of a 2048-point ternary grid (±1/8 shift), 3-bit group scales, F16 super-scale",
+        [GgmlType.IQ1_M] = "256 weights: 16 groups of 16, each 2 points of a 2048-point ternary grid with a shift per 8, 3-bit group scales, F16 super-scale",
+        [GgmlType.IQ2_XXS] = "256 weights: 8 groups of 32, each 4 points of a 256-point 8-dimensional grid, 7 sign bits per 8 weights, 4-bit group scales, F16 super-scale",
+        [GgmlType.IQ2_XS] = "256 weights: 16 groups of 16, each 2 points of a 512-point 8-dimensional grid, 7 sign bits per 8 weights, 4-bit group scales, F16 super-scale",
+        [GgmlType.IQ2_S] = "256 weights: 16 groups of 16, each 2 points of a 1024-point 8-dimensional grid, 8 sign bits per 8 weights, 4-bit group scales, F16 super-scale",
+        [GgmlType.IQ3_XXS] = "256 weights: 8 groups of 32, each 8 points of a 256-point 4-dimensional grid, 7 sign bits per 8 weights, 4-bit group scales, F16 super-scale",
+        [GgmlType.IQ3_S] = "256 weights: 8 groups of 32, each 8 points of a 512-point 4-dimensional grid, 8 sign bits per 8 weights, 4-bit group scales, F16 super-scale",
         [GgmlType.TQ1_0] = "256 ternary weights (−1, 0, +1): five per byte in base 3, F16 scale",
         [GgmlType.TQ2_0] = "256 ternary weights (−1, 0, +1): 2 bits each, F16 scale",
     };
@@ -38,6 +45,16 @@ public static class QuantizationTypeCatalog
         ["Q4_1"] = "Legacy 4-bit with a minimum per 32 weights: " + LegacyNote,
         ["Q5_0"] = "Legacy 5-bit, one scale per 32 weights: " + LegacyNote,
         ["Q5_1"] = "Legacy 5-bit with a minimum per 32 weights: " + LegacyNote,
+        ["IQ2_XXS"] = "Extreme compression at about 2 bits per weight, for very large models only: large quality loss; needs an importance matrix.",
+        ["IQ2_XS"] = "About 2.3 bits per weight, for very large models in little memory: large quality loss; needs an importance matrix.",
+        ["IQ2_S"] = "About 2.5 bits per weight: a little better than IQ2_XS for a little more; needs an importance matrix.",
+        ["IQ2_M"] = "About 2.7 bits per weight, the best of the 2-bit mixes: usually better than Q2_K at a smaller size; needs an importance matrix.",
+        ["IQ1_S"] = "The smallest type, about 1.6 bits per weight: heavy quality loss, only for the largest models; needs an importance matrix.",
+        ["IQ1_M"] = "About 1.75 bits per weight: heavy quality loss, a little less than IQ1_S; needs an importance matrix.",
+        ["IQ3_XXS"] = "About 3 bits per weight: smaller than Q3_K_S at similar or better quality; needs an importance matrix.",
+        ["IQ3_XS"] = "About 3.3 bits per weight: between IQ3_XXS and IQ3_S; needs an importance matrix.",
+        ["IQ3_S"] = "About 3.4 bits per weight: better than Q3_K_S at a similar size; an importance matrix helps.",
+        ["IQ3_M"] = "About 3.7 bits per weight, the best of the 3-bit mixes: close to Q3_K_M at a smaller size; an importance matrix helps.",
         ["TQ1_0"] = "Ternary, for models trained with ternary weights (BitNet b1.58, TriLM) only: it destroys ordinary models.",
         ["TQ2_0"] = "Ternary, for models trained with ternary weights (BitNet b1.58, TriLM) only; faster than TQ1_0, a little larger.",
         ["Q2_K"] = "Smallest K-quant mix, with heavy quality loss: not recommended, except to fit a very large model in little memory. Use an importance matrix.",
@@ -90,7 +107,8 @@ public static class QuantizationTypeCatalog
         string useCase = preset.AliasOf is { } target
             ? $"Alias of {target}."
             : UseCases.GetValueOrDefault(preset.Name) ?? preset.Description;
-        bool requires = preset.FileType == LlamaFileType.MOSTLY_Q2_K_S || ImportanceOnlyTypes.Contains(preset.DefaultType)
+        // IQ3_XS mixes IQ3_XXS into its IQ3_S default.
+        bool requires = preset.FileType is LlamaFileType.MOSTLY_Q2_K_S or LlamaFileType.MOSTLY_IQ3_XS || ImportanceOnlyTypes.Contains(preset.DefaultType)
             || (BlockFormats.TryGet(preset.DefaultType, out var format) && format.RequiresImportance);
         return new QuantizationType(preset, layout, useCase, requires);
     }

@@ -34,6 +34,40 @@ public class ModelQuantizerTests : IDisposable
     }
 
     [Fact]
+    public void ValuesTooLargeForTheGridSearchStopTheRunAndLeaveNothingBehind()
+    {
+        // Finite, but so large that IQ2_XXS's weighted distances overflow float, where ggml aborts.
+        var model = new SyntheticLlamaModel { Layers = 1, WeightType = GgmlType.F32 };
+        string input = model.Write(_dir.File("in.gguf"));
+        long offset;
+        int rowLength;
+        using (var file = GgufFile.Open(input))
+        {
+            var t = file.FindTensor("blk.0.ffn_up.weight")!;
+            rowLength = (int)t.RowLength;
+            offset = t.FileOffset + 2L * rowLength * 4;
+        }
+        using (var stream = new FileStream(input, FileMode.Open, FileAccess.Write))
+        {
+            stream.Position = offset;
+            var random = new Random(3);
+            for (int i = 0; i < rowLength; i++)
+            {
+                stream.Write(BitConverter.GetBytes(SampleRows.Gaussian(random) * 1e17f));
+            }
+        }
+        string output = _dir.File("out.gguf");
+        using var file2 = GgufFile.Open(input);
+        var matrix = ImportanceMatrix.FromValues("m", model.ImportanceMatrix());
+        var plan = QuantizationPlanner.Create(file2, new QuantizationOptions { Preset = QuantizationPreset.Parse("IQ2_XXS"), ImportanceMatrix = matrix });
+        Assert.Equal(GgmlType.IQ2_XXS, plan.Tensors.Single(t => t.Name == "blk.0.ffn_up.weight").TargetType);
+        var ex = Assert.Throws<InvalidDataException>(() => ModelQuantizer.Run(plan, output));
+        Assert.Contains("blk.0.ffn_up.weight", ex.Message);
+        Assert.Contains("too large", ex.Message);
+        Assert.Empty(Directory.GetFiles(_dir.Path, "out.gguf*"));
+    }
+
+    [Fact]
     public void NonFiniteWeightsStopTheRunAndLeaveNothingBehind()
     {
         var model = new SyntheticLlamaModel { Layers = 1, WeightType = GgmlType.F32 };

@@ -32,6 +32,8 @@ public class QuantizationTypeCatalogTests
         Assert.DoesNotContain("Q2_K", required);
         Assert.DoesNotContain("Q4_K_M", required);
         Assert.DoesNotContain("IQ4_XS", required);
+        // As QuantizationPlanner (and llama.cpp) decide for a model with the usual tensors.
+        Assert.Equal(["IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ1_S", "IQ1_M", "Q2_K_S", "IQ3_XXS", "IQ3_XS"], required);
     }
 
     [Fact]

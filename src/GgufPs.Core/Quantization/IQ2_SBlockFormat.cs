@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using static GgufPs.Quantization.QuantizerMath;
+
+namespace GgufPs.Quantization;
+
+/// <summary>
+/// IQ2_S: 256 weights as 16 groups of 16, each group two points of the 1024-point 2-bit grid with all 8 sign bits per
+/// 8 values and a 4-bit scale, under an F16 super-scale (82 bytes: d, qs[32] index low bytes, signs[32], qh[8] index
+/// high bits, scales[8]).
+/// </summary>
+public sealed class IQ2_SBlockFormat : BlockFormat
+{
+    private const int Qk = 256;
+    private const int Bytes = 82;
+    private const int LevelCount = 3;
+    private const float GroupMaxEpsIq2S = 1e-8f;
+
+    // Grid levels 0, 1, 2 as iq2s_grid stores them.
+    private static ReadOnlySpan<byte> GridValues => [8, 25, 43];
+
+    internal IQ2_SBlockFormat() : base(GgmlType.IQ2_S, GgmlType.Q8_K)
+    {
+    }
+
+    public override bool UsesImportance => true;
+
+    // quantize_row_iq2_s_impl.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override void QuantizeRow(ReadOnlySpan<float> row, Span<byte> destination, ReadOnlySpan<float> importance)
+    {
+        var grid = LatticeGrid.Iq2S;
+        Span<float> scales = stackalloc float[Qk / 16];
+        Span<float> weight = stackalloc float[16];
+        Span<float> xval = stackalloc float[16];
+        Span<float> waux = stackalloc float[16];
+        Span<sbyte> levels = stackalloc sbyte[16];
+        Span<bool> onGrid = stackalloc bool[2];
+        Span<byte> signs = stackalloc byte[2];
+        for (int ibl = 0; ibl < row.Length / Qk; ibl++)
+        {
+            var y = destination.Slice(ibl * Bytes, Bytes);
+            y.Clear();
+            var qs = y.Slice(2, 32);
+            var signBytes = y.Slice(34, 32);
+            var qh = y.Slice(66, 8);
+            var packedScales = y.Slice(74, 8);
+            var xbl = row.Slice(ibl * Qk, Qk);
+            float maxScale = 0;
+            float sigma2 = 2 * SumOfSquares(xbl) / Qk;
+            for (int ib = 0; ib < Qk / 16; ib++)
+            {
+                var xb = xbl.Slice(16 * ib, 16);
+                if (!importance.IsEmpty)
+                {
+                    var qw = importance.Slice(Qk * ibl + 16 * ib, 16);
+                    for (int i = 0; i < 16; i++)
+                    {
+                        weight[i] = qw[i] * MathF.Sqrt(sigma2 + xb[i] * xb[i]);
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < 16; i++)
+                    {
+                        weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
+                    }
+                }
+                for (int i = 0; i < 16; i++)
+                {
+                    waux[i] = MathF.Sqrt(weight[i]);
+                }
+                for (int k = 0; k < 2; k++)
+                {
+                    signs[k] = SignFolding.All(xb.Slice(8 * k, 8), xval.Slice(8 * k, 8));
+                }
+                float max = xval[0];
+                for (int i = 1; i < 16; i++)
+                {
+                    max = max > xval[i] ? max : xval[i];
+                }
+                levels.Clear();
+                if (max < GroupMaxEpsIq2S)
+                {
+                    scales[ib] = 0;
+                    continue;
+                }
+                float scale = max / (2 * LevelCount - 1);
+                onGrid.Fill(true);
+                scale = GridProjection.SearchScales(grid, xval, waux, weight, max, 0.1f, 9, LevelCount, scale, levels, onGrid);
+                if ((!onGrid[0] || !onGrid[1]) && scale > 0)
+                {
+                    GridProjection.Project(grid, xval, waux, 1 / scale, scale, LevelCount, levels, default, onGrid);
+                    GridProjection.Sums(weight, xval, levels, out float sumqx, out float sumq2);
+                    if (sumq2 > 0)
+                    {
+                        scale = sumqx / sumq2;
+                    }
+                }
+                if (scale < 0)
+                {
+                    scale = -scale;
+                    signs[0] = (byte)~signs[0];
+                    signs[1] = (byte)~signs[1];
+                }
+                for (int k = 0; k < 2; k++)
+                {
+                    int index = GridProjection.IndexOf(grid, levels.Slice(8 * k, 8));
+                    int i8 = 2 * ib + k;
+                    qs[i8] = (byte)index;
+                    qh[i8 / 4] |= (byte)((index >> 8) << 2 * (i8 % 4));
+                    signBytes[i8] = signs[k];
+                }
+                if (!(scale >= 0))
+                {
+                    throw LatticeGrid.SearchFailed();
+                }
+                scales[ib] = scale;
+                maxScale = maxScale > scale ? maxScale : scale;
+            }
+            if (maxScale == 0)
+            {
+                continue;
+            }
+            float d = maxScale / 31;
+            WriteHalf(y, d * 0.9875f);
+            float inverse = 1 / d;
+            for (int ib = 0; ib < Qk / 16; ib++)
+            {
+                int l = NearestInt(0.5f * (inverse * scales[ib] - 1));
+                l = Math.Max(0, Math.Min(15, l));
+                packedScales[ib / 2] |= (byte)(ib % 2 == 0 ? l : l << 4);
+            }
+        }
+    }
+
+    private protected override void DequantizeBlocks(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        var grid = LatticeGrid.Iq2S;
+        var values = GridValues;
+        for (int i = 0; i < destination.Length / Qk; i++)
+        {
+            var x = source.Slice(i * Bytes, Bytes);
+            float d = ReadHalf(x);
+            var y = destination.Slice(i * Qk, Qk);
+            for (int ib = 0; ib < Qk / 32; ib++)
+            {
+                byte scale = x[74 + ib];
+                float db0 = d * (0.5f + (scale & 0xf)) * 0.25f;
+                float db1 = d * (0.5f + (scale >> 4)) * 0.25f;
+                int high = x[66 + ib];
+                for (int l = 0; l < 4; l++)
+                {
+                    float dl = l < 2 ? db0 : db1;
+                    var point = grid.Point(x[2 + 4 * ib + l] | (high << (8 - 2 * l) & 0x300));
+                    int signs = x[34 + 4 * ib + l];
+                    var yb = y.Slice(32 * ib + 8 * l, 8);
+                    for (int j = 0; j < 8; j++)
+                    {
+                        yb[j] = dl * values[(point[j] - 1) / 2] * ((signs & 1 << j) != 0 ? -1f : 1f);
+                    }
+                }
+            }
+        }
+    }
+}
