@@ -28,52 +28,81 @@ internal static unsafe class GgmlDot
 
     /// <summary>
     /// output[c] = Σⱼ p[j]·V[j, c] for j &lt; count, V's rows <paramref name="stride"/> apart, summed as tinyBLAS sums
-    /// over the cache length: lane j mod 16 by fused multiply-adds, then the reduction tree, done for all c at once
-    /// with sixteen lane rows in <paramref name="lanes"/> (16·width floats).
+    /// over the cache length: lane j mod 16 by fused multiply-adds, then the reduction tree. Sixteen columns at a
+    /// time keep the sixteen lanes in registers.
     /// </summary>
-    public static void WeightedSum(float* p, int count, float* v, int stride, int width, float* lanes, float* output)
+    public static void WeightedSum(float* p, int count, float* v, int stride, int width, float* output)
     {
-        new Span<float>(lanes, 16 * width).Clear();
-        for (int j = 0; j < count; j++)
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float pj = p[j];
-            float* row = v + (long)j * stride;
-            float* lane = lanes + (j & 15) * width;
-            int c = 0;
-            if (Vector512.IsHardwareAccelerated)
+            for (; c + 16 <= width; c += 16)
             {
-                var weight = Vector512.Create(pj);
-                for (; c + 16 <= width; c += 16)
-                {
-                    Vector512.FusedMultiplyAdd(Vector512.Load(row + c), weight, Vector512.Load(lane + c)).Store(lane + c);
-                }
-            }
-            for (; c < width; c++)
-            {
-                lane[c] = MathF.FusedMultiplyAdd(row[c], pj, lane[c]);
+                WeightedSumColumns(p, count, v + c, stride, output + c);
             }
         }
-        // The tree of _mm512_reduce_add_ps, lane rows at a time: (l, l+8), then (l, l+4), then (0, 2), (1, 3), then (0, 1).
-        for (int l = 0; l < 8; l++)
+        Span<float> lanes = stackalloc float[16];
+        for (; c < width; c++)
         {
-            AddRows(lanes + l * width, lanes + (l + 8) * width, width);
-        }
-        for (int l = 0; l < 4; l++)
-        {
-            AddRows(lanes + l * width, lanes + (l + 4) * width, width);
-        }
-        AddRows(lanes, lanes + 2 * width, width);
-        AddRows(lanes + width, lanes + 3 * width, width);
-        for (int c = 0; c < width; c++)
-        {
-            output[c] = lanes[c] + lanes[width + c];
+            lanes.Clear();
+            for (int j = 0; j < count; j++)
+            {
+                lanes[j & 15] = MathF.FusedMultiplyAdd(v[(long)j * stride + c], p[j], lanes[j & 15]);
+            }
+            output[c] = ReduceAdd16(lanes);
         }
     }
 
-    private static void AddRows(float* target, float* source, int width)
+    private static void WeightedSumColumns(float* p, int count, float* v, int stride, float* output)
     {
-        var t = new Span<float>(target, width);
-        System.Numerics.Tensors.TensorPrimitives.Add(t, new ReadOnlySpan<float>(source, width), t);
+        Vector512<float> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
+        Vector512<float> l8 = default, l9 = default, l10 = default, l11 = default, l12 = default, l13 = default, l14 = default, l15 = default;
+        int j = 0;
+        for (; j + 16 <= count; j += 16)
+        {
+            float* row = v + (long)j * stride;
+            l0 = Vector512.FusedMultiplyAdd(Vector512.Load(row), Vector512.Create(p[j]), l0);
+            l1 = Vector512.FusedMultiplyAdd(Vector512.Load(row + stride), Vector512.Create(p[j + 1]), l1);
+            l2 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 2 * stride), Vector512.Create(p[j + 2]), l2);
+            l3 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 3 * stride), Vector512.Create(p[j + 3]), l3);
+            l4 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 4 * stride), Vector512.Create(p[j + 4]), l4);
+            l5 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 5 * stride), Vector512.Create(p[j + 5]), l5);
+            l6 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 6 * stride), Vector512.Create(p[j + 6]), l6);
+            l7 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 7 * stride), Vector512.Create(p[j + 7]), l7);
+            row += 8L * stride;
+            l8 = Vector512.FusedMultiplyAdd(Vector512.Load(row), Vector512.Create(p[j + 8]), l8);
+            l9 = Vector512.FusedMultiplyAdd(Vector512.Load(row + stride), Vector512.Create(p[j + 9]), l9);
+            l10 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 2 * stride), Vector512.Create(p[j + 10]), l10);
+            l11 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 3 * stride), Vector512.Create(p[j + 11]), l11);
+            l12 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 4 * stride), Vector512.Create(p[j + 12]), l12);
+            l13 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 5 * stride), Vector512.Create(p[j + 13]), l13);
+            l14 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 6 * stride), Vector512.Create(p[j + 14]), l14);
+            l15 = Vector512.FusedMultiplyAdd(Vector512.Load(row + 7 * stride), Vector512.Create(p[j + 15]), l15);
+        }
+        // The last partial round: lane l takes row j + l while there is one.
+        int rest = count - j;
+        float* last = v + (long)j * stride;
+        if (rest > 0) l0 = Vector512.FusedMultiplyAdd(Vector512.Load(last), Vector512.Create(p[j]), l0);
+        if (rest > 1) l1 = Vector512.FusedMultiplyAdd(Vector512.Load(last + stride), Vector512.Create(p[j + 1]), l1);
+        if (rest > 2) l2 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 2 * stride), Vector512.Create(p[j + 2]), l2);
+        if (rest > 3) l3 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 3 * stride), Vector512.Create(p[j + 3]), l3);
+        if (rest > 4) l4 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 4 * stride), Vector512.Create(p[j + 4]), l4);
+        if (rest > 5) l5 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 5 * stride), Vector512.Create(p[j + 5]), l5);
+        if (rest > 6) l6 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 6 * stride), Vector512.Create(p[j + 6]), l6);
+        if (rest > 7) l7 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 7 * stride), Vector512.Create(p[j + 7]), l7);
+        last += 8L * stride;
+        if (rest > 8) l8 = Vector512.FusedMultiplyAdd(Vector512.Load(last), Vector512.Create(p[j + 8]), l8);
+        if (rest > 9) l9 = Vector512.FusedMultiplyAdd(Vector512.Load(last + stride), Vector512.Create(p[j + 9]), l9);
+        if (rest > 10) l10 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 2 * stride), Vector512.Create(p[j + 10]), l10);
+        if (rest > 11) l11 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 3 * stride), Vector512.Create(p[j + 11]), l11);
+        if (rest > 12) l12 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 4 * stride), Vector512.Create(p[j + 12]), l12);
+        if (rest > 13) l13 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 5 * stride), Vector512.Create(p[j + 13]), l13);
+        if (rest > 14) l14 = Vector512.FusedMultiplyAdd(Vector512.Load(last + 6 * stride), Vector512.Create(p[j + 14]), l14);
+        // The tree of _mm512_reduce_add_ps across lanes: (l, l+8), then (l, l+4), then (0, 2), (1, 3), then (0, 1).
+        l0 += l8; l1 += l9; l2 += l10; l3 += l11; l4 += l12; l5 += l13; l6 += l14; l7 += l15;
+        l0 += l4; l1 += l5; l2 += l6; l3 += l7;
+        l0 += l2; l1 += l3;
+        (l0 + l1).Store(output);
     }
 
     /// <summary>ggml_vec_dot_f16 with AVX-512: four 16-lane sums over steps of 64, reduced, then the tail in double.</summary>

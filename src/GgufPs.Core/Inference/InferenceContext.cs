@@ -332,7 +332,7 @@ public sealed unsafe class InferenceContext : IDisposable
         float* values = _values[layer].Pointer;
         int work = (t - from) * heads;
         int capacity = (start + t + 15) / 16 * 16;
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + 17 * hd], (item, _, scratch) =>
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd], (item, _, scratch) =>
         {
             int i = from + item / heads;
             int h = item % heads;
@@ -342,7 +342,6 @@ public sealed unsafe class InferenceContext : IDisposable
             {
                 float* scores = s;
                 float* query = s + capacity;
-                float* lanes = query + hd;
                 ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
                 float max = float.NegativeInfinity;
                 for (int j = 0; j < visible; j++)
@@ -353,11 +352,10 @@ public sealed unsafe class InferenceContext : IDisposable
                 }
                 double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
                 float inverse = (float)(1.0 / sum);
-                for (int j = 0; j < visible; j++)
-                {
-                    scores[j] = (float)(Half)(scores[j] * inverse);
-                }
-                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, lanes, output + (long)i * qLen + h * hd);
+                var probabilities = new Span<float>(scores, visible);
+                TensorPrimitives.Multiply(probabilities, inverse, probabilities);
+                ActivationRounding.RoundToHalf(probabilities, probabilities);
+                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
             }
             return scratch;
         }, _ => { });

@@ -12,7 +12,7 @@ namespace GgufPs.Inference;
 /// </summary>
 internal static unsafe class Int8Gemm
 {
-    private const int TokenTile = 2;
+    private const int TokenTile = 4;
 
     public static bool Handles(GgmlType type) => AvxVnni.IsSupported && Avx2.IsSupported && Int8Format.For(type) is not null;
 
@@ -45,6 +45,7 @@ internal static unsafe class Int8Gemm
                     else
                     {
                         BlockTile(panel, activations, t0, tile);
+                        BlockTile(panel, activations, t0 + 2, tile + 2 * QuantizedPanel.Rows);
                     }
                     int count = Math.Min(TokenTile, tokens - t0);
                     for (int t = 0; t < count; t++)
@@ -67,9 +68,10 @@ internal static unsafe class Int8Gemm
     private static Vector256<sbyte> Broadcast(sbyte* p) => Vector256.Create(*(int*)p).AsSByte();
 
     /// <summary>
-    /// A 16×2 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
+    /// A 16×4 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
     /// block add up, the block takes the activation scale d_a; the offsets (dmin·m, or d·o for Q6_K and Q3_K) times
-    /// the activation group sums come off at the end.
+    /// the activation group sums come off at the end. Four tokens share each load of the weights, and the eight
+    /// integer accumulators stay in the registers vpdpbusd can write.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KQuantTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
@@ -80,46 +82,55 @@ internal static unsafe class Int8Gemm
         int groupsPerBlock = 256 / g;
         int stepsPerGroup = g / 4;
         int blocks = k / 256;
-        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k;
-        float* d0 = a.Scales + (long)t0 * a.BlocksPerToken, d1 = d0 + a.BlocksPerToken;
+        sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        int bpt = a.BlocksPerToken;
+        float* d0 = a.Scales + (long)t0 * bpt;
         byte* w = panel.Weights;
         float* gs = panel.GroupScaleFloats;
-        Vector256<float> o00 = default, o01 = default, o10 = default, o11 = default;
+        new Span<float>(tile, QuantizedPanel.Rows * TokenTile).Clear();
         int step = 0;
         for (int b = 0; b < blocks; b++)
         {
             Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
+            Vector256<float> f20 = default, f21 = default, f30 = default, f31 = default;
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
-                // Two chains per accumulator (even and odd steps) keep enough independent vpdpbusd in flight.
                 Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector256<int> e00 = default, e01 = default, e10 = default, e11 = default;
+                Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
                 byte* wp = w + step * 64;
-                sbyte* p0 = x0 + step * 4, p1 = x1 + step * 4;
-                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, p0 += 8, p1 += 8)
+                long o = step * 4;
+                for (int s = 0; s < stepsPerGroup; s += 2, wp += 128, o += 8)
                 {
                     var w0 = Vector256.Load(wp);
                     var w1 = Vector256.Load(wp + 32);
-                    var v0 = Vector256.Load(wp + 64);
-                    var v1 = Vector256.Load(wp + 96);
-                    var a0 = Broadcast(p0);
+                    var a0 = Broadcast(x0 + o);
                     c00 = Dot(c00, w0, a0);
                     c01 = Dot(c01, w1, a0);
-                    a0 = Broadcast(p0 + 4);
-                    e00 = Dot(e00, v0, a0);
-                    e01 = Dot(e01, v1, a0);
-                    var a1 = Broadcast(p1);
-                    c10 = Dot(c10, w0, a1);
-                    c11 = Dot(c11, w1, a1);
-                    a1 = Broadcast(p1 + 4);
-                    e10 = Dot(e10, v0, a1);
-                    e11 = Dot(e11, v1, a1);
+                    a0 = Broadcast(x1 + o);
+                    c10 = Dot(c10, w0, a0);
+                    c11 = Dot(c11, w1, a0);
+                    a0 = Broadcast(x2 + o);
+                    c20 = Dot(c20, w0, a0);
+                    c21 = Dot(c21, w1, a0);
+                    a0 = Broadcast(x3 + o);
+                    c30 = Dot(c30, w0, a0);
+                    c31 = Dot(c31, w1, a0);
+                    w0 = Vector256.Load(wp + 64);
+                    w1 = Vector256.Load(wp + 96);
+                    a0 = Broadcast(x0 + o + 4);
+                    c00 = Dot(c00, w0, a0);
+                    c01 = Dot(c01, w1, a0);
+                    a0 = Broadcast(x1 + o + 4);
+                    c10 = Dot(c10, w0, a0);
+                    c11 = Dot(c11, w1, a0);
+                    a0 = Broadcast(x2 + o + 4);
+                    c20 = Dot(c20, w0, a0);
+                    c21 = Dot(c21, w1, a0);
+                    a0 = Broadcast(x3 + o + 4);
+                    c30 = Dot(c30, w0, a0);
+                    c31 = Dot(c31, w1, a0);
                 }
                 step += stepsPerGroup;
-                c00 += e00;
-                c01 += e01;
-                c10 += e10;
-                c11 += e11;
                 int group = b * groupsPerBlock + gi;
                 var sc0 = Vector256.Load(gs + group * 16);
                 var sc1 = Vector256.Load(gs + group * 16 + 8);
@@ -127,34 +138,45 @@ internal static unsafe class Int8Gemm
                 f01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c01), sc1, f01);
                 f10 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c10), sc0, f10);
                 f11 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c11), sc1, f11);
+                f20 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c20), sc0, f20);
+                f21 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c21), sc1, f21);
+                f30 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c30), sc0, f30);
+                f31 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c31), sc1, f31);
             }
-            var e0 = Vector256.Create(d0[b]);
-            var e1 = Vector256.Create(d1[b]);
-            o00 = Fma.MultiplyAdd(f00, e0, o00);
-            o01 = Fma.MultiplyAdd(f01, e0, o01);
-            o10 = Fma.MultiplyAdd(f10, e1, o10);
-            o11 = Fma.MultiplyAdd(f11, e1, o11);
+            // The block's sums take the activation scale into the tile, which stays in L1 between blocks.
+            AddScaled(tile, f00, f01, d0[b]);
+            AddScaled(tile + 16, f10, f11, d0[bpt + b]);
+            AddScaled(tile + 32, f20, f21, d0[2 * bpt + b]);
+            AddScaled(tile + 48, f30, f31, d0[3 * bpt + b]);
         }
         // Σ over groups of offset·d_a·sum, subtracted.
         int groups = k / g;
-        int* s0 = a.Sums + (long)t0 * a.GroupsPerToken, s1 = s0 + a.GroupsPerToken;
+        int gpt = a.GroupsPerToken;
         float* go = panel.GroupOffsetFloats;
-        for (int group = 0; group < groups; group++)
+        for (int t = 0; t < TokenTile; t++)
         {
-            int b = group / groupsPerBlock;
-            var of0 = Vector256.Load(go + group * 16);
-            var of1 = Vector256.Load(go + group * 16 + 8);
-            var q0 = Vector256.Create(d0[b] * s0[group]);
-            var q1 = Vector256.Create(d1[b] * s1[group]);
-            o00 = Fma.MultiplyAddNegated(of0, q0, o00);
-            o01 = Fma.MultiplyAddNegated(of1, q0, o01);
-            o10 = Fma.MultiplyAddNegated(of0, q1, o10);
-            o11 = Fma.MultiplyAddNegated(of1, q1, o11);
+            int* sums = a.Sums + (long)(t0 + t) * gpt;
+            float* d = d0 + t * bpt;
+            float* row = tile + t * 16;
+            var r0 = Vector256.Load(row);
+            var r1 = Vector256.Load(row + 8);
+            for (int group = 0; group < groups; group++)
+            {
+                var q = Vector256.Create(d[group / groupsPerBlock] * sums[group]);
+                r0 = Fma.MultiplyAddNegated(Vector256.Load(go + group * 16), q, r0);
+                r1 = Fma.MultiplyAddNegated(Vector256.Load(go + group * 16 + 8), q, r1);
+            }
+            r0.Store(row);
+            r1.Store(row + 8);
         }
-        o00.Store(tile);
-        o01.Store(tile + 8);
-        o10.Store(tile + 16);
-        o11.Store(tile + 24);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(float* row, Vector256<float> low, Vector256<float> high, float scale)
+    {
+        var s = Vector256.Create(scale);
+        Fma.MultiplyAdd(low, s, Vector256.Load(row)).Store(row);
+        Fma.MultiplyAdd(high, s, Vector256.Load(row + 8)).Store(row + 8);
     }
 
     /// <summary>
