@@ -7,6 +7,8 @@ namespace GgufPs;
 /// </summary>
 public sealed class GgufWriter : IDisposable
 {
+    private const long WritebackInterval = 64L << 20;
+
     private readonly bool _overwrite;
     private FileStream? _stream;
     private GgufBinaryWriter? _writer;
@@ -17,6 +19,9 @@ public sealed class GgufWriter : IDisposable
     private long _tensorWritten;
     private bool _headerWritten;
     private bool _committed;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
+    private Task? _writeback;
+    private long _writebackPosition;
 
     public GgufWriter(string targetPath, bool overwrite = false)
     {
@@ -29,6 +34,7 @@ public sealed class GgufWriter : IDisposable
         string directory = Path.GetDirectoryName(TargetPath)!;
         TemporaryPath = Path.Combine(directory, Path.GetFileName(TargetPath) + ".tmp-" + Path.GetRandomFileName().Replace(".", ""));
         _stream = new FileStream(TemporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _handle = _stream.SafeFileHandle;
         _writer = new GgufBinaryWriter(_stream);
     }
 
@@ -99,6 +105,23 @@ public sealed class GgufWriter : IDisposable
             data = default;
             SkipFinishedTensors(w);
         }
+        StartWriteback(w.Position);
+    }
+
+    /// <summary>
+    /// Starts flushing what the page cache holds of the file every <see cref="WritebackInterval"/> bytes, on another
+    /// thread, so that the disk writes while the next tensors are made and the fsync of <see cref="Commit"/> finds
+    /// little left to do.
+    /// </summary>
+    private void StartWriteback(long position)
+    {
+        if (position - _writebackPosition < WritebackInterval || _writeback is { IsCompleted: false })
+        {
+            return;
+        }
+        _writeback?.GetAwaiter().GetResult();
+        _writebackPosition = position;
+        _writeback = Task.Run(() => RandomAccess.FlushToDisk(_handle));
     }
 
     /// <summary>Finishes the file and renames it to the target.</summary>
@@ -114,6 +137,7 @@ public sealed class GgufWriter : IDisposable
         {
             throw new InvalidOperationException($"Tensor '{_tensors[_tensorIndex].Name}' has not been written in full.");
         }
+        _writeback?.GetAwaiter().GetResult();
         _stream!.Flush(flushToDisk: true);
         _stream.Dispose();
         _stream = null;
@@ -124,6 +148,14 @@ public sealed class GgufWriter : IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            _writeback?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A failed background flush matters only to Commit, which rethrows it; an abandoned file is deleted below.
+        }
         _stream?.Dispose();
         _stream = null;
         _writer = null;
