@@ -43,6 +43,21 @@ Describe 'Get-GgufToken' {
         $text | Should -Match '\\t'
     }
 
+    It 'tokenizes a WordPiece (bert) vocabulary with [CLS] and [SEP] as llama-tokenize does' {
+        $bert = Join-Path ([IO.Path]::GetTempPath()) ("ggufps-bert-" + [guid]::NewGuid().ToString('N') + '.gguf')
+        try {
+            $gz = [IO.Compression.GZipStream]::new([IO.File]::OpenRead((Join-Path $Fixtures 'vocab/ggml-vocab-bert-bge.gguf.gz')), [IO.Compression.CompressionMode]::Decompress)
+            $out = [IO.File]::Create($bert)
+            try { $gz.CopyTo($out) } finally { $out.Dispose(); $gz.Dispose() }
+            $tokens = Get-GgufToken -Path $bert -Text 'Hello, Wörld!'
+            $tokens.Id | Should -Be @(101, 7592, 1010, 2088, 999, 102)
+            $tokens.Piece | Should -Be @('[CLS]', ' hello', ' ,', ' world', ' !', '[SEP]')
+            (Get-GgufToken -Path $bert -Text 'Hello, Wörld!' -NoSpecial).Id | Should -Be @(7592, 1010, 2088, 999)
+        } finally {
+            Remove-Item $bert -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'reports a missing model as ObjectNotFound' {
         Get-GgufToken -Path (Join-Path $Fixtures 'nope.gguf') -Text 'x' -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'

@@ -5,13 +5,15 @@ namespace GgufPs.Tokenization;
 /// <summary>
 /// A model's tokenizer, built from its GGUF metadata, that turns text into token ids and back exactly as
 /// llama.cpp's llama_tokenize and llama_token_to_piece do: special tokens cut out of the text first, then
-/// SentencePiece or byte-level BPE on the rest, with BOS/EOS added as the metadata says.
+/// SentencePiece, byte-level BPE or WordPiece on the rest, with BOS/EOS (WordPiece: [CLS]/[SEP]) added as the
+/// metadata says.
 /// </summary>
 public sealed class Tokenizer
 {
     private readonly Vocabulary _vocab;
     private readonly SpmEncoder? _spm;
     private readonly BpeEncoder? _bpe;
+    private readonly WpmEncoder? _wpm;
     private readonly byte[][] _pieces;
 
     private Tokenizer(Vocabulary vocab)
@@ -20,6 +22,10 @@ public sealed class Tokenizer
         if (vocab.Model == TokenizerModel.SentencePiece)
         {
             _spm = new SpmEncoder(vocab);
+        }
+        else if (vocab.Model == TokenizerModel.WordPiece)
+        {
+            _wpm = new WpmEncoder(vocab);
         }
         else
         {
@@ -56,6 +62,12 @@ public sealed class Tokenizer
     /// <summary>Whether tokenizing with special tokens appends EOS.</summary>
     public bool AddsEos => _vocab.AddEos;
 
+    /// <summary>The separator token (WordPiece's [SEP]), or -1.</summary>
+    public int SeparatorId => _vocab.SeparatorId;
+
+    /// <summary>Whether tokenizing with special tokens appends the separator (llama_vocab_get_add_sep).</summary>
+    public bool AddsSep => _vocab.AddSep;
+
     public TokenAttributes GetAttributes(int token) => _vocab.Attributes[CheckToken(token)];
 
     /// <summary>The token's text as stored in the vocabulary (SentencePiece's ▁, GPT-2's byte characters).</summary>
@@ -72,6 +84,10 @@ public sealed class Tokenizer
     {
         var fragments = Partition(text, parseSpecial);
         var output = new List<int>(text.Length / 3 + 4);
+        if (_wpm is not null)
+        {
+            return TokenizeWordPiece(text, fragments, addSpecial, output);
+        }
         if (addSpecial && _vocab.AddBos)
         {
             output.Add(_vocab.BosId);
@@ -114,6 +130,36 @@ public sealed class Tokenizer
         if (addSpecial && _vocab.AddEos)
         {
             output.Add(_vocab.EosId);
+        }
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// WordPiece as llama.cpp's tokenize does it for LLAMA_VOCAB_TYPE_WPM: with special tokens, [CLS] (the BOS id) in
+    /// front and [SEP] at the end, whatever add_bos/add_sep say.
+    /// </summary>
+    private int[] TokenizeWordPiece(ReadOnlySpan<byte> text, List<Fragment> fragments, bool addSpecial, List<int> output)
+    {
+        if (addSpecial)
+        {
+            output.Add(_vocab.BosId != Vocabulary.NoToken ? _vocab.BosId
+                : throw new InvalidDataException("The WordPiece vocabulary has no [CLS]/BOS token (tokenizer.ggml.bos_token_id) to add."));
+        }
+        foreach (var fragment in fragments)
+        {
+            if (fragment.Token >= 0)
+            {
+                output.Add(fragment.Token);
+            }
+            else
+            {
+                _wpm!.Encode(text.Slice(fragment.Start, fragment.Length), output);
+            }
+        }
+        if (addSpecial)
+        {
+            output.Add(_vocab.SeparatorId != Vocabulary.NoToken ? _vocab.SeparatorId
+                : throw new InvalidDataException("The WordPiece vocabulary has no [SEP] token (tokenizer.ggml.seperator_token_id) to add."));
         }
         return output.ToArray();
     }
@@ -288,7 +334,7 @@ public sealed class Tokenizer
         }
         if ((attributes & TokenAttributes.Normal) != 0)
         {
-            if (_vocab.Model == TokenizerModel.SentencePiece || _vocab.EscapeWhitespaces)
+            if (_vocab.Model is TokenizerModel.SentencePiece or TokenizerModel.WordPiece || _vocab.EscapeWhitespaces)
             {
                 return UnescapeWhitespace(text);
             }

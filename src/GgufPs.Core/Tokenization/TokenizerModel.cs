@@ -11,4 +11,7 @@ public enum TokenizerModel
 
     /// <summary>"gpt2": byte-level BPE from merges with a regex pre-tokenizer.</summary>
     BytePairEncoding,
+
+    /// <summary>"bert": WordPiece, greedy longest-match over BERT-normalized words.</summary>
+    WordPiece,
 }

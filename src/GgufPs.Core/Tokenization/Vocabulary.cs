@@ -80,6 +80,18 @@ internal sealed class Vocabulary
 
     public bool AddEos { get; private set; }
 
+    /// <summary>Whether tokenizing with special tokens appends the separator (WordPiece's [SEP]).</summary>
+    public bool AddSep { get; private set; }
+
+    /// <summary>BertNormalizer's lowercase option (tokenizer.ggml.normalizer.lowercase), used by WordPiece.</summary>
+    public bool Lowercase { get; private set; } = true;
+
+    /// <summary>BertNormalizer's strip_accents option (tokenizer.ggml.normalizer.strip_accents), used by WordPiece.</summary>
+    public bool StripAccents { get; private set; } = true;
+
+    /// <summary>The longest token text in bytes.</summary>
+    public int MaxTokenLength { get; private set; }
+
     public bool AddSpacePrefix { get; private set; }
 
     public bool IgnoreMerges { get; private set; }
@@ -133,7 +145,7 @@ internal sealed class Vocabulary
         string preName = metadata.GetString("tokenizer.ggml.pre") ?? "";
 
         TokenizerModel model;
-        int bos, eos, unk;
+        int bos, eos, unk, sep = NoToken, pad = NoToken;
         switch (modelName)
         {
             case "no_vocab" or "none":
@@ -142,12 +154,16 @@ internal sealed class Vocabulary
                 model = TokenizerModel.SentencePiece;
                 (bos, eos, unk) = (1, 2, 0);
                 break;
+            case "bert":
+                model = TokenizerModel.WordPiece;
+                (bos, eos, unk, sep, pad) = (101, NoToken, 100, 102, 0);
+                break;
             case "gpt2":
                 model = TokenizerModel.BytePairEncoding;
                 (bos, eos, unk) = (11, 11, NoToken);
                 break;
             default:
-                throw new NotSupportedException($"The tokenizer '{modelName}' is not supported (supported: llama, gpt2).");
+                throw new NotSupportedException($"The tokenizer '{modelName}' is not supported (supported: llama, gpt2, bert).");
         }
 
         byte[][] texts = ReadStringArray(metadata, "tokenizer.ggml.tokens")
@@ -232,6 +248,9 @@ internal sealed class Vocabulary
         vocab.BosId = bos;
         vocab.EosId = eos;
         vocab.UnknownId = unk;
+        vocab.SeparatorId = sep;
+        vocab.PaddingId = pad;
+        vocab.MaxTokenLength = texts.Max(t => t.Length);
         if (vocab.PreType == BpePreType.Chatglm4)
         {
             vocab.BosId = NoToken;
@@ -240,6 +259,9 @@ internal sealed class Vocabulary
         vocab.ReadSpecialIds(metadata);
         vocab.AddBos = metadata.GetBool("tokenizer.ggml.add_bos_token") ?? vocab.AddBos;
         vocab.AddEos = metadata.GetBool("tokenizer.ggml.add_eos_token") ?? vocab.AddEos;
+        vocab.AddSep = metadata.GetBool("tokenizer.ggml.add_sep_token") ?? vocab.AddSep;
+        vocab.Lowercase = metadata.GetBool("tokenizer.ggml.normalizer.lowercase") ?? vocab.Lowercase;
+        vocab.StripAccents = metadata.GetBool("tokenizer.ggml.normalizer.strip_accents") ?? vocab.Lowercase;
         if (vocab.AddBos && vocab.BosId == NoToken)
         {
             throw new InvalidDataException("tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set.");
@@ -256,6 +278,17 @@ internal sealed class Vocabulary
 
     private void ApplyModelDefaults(string preName)
     {
+        if (Model == TokenizerModel.WordPiece)
+        {
+            // WordPiece has no pre-tokenizer variants: tokenizer.ggml.pre ("bert-bge", ...) only names the model.
+            PreType = BpePreType.Default;
+            AddSpacePrefix = false;
+            CleanSpaces = true;
+            AddBos = true;
+            AddEos = false;
+            AddSep = true;
+            return;
+        }
         if (Model == TokenizerModel.SentencePiece)
         {
             PreType = BpePreType.Default;
@@ -337,8 +370,8 @@ internal sealed class Vocabulary
         EosId = Read("eos_token_id", EosId);
         EotId = Read("eot_token_id", NoToken);
         UnknownId = Read("unknown_token_id", UnknownId);
-        SeparatorId = Read("seperator_token_id", NoToken);
-        PaddingId = Read("padding_token_id", NoToken);
+        SeparatorId = Read("seperator_token_id", SeparatorId);
+        PaddingId = Read("padding_token_id", PaddingId);
     }
 
     /// <summary>Marks control-looking tokens (end-of-turn, fill-in-the-middle, end-of-generation texts) as control.</summary>
