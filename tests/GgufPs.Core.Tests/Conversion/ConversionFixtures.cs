@@ -9,6 +9,8 @@ internal static class ConversionFixtures
 
     public static string TinyGpt2(TempDirectory temp) => Copy("tiny-gpt2-hf", temp);
 
+    public static string TinyStories3m(TempDirectory temp) => Copy("tinystories-3m-hf", temp);
+
     public static string Stories260KBin => FixturePaths.Get("models", "stories260K", "stories260K.bin");
 
     public static string Tok512Bin => FixturePaths.Get("models", "stories260K", "tok512.bin");
