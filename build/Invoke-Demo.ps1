@@ -1,18 +1,20 @@
 #requires -Version 7.4
 <#
 .SYNOPSIS
-    The README's first command: the seed's workflow on the bundled stories260K model, in GgufPs commands.
+    The README's first command: the seed's workflow on the bundled tinystories-3m model, in GgufPs commands.
 .DESCRIPTION
-    Converts karpathy's stories260K llama2.c checkpoint to GGUF with Convert-Model, shows it with Get-GgufInfo, asks
-    Get-GgufQuantizationType which types fit its tensor shapes, compares those with Compare-Quantization on held-out
-    TinyStories text (perplexity, KL divergence, size, RAM, speed), and ends with a recommendation drawn from the
-    table. Every command is printed as it is run, from the repository root, so it can be typed again.
+    Converts the bundled Hugging Face checkpoint of tinystories-3m (a 3.4M-parameter llama trained on TinyStories,
+    whose rows fit every K-quant) to GGUF with Convert-Model, shows it with Get-GgufInfo, compares the seed's
+    quantization types with Compare-Quantization on the model's held-out text at llama-perplexity's settings
+    (perplexity, KL divergence, size, RAM, speed), puts the perplexities beside those llama.cpp printed for the same
+    model, and ends with a recommendation drawn from the table. Every command is printed as it is run, from the
+    repository root, so it can be typed again.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $FixturePath,
-    # Where the converted model and the comparison's CSV go.
+    # Where the unpacked checkpoint, the converted model and the comparison's CSV go.
     [string] $WorkPath
 )
 
@@ -30,45 +32,58 @@ try {
     # Paths as the user would type them from the repository root.
     $work = [IO.Path]::GetRelativePath($root, (Resolve-Path $WorkPath).Path) -replace '\\', '/'
     $work = if ($work.StartsWith('.')) { $work } else { "./$work" }
-    $model = "$work/stories260K.gguf"
-    $text = './tests/fixtures/text/tinystories_heldout.txt'
+    $checkpoint = "$work/tinystories-3m"
+    $model = "$work/tinystories-3m-F16.gguf"
+    $text = './tests/fixtures/text/tinystories-3m-heldout.txt'
+    $types = 'Q8_0', 'Q6_K', 'Q5_K_M', 'Q4_K_M', 'Q4_K_S', 'Q3_K_M', 'Q2_K'
+    # What llama.cpp (build b4748: convert_hf_to_gguf, llama-quantize, llama-perplexity -c 256) printed for this
+    # model, from tests/fixtures/models/tinystories-3m-hf/README.md.
+    $llamaCpp = @{ F16 = 7.4197; Q8_0 = 7.4208; Q6_K = 7.4247; Q5_K_M = 7.4250; Q4_K_M = 7.4474; Q4_K_S = 7.4438; Q3_K_M = 7.4553; Q2_K = 7.7398 }
 
     function Show-Command([string] $Command) {
         Write-Host ''
         Write-Host "PS> $Command"
     }
 
-    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, compare quantizations, choose) on karpathy''s'
-    Write-Host 'stories260K, a 260K-parameter llama trained on TinyStories, measured on held-out TinyStories text.'
+    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, compare quantizations, choose) on tinystories-3m,'
+    Write-Host 'a 3.4M-parameter llama trained on TinyStories whose rows (256, 768) fit every K-quant, measured on its'
+    Write-Host 'held-out text as llama-perplexity -c 256 measures it.'
 
-    Show-Command "Convert-Model ./tests/fixtures/models/stories260K/stories260K.bin -OutType F32 -OutputPath $model -Force | Format-Table"
-    Convert-Model ./tests/fixtures/models/stories260K/stories260K.bin -OutType F32 -OutputPath $model -Force | Format-Table | Out-Host
-    $same = (Get-FileHash $model).Hash -eq (Get-FileHash ./tests/fixtures/models/stories260K/stories260K.gguf).Hash
-    Write-Host "Byte-identical to the stories260K.gguf llama.cpp's convert-llama2c-to-ggml wrote: $same"
+    # The fixture keeps the weights gzipped to stay small; a checkpoint folder is what Convert-Model reads.
+    $source = './tests/fixtures/models/tinystories-3m-hf'
+    New-Item -ItemType Directory -Path $checkpoint -Force | Out-Null
+    Get-ChildItem $source -File | Where-Object Extension -ne '.gz' | Copy-Item -Destination $checkpoint -Force
+    $packed = [IO.File]::OpenRead((Join-Path $source 'model.safetensors.gz'))
+    try {
+        $unpacked = [IO.File]::Create((Join-Path $checkpoint 'model.safetensors'))
+        try {
+            $gzip = [IO.Compression.GZipStream]::new($packed, [IO.Compression.CompressionMode]::Decompress)
+            $gzip.CopyTo($unpacked)
+        } finally { $unpacked.Dispose() }
+    } finally { $packed.Dispose() }
+    Write-Host ''
+    Write-Host "(The bundled checkpoint was unpacked to $checkpoint.)"
+
+    Show-Command "Convert-Model $checkpoint -OutType F16 -OutputPath $model -Force | Format-Table"
+    Convert-Model $checkpoint -OutType F16 -OutputPath $model -Force | Format-Table | Out-Host
 
     Show-Command "Get-GgufInfo $model | Format-List"
     Get-GgufInfo $model | Format-List | Out-Host
 
-    Show-Command "Get-GgufQuantizationType -Path $model | Format-Table"
-    $estimates = Get-GgufQuantizationType -Path $model
-    $estimates | Format-Table | Out-Host
-
-    # The seed compares Q8_0 down to Q2_K; on this model only the types whose blocks fit its rows mean anything.
-    $fitting = $estimates | Where-Object { $_.Fits -and $_.Type -notin 'F32', 'BF16' } | Sort-Object FileSize -Descending
-    $types = @($fitting.Type)
-    $left = @($estimates | Where-Object { -not $_.Fits })
-    Write-Host ("stories260K's rows are 64 wide (172 in ffn_down): the {0} types with blocks of 256 (the K-quant" -f $left.Count)
-    Write-Host 'mixes, IQ4_XS, TQ1_0, TQ2_0) would mostly fall back to other types, so they are left out. Compared'
-    Write-Host "are the types that fit, largest first: $($types -join ', ')."
-    Write-Host 'The fallbacks that remain (ffn_down''s 172-wide rows fit no block type) are announced as warnings.'
-
-    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context 128 -Chunks 40 -Type $($types -join ',')"
-    $rows = Compare-Quantization $model -TextPath $text -Context 128 -Chunks 40 -Type $types
+    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context 256 -Type $($types -join ',')"
+    $rows = Compare-Quantization $model -TextPath $text -Context 256 -Type $types
     Show-Command '$rows | Format-Table'
     $rows | Format-Table | Out-Host
 
     Show-Command "`$rows | Export-Csv $work/comparison.csv"
     $rows | Export-Csv "$work/comparison.csv"
+
+    Write-Host ''
+    Write-Host 'The same perplexities from llama.cpp (build b4748, the model''s README):'
+    $rows | ForEach-Object {
+        $type = if ($_.IsBaseline) { 'F16' } else { $_.Type }
+        [pscustomobject]@{ Type = $type; GgufPs = '{0:F4}' -f $_.Perplexity; 'llama.cpp' = '{0:F4}' -f $llamaCpp[$type] }
+    } | Format-Table | Out-Host
 
     # The recommendation, from the table: the smallest file rated good or better, as the seed recommends Q4_K_M.
     $quantized = @($rows | Where-Object { -not $_.IsBaseline })
@@ -76,7 +91,6 @@ try {
     $exact = $quantized | Where-Object Quality -eq 'NearLossless' | Sort-Object FileSize | Select-Object -First 1
     $noticeable = @($quantized | Where-Object Quality -eq 'Noticeable' | ForEach-Object Type)
     $poor = @($quantized | Where-Object Quality -eq 'Poor' | ForEach-Object Type)
-    Write-Host ''
     if ($best) {
         Write-Host ("Recommended: {0} ({1:+0.00;-0.00}% perplexity, KLD {2:F4}, {3:N0} KB, {4:N2} bits per weight): the smallest rated good or better." -f
             $best.Type, $best.Delta, $best.KLD, ($best.FileSize / 1e3), $best.BitsPerWeight)
