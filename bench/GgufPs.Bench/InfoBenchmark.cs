@@ -21,7 +21,8 @@ internal static class InfoBenchmark
 
     private static double Median(int runs, Action action)
     {
-        for (int i = 0; i < 5; i++)
+        // Enough calls for the JIT to settle on its optimized code, so that both sides run compiled code.
+        for (int i = 0; i < 200; i++)
         {
             action();
         }
