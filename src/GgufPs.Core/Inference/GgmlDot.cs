@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
@@ -25,6 +26,73 @@ internal static unsafe class GgmlDot
         }
         return VecDotF16(x, y, n);
     }
+
+    /// <summary>
+    /// scores[j] = Dot(query, key j)·scale for <paramref name="count"/> keys <paramref name="stride"/> floats apart, each
+    /// sum exactly as <see cref="Dot"/> makes it. With AVX-512 and a multiple of 16 values, sixteen keys at a time
+    /// share one reduction network that adds the same pairs as _mm512_reduce_add_ps does for each key.
+    /// </summary>
+    public static void ScaledDots(float* query, float* keys, int stride, int count, int n, float scale, float* scores)
+    {
+        int j = 0;
+        if (n % 16 == 0 && Avx512F.IsSupported)
+        {
+            Vector512<float>* sums = stackalloc Vector512<float>[16];
+            var factor = Vector512.Create(scale);
+            for (; j + 16 <= count; j += 16)
+            {
+                for (int m = 0; m < 16; m++)
+                {
+                    // Key 4·(m mod 4) + m/4 goes in slot m, so that the network leaves key k in lane k.
+                    float* key = keys + (long)(j + 4 * (m & 3) + (m >> 2)) * stride;
+                    var c = Vector512<float>.Zero;
+                    for (int i = 0; i < n; i += 16)
+                    {
+                        c = Vector512.FusedMultiplyAdd(Vector512.Load(query + i), Vector512.Load(key + i), c);
+                    }
+                    sums[m] = c;
+                }
+                (ReduceSixteen(sums) * factor).Store(scores + j);
+            }
+        }
+        for (; j < count; j++)
+        {
+            scores[j] = Dot(query, keys + (long)j * stride, n) * scale;
+        }
+    }
+
+    /// <summary>
+    /// Sixteen _mm512_reduce_add_ps at once: halves (lane l + lane l+8), quarters (l + l+4), then (0 + 2, 1 + 3),
+    /// then the pair; slot 4t + i ends in lane 4i + t.
+    /// </summary>
+    private static Vector512<float> ReduceSixteen(Vector512<float>* s)
+    {
+        var a0 = Halves(s[0], s[1]);
+        var a1 = Halves(s[2], s[3]);
+        var a2 = Halves(s[4], s[5]);
+        var a3 = Halves(s[6], s[7]);
+        var a4 = Halves(s[8], s[9]);
+        var a5 = Halves(s[10], s[11]);
+        var a6 = Halves(s[12], s[13]);
+        var a7 = Halves(s[14], s[15]);
+        var b0 = Quarters(a0, a1);
+        var b1 = Quarters(a2, a3);
+        var b2 = Quarters(a4, a5);
+        var b3 = Quarters(a6, a7);
+        var e0 = Avx512F.Shuffle(b0, b1, 0b01_00_01_00) + Avx512F.Shuffle(b0, b1, 0b11_10_11_10);
+        var e1 = Avx512F.Shuffle(b2, b3, 0b01_00_01_00) + Avx512F.Shuffle(b2, b3, 0b11_10_11_10);
+        return Avx512F.Shuffle(e0, e1, 0b10_00_10_00) + Avx512F.Shuffle(e0, e1, 0b11_01_11_01);
+    }
+
+    /// <summary>Lanes l and l+8 of x added in the lower half, of y in the upper.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle4x128(x, y, 0b01_00_01_00) + Avx512F.Shuffle4x128(x, y, 0b11_10_11_10);
+
+    /// <summary>Within each half of x and of y, lanes l and l+4 added: one key's four sums per 128-bit quarter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarters(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle4x128(x, y, 0b10_00_10_00) + Avx512F.Shuffle4x128(x, y, 0b11_01_11_01);
 
     /// <summary>
     /// output[c] = Σⱼ p[j]·V[j, c] for j &lt; count, V's rows <paramref name="stride"/> apart, summed as tinyBLAS sums

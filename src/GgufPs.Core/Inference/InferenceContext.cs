@@ -343,13 +343,8 @@ public sealed unsafe class InferenceContext : IDisposable
                 float* scores = s;
                 float* query = s + capacity;
                 ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
-                float max = float.NegativeInfinity;
-                for (int j = 0; j < visible; j++)
-                {
-                    float score = GgmlDot.Dot(query, keys + (long)j * kvLen + kvHead * hd, hd) * scale;
-                    scores[j] = score;
-                    max = MathF.Max(max, score);
-                }
+                GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
+                float max = TensorPrimitives.Max(new ReadOnlySpan<float>(scores, visible));
                 double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
                 float inverse = (float)(1.0 / sum);
                 var probabilities = new Span<float>(scores, visible);

@@ -52,4 +52,39 @@ public unsafe class GgmlDotTests
             Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual[c]));
         }
     }
+
+    [Theory]
+    [InlineData(1, 64)]
+    [InlineData(16, 64)]
+    [InlineData(37, 64)]
+    [InlineData(48, 16)]
+    [InlineData(100, 128)]
+    [InlineData(33, 80)]
+    [InlineData(20, 8)]
+    public void ScaledDotsAreEachKeysDotTimesTheScale(int count, int n)
+    {
+        const int stride = 300;
+        var random = new Random(count * 7 + n);
+        var query = new float[n];
+        var keys = new float[count * stride];
+        for (int i = 0; i < query.Length; i++)
+        {
+            query[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i] = (float)(random.NextDouble() * 2 - 1) * 10;
+        }
+        var scores = new float[count];
+        const float scale = 0.125f;
+        fixed (float* q = query, k = keys, s = scores)
+        {
+            GgmlDot.ScaledDots(q, k + 5, stride, count, n, scale, s);
+            for (int j = 0; j < count; j++)
+            {
+                float expected = GgmlDot.Dot(q, k + 5 + (long)j * stride, n) * scale;
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(s[j]));
+            }
+        }
+    }
 }
