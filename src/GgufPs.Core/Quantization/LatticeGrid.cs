@@ -145,9 +145,13 @@ internal sealed class LatticeGrid
         var v0 = shifted ? Vector256.Create(values[0]) : default;
         var v1 = shifted ? Vector256.Create(values[1]) : default;
         var v2 = shifted ? Vector256.Create(values[2]) : default;
-        float bestDistance = float.MaxValue;
-        int best = -1;
-        Span<float> distances = stackalloc float[8];
+        // Each lane keeps its smallest distance and where it was; a strict < keeps the first of equals, as the scalar
+        // loop does, and the lanes are then reduced to the smallest distance at the earliest position. No branch
+        // depends on the distances, which would mispredict on these short lists.
+        var bestDistances = Vector256.Create(float.MaxValue);
+        var bestPositions = Vector256.Create(int.MaxValue);
+        var positions = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var eight = Vector256.Create(8);
         for (int start = 0; start < padded; start += 8)
         {
             // Each lane adds its coordinates' terms in coordinate order, as the scalar loop does.
@@ -162,20 +166,17 @@ internal sealed class LatticeGrid
                 var diff = scaleV * q - Vector256.Create(xval[i]);
                 d2 += Vector256.Create(weight[i]) * diff * diff;
             }
-            // Most blocks hold no candidate better than the best so far; the others are scanned in order.
-            if (Vector256.LessThanAny(d2, Vector256.Create(bestDistance)))
-            {
-                d2.CopyTo(distances);
-                int lanes = Math.Min(8, candidates.Length - start);
-                for (int lane = 0; lane < lanes; lane++)
-                {
-                    if (distances[lane] < bestDistance)
-                    {
-                        bestDistance = distances[lane];
-                        best = candidates[start + lane];
-                    }
-                }
-            }
+            var less = Vector256.LessThan(d2, bestDistances);
+            bestDistances = Vector256.ConditionalSelect(less, d2, bestDistances);
+            bestPositions = Vector256.ConditionalSelect(less.AsInt32(), positions, bestPositions);
+            positions += eight;
+        }
+        float smallest = SmallestLane(bestDistances);
+        int best = -1;
+        if (smallest < float.MaxValue)
+        {
+            var at = Vector256.Equals(bestDistances, Vector256.Create(smallest)).AsInt32();
+            best = candidates[SmallestLane(Vector256.ConditionalSelect(at, bestPositions, Vector256.Create(int.MaxValue)))];
         }
         if (best < 0)
         {
@@ -187,6 +188,22 @@ internal sealed class LatticeGrid
             levels[i] = (sbyte)((point[i] - 1) / 2);
         }
         return best;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float SmallestLane(Vector256<float> v)
+    {
+        var four = Vector128.Min(v.GetLower(), v.GetUpper());
+        var two = Vector128.Min(four, Vector128.Shuffle(four, Vector128.Create(2, 3, 0, 1)));
+        return MathF.Min(two.ToScalar(), two.GetElement(1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SmallestLane(Vector256<int> v)
+    {
+        var four = Vector128.Min(v.GetLower(), v.GetUpper());
+        var two = Vector128.Min(four, Vector128.Shuffle(four, Vector128.Create(2, 3, 0, 1)));
+        return Math.Min(two.ToScalar(), two.GetElement(1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
