@@ -150,7 +150,7 @@ function Invoke-Bench {
     $project = Join-Path $Root 'bench/GgufPs.Bench/GgufPs.Bench.csproj'
     Invoke-Native dotnet @('build', $project, '-c', 'Release', '-nologo', '-clp:NoSummary')
     $exe = Join-Path $Root 'bench/GgufPs.Bench/bin/Release/net10.0/GgufPs.Bench.dll'
-    # pwsh -File passes 'quantize,--types,Q4_K_M' as one string: split it into the program's arguments.
+    # pwsh -File passes 'quantize,--types,Q4_K_M,Q6_K' as one string: split it into the program's arguments.
     $arguments = @($BenchArgs | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
     Invoke-Native dotnet (@($exe, '--work', (Join-Path $Out 'bench')) + $arguments)
     Invoke-ChildPwsh (Join-Path $Root 'bench/Measure-CmdletSpeed.ps1') @('-ModulePath', $ModuleOut, '-WorkPath', (Join-Path $Out 'bench'))

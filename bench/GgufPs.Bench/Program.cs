@@ -32,6 +32,11 @@ for (int i = 0; i < args.Length; i++)
         types = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         typesGiven = true;
     }
+    else if (typesGiven && GgufPs.Quantization.QuantizationPreset.TryParse(args[i], out _))
+    {
+        // build.ps1 -BenchArgs quantize,--types,Q4_K_M,Q6_K arrives with the types split apart.
+        types = [.. types, args[i]];
+    }
     else if (args[i] == "--threads" && i + 1 < args.Length)
     {
         threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
