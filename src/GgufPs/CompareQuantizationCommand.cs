@@ -101,7 +101,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string source = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!CheckInputFile(source) || !TryReadText(out byte[] text))
+        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !TryReadText(out byte[] text))
         {
             return;
         }
@@ -281,40 +281,9 @@ public sealed class CompareQuantizationCommand : PSCmdlet
 
     private bool TryReadText(out byte[] text)
     {
-        if (_text is null)
-        {
-            if (ParameterSetName == TextSet)
-            {
-                _text = Encoding.UTF8.GetBytes(Text);
-            }
-            else
-            {
-                string path = FileSystemPathResolver.ResolveOutput(this, TextPath);
-                if (!CheckInputFile(path))
-                {
-                    text = [];
-                    return false;
-                }
-                _text = File.ReadAllBytes(path);
-            }
-        }
-        text = _text;
-        return true;
-    }
-
-    private bool CheckInputFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.NotAFile(path));
-            return false;
-        }
-        if (!File.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.FileNotFound(path));
-            return false;
-        }
-        return true;
+        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath);
+        text = _text ?? [];
+        return _text is not null;
     }
 
     private static string FormatSize(long bytes) =>

@@ -15,19 +15,35 @@ internal static class FileSystemPathResolver
         {
             foreach (string resolved in Resolve(cmdlet, path, literal))
             {
-                if (Directory.Exists(resolved))
+                if (CheckExistingFile(cmdlet, resolved))
                 {
-                    cmdlet.WriteError(ErrorRecordFactory.NotAFile(resolved));
-                    continue;
+                    yield return resolved;
                 }
-                if (!File.Exists(resolved))
-                {
-                    cmdlet.WriteError(ErrorRecordFactory.FileNotFound(resolved));
-                    continue;
-                }
-                yield return resolved;
             }
         }
+    }
+
+    /// <summary>True for an existing file; a folder or a missing path is reported as an error.</summary>
+    public static bool CheckExistingFile(PSCmdlet cmdlet, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            cmdlet.WriteError(ErrorRecordFactory.NotAFile(path));
+            return false;
+        }
+        if (!File.Exists(path))
+        {
+            cmdlet.WriteError(ErrorRecordFactory.FileNotFound(path));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The bytes of an input file such as -TextPath, or null when it is not a file (reported as an error).</summary>
+    public static byte[]? ReadInputFile(PSCmdlet cmdlet, string path)
+    {
+        string resolved = ResolveOutput(cmdlet, path);
+        return CheckExistingFile(cmdlet, resolved) ? File.ReadAllBytes(resolved) : null;
     }
 
     /// <summary>A path for a file that may not exist yet (an output), relative to the current location.</summary>

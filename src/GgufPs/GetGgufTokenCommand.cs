@@ -29,14 +29,8 @@ public sealed class GetGgufTokenCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (Directory.Exists(model))
+        if (!FileSystemPathResolver.CheckExistingFile(this, model))
         {
-            WriteError(ErrorRecordFactory.NotAFile(model));
-            return;
-        }
-        if (!File.Exists(model))
-        {
-            WriteError(ErrorRecordFactory.FileNotFound(model));
             return;
         }
         Tokenizer tokenizer;

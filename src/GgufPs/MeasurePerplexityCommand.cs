@@ -70,7 +70,7 @@ public sealed class MeasurePerplexityCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!CheckInputFile(model))
+        if (!FileSystemPathResolver.CheckExistingFile(this, model))
         {
             return;
         }
@@ -80,7 +80,7 @@ public sealed class MeasurePerplexityCommand : PSCmdlet
         }
         string? reference = ReferenceModel is null ? null : FileSystemPathResolver.ResolveOutput(this, ReferenceModel);
         string? referenceLogits = ParameterSetName == ReferenceLogitsSet ? FileSystemPathResolver.ResolveOutput(this, ReferenceLogits) : null;
-        if ((reference is not null && !CheckInputFile(reference)) || (referenceLogits is not null && !CheckInputFile(referenceLogits)))
+        if ((reference is not null && !FileSystemPathResolver.CheckExistingFile(this, reference)) || (referenceLogits is not null && !FileSystemPathResolver.CheckExistingFile(this, referenceLogits)))
         {
             return;
         }
@@ -198,45 +198,14 @@ public sealed class MeasurePerplexityCommand : PSCmdlet
 
     private bool TryReadText(out byte[] text)
     {
+        _text ??= ParameterSetName switch
+        {
+            TextSet => Encoding.UTF8.GetBytes(Text),
+            TextPathSet => FileSystemPathResolver.ReadInputFile(this, TextPath),
+            _ => [],
+        };
         text = _text ?? [];
-        if (_text is not null)
-        {
-            return true;
-        }
-        switch (ParameterSetName)
-        {
-            case TextSet:
-                _text = Encoding.UTF8.GetBytes(Text);
-                break;
-            case TextPathSet:
-                string path = FileSystemPathResolver.ResolveOutput(this, TextPath);
-                if (!CheckInputFile(path))
-                {
-                    return false;
-                }
-                _text = File.ReadAllBytes(path);
-                break;
-            default:
-                _text = [];
-                break;
-        }
-        text = _text;
-        return true;
-    }
-
-    private bool CheckInputFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.NotAFile(path));
-            return false;
-        }
-        if (!File.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.FileNotFound(path));
-            return false;
-        }
-        return true;
+        return _text is not null;
     }
 
     private sealed record WarningMessage(string Text);

@@ -148,7 +148,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
     private void Compute()
     {
         string modelPath = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!CheckInputFile(modelPath) || !TryReadText(out byte[] text, out string? dataset))
+        if (!FileSystemPathResolver.CheckExistingFile(this, modelPath) || !TryReadText(out byte[] text, out string? dataset))
         {
             return;
         }
@@ -380,40 +380,9 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
     private bool TryReadText(out byte[] text, out string? dataset)
     {
         dataset = ParameterSetName == TextPathSet ? TextPath : null;
-        if (_text is null)
-        {
-            if (ParameterSetName == TextSet)
-            {
-                _text = Encoding.UTF8.GetBytes(Text);
-            }
-            else
-            {
-                string path = FileSystemPathResolver.ResolveOutput(this, TextPath);
-                if (!CheckInputFile(path))
-                {
-                    text = [];
-                    return false;
-                }
-                _text = File.ReadAllBytes(path);
-            }
-        }
-        text = _text;
-        return true;
-    }
-
-    private bool CheckInputFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.NotAFile(path));
-            return false;
-        }
-        if (!File.Exists(path))
-        {
-            WriteError(ErrorRecordFactory.FileNotFound(path));
-            return false;
-        }
-        return true;
+        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath);
+        text = _text ?? [];
+        return _text is not null;
     }
 
     private static bool SamePath(string a, string b) =>
