@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Bench;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Bench;
 

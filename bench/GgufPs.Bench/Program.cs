@@ -48,7 +48,7 @@ for (int i = 0; i < args.Length; i++)
 }
 Directory.CreateDirectory(work);
 string vocab = Path.Combine(AppContext.BaseDirectory, "ggml-vocab-llama-spm.gguf");
-Console.WriteLine($"GgufPs benchmarks on {Environment.ProcessorCount} logical processors; llama.cpp variant {GgufPs.Tests.Oracle.LlamaCppOracle.Variant}");
+Console.WriteLine($"GgufPs benchmarks on {Environment.ProcessorCount} logical processors; llama.cpp variant {GgufPs.Oracle.LlamaCppOracle.Variant}");
 
 string BenchModel() => new SyntheticLlamaModel().Ensure(Path.Combine(work, "bench-llama-f16.gguf"), vocab);
 

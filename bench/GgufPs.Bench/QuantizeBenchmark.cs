@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using GgufPs.Quantization;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Bench;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests;
 

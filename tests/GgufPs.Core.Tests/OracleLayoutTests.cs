@@ -1,4 +1,4 @@
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests;
 

@@ -1,5 +1,5 @@
 using GgufPs.Conversion;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Conversion;
 

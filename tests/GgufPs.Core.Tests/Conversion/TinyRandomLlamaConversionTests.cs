@@ -1,6 +1,6 @@
 using System.Text.Json;
 using GgufPs.Conversion;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Conversion;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using GgufPs.Evaluation;
 using GgufPs.Quantization;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 using GgufPs.Tests.Quantization;
 
 namespace GgufPs.Tests.Evaluation;

@@ -1,8 +1,7 @@
 using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Tests.Inference;
-using GgufPs.Tests.Oracle;
-using Xunit.Abstractions;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Evaluation;
 

@@ -2,9 +2,8 @@ using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
 using GgufPs.Tests.Inference;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 using GgufPs.Tests.Quantization;
-using Xunit.Abstractions;
 
 namespace GgufPs.Tests.Evaluation;
 

@@ -1,5 +1,5 @@
 using System.Collections;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Gguf;
 

@@ -1,6 +1,5 @@
 using GgufPs.Inference;
-using GgufPs.Tests.Oracle;
-using Xunit.Abstractions;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Inference;
 

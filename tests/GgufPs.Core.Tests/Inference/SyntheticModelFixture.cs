@@ -1,5 +1,5 @@
 using GgufPs.Inference;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Inference;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using GgufPs.Quantization;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Quantization;
 

@@ -1,5 +1,5 @@
 using GgufPs.Quantization;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.Quantization;
 

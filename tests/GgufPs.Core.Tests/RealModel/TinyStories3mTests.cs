@@ -1,7 +1,6 @@
 using GgufPs.Evaluation;
 using GgufPs.Inference;
-using GgufPs.Tests.Oracle;
-using Xunit.Abstractions;
+using GgufPs.Oracle;
 
 namespace GgufPs.Tests.RealModel;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 using GgufPs.Tokenization;
 
 namespace GgufPs.Tests.Tokenization;

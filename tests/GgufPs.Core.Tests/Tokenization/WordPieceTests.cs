@@ -1,4 +1,4 @@
-using GgufPs.Tests.Oracle;
+using GgufPs.Oracle;
 using GgufPs.Tokenization;
 
 namespace GgufPs.Tests.Tokenization;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>llama_model_quantize_params of the bundled llama.cpp; offsets read off llama_model_quantize_default_params.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 56)]

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>ggml_init_params: mem_size, mem_buffer, no_alloc.</summary>
 internal struct GgmlInitParams

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>The llama.cpp entry points the tokenizer and perplexity tests need beyond the foundation's.</summary>
 internal static unsafe partial class LlamaNative

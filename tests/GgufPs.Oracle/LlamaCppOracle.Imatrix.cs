@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using GgufPs.Quantization;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>llama-imatrix's save_imatrix through ggml and gguf themselves, and llama-quantize's reading of the result.</summary>
 internal static unsafe partial class LlamaCppOracle

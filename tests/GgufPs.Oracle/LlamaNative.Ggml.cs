@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>ggml's tensor API (to check <see cref="GgmlTensorLayout"/> and read tensors in the eval callback) and gguf's writer.</summary>
 internal static unsafe partial class LlamaNative

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// P/Invoke declarations for the llama.cpp libraries that LLamaSharp.Backend.Cpu ships. The best variant the CPU runs

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>llama_context_params of the bundled llama.cpp; offsets read off llama_context_default_params.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 160)]

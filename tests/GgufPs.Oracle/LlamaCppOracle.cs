@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama.cpp itself, called through its C API, as the reference our code is compared against. Only tests use it;

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>What llama.cpp's gguf reader saw in a file.</summary>
 internal sealed record GgufSnapshot(uint Version, long Alignment, long DataOffset, IReadOnlyList<GgufSnapshot.Entry> Entries, IReadOnlyList<GgufSnapshot.Tensor> Tensors)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama-imatrix's computation replayed over the oracle: the same chunks as perplexity (BOS first), llama_decode with

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>llama_batch (56 bytes).</summary>
 internal unsafe struct LlamaBatch

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama-perplexity's perplexity() replayed over the oracle: llama_tokenize with BOS, chunks of n_ctx with BOS as

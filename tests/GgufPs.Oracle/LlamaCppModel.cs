@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>A model (and, unless vocab-only, a context) loaded by llama.cpp.</summary>
 internal sealed unsafe class LlamaCppModel : IDisposable

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>gguf_init_params: no_alloc and an optional ggml_context** to receive tensor data.</summary>
 internal struct GgufInitParams

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama_model_kv_override: tag (0 int, 1 float, 2 bool, 3 string), a 128-byte key, and a union of int64, double,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama.cpp's per-codepoint Unicode functions (unicode.cpp), which libllama exports with C++ linkage. Layouts read off

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>Vocabulary calls on a model loaded by the oracle that the foundation's LlamaCppModel does not offer.</summary>
 internal static unsafe class LlamaCppVocabulary

@@ -1,4 +1,4 @@
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// Field offsets of struct ggml_tensor in the bundled ggml (type, buffer, ne[4], nb[4], op, op_params[16], flags,

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>ggml's row-level (de)quantizers, reached by symbol: ggml-base's dequantize_row_* and reference quantizers, and ggml-cpu's activation quantizers.</summary>
 internal static unsafe partial class LlamaCppOracle

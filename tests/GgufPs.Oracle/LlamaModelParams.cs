@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GgufPs.Tests.Oracle;
+namespace GgufPs.Oracle;
 
 /// <summary>
 /// llama_model_params of the bundled llama.cpp (LLamaSharp.Backend.Cpu 0.30.0, ggml commit 815a2a591).
