@@ -71,12 +71,21 @@ internal static unsafe class LlamaCppChat
         }
     }
 
-    /// <summary>The built-in template llm_chat_detect_template picks for a name or a template text, or null for none.</summary>
+    /// <summary>
+    /// The built-in template llm_chat_detect_template picks for a name or a template text, or null for none. DOTS1 has
+    /// a rule but no name: it is the enum value between smolvlm's and hunyuan-moe's, and is reported as "dots1".
+    /// </summary>
     public static string? Detect(string template)
     {
-        var byValue = ValuesByName.Value.ToDictionary(kv => kv.Value, kv => kv.Key);
+        var values = ValuesByName.Value;
+        var byValue = values.ToDictionary(kv => kv.Value, kv => kv.Key);
         int value = CallWithStdString(template, s => LlamaNative.llm_chat_detect_template(s));
-        return byValue.TryGetValue(value, out string? name) ? name : null;
+        if (byValue.TryGetValue(value, out string? name))
+        {
+            return name;
+        }
+        bool dots1 = value == values["smolvlm"] + 1 && value == values["hunyuan-moe"] - 1;
+        return dots1 ? "dots1" : null;
     }
 
     /// <summary>The llm_chat_template enum value of each built-in name (llm_chat_template_from_str).</summary>
