@@ -28,7 +28,7 @@ public sealed class ChatTemplate
     public string Name { get; }
 
     /// <summary>The template a built-in name or a template text stands for.</summary>
-    /// <exception cref="NotSupportedException">llama.cpp recognises neither; the message lists the built-in names.</exception>
+    /// <exception cref="UnknownChatTemplateException">llama.cpp recognises neither; the message lists the built-in names.</exception>
     public static ChatTemplate Get(string nameOrText)
     {
         ArgumentNullException.ThrowIfNull(nameOrText);
@@ -36,10 +36,19 @@ public sealed class ChatTemplate
         {
             return template;
         }
-        string shown = nameOrText.Length > 80 ? nameOrText[..77] + "..." : nameOrText;
-        throw new NotSupportedException(
-            $"The chat template '{shown.ReplaceLineEndings(" ")}' is neither a built-in template name nor a template text llama.cpp recognises " +
-            $"(it formats chats without a Jinja engine). Built-in templates: {string.Join(", ", BuiltinNames)}.");
+        throw new UnknownChatTemplateException(nameOrText,
+            $"The chat template '{Abbreviate(nameOrText)}' is neither a built-in template name nor a template text llama.cpp recognises " +
+            $"(chats are formatted without a Jinja engine, as llama.cpp's llama_chat_apply_template does). {BuiltinNamesSentence}");
+    }
+
+    /// <summary>"Built-in templates: chatml, ...": the list error messages end with.</summary>
+    public static string BuiltinNamesSentence => $"Built-in templates: {string.Join(", ", BuiltinNames)}.";
+
+    /// <summary>The first line or 60 characters of a template text, for messages.</summary>
+    public static string Abbreviate(string template)
+    {
+        string shown = template.ReplaceLineEndings(" ");
+        return shown.Length > 60 ? shown[..57] + "..." : shown;
     }
 
     public static bool TryGet(string nameOrText, [NotNullWhen(true)] out ChatTemplate? template)

@@ -149,7 +149,8 @@ public class ChatTemplateOracleTests
     public void UnknownTemplatesAreRefusedWithTheSupportedNames()
     {
         Assert.Null(LlamaCppChat.Apply("INVALID TEMPLATE", [("user", "hi")], true));
-        var error = Assert.Throws<NotSupportedException>(() => ChatTemplate.Get("INVALID TEMPLATE"));
+        var error = Assert.Throws<UnknownChatTemplateException>(() => ChatTemplate.Get("INVALID TEMPLATE"));
+        Assert.Equal("INVALID TEMPLATE", error.Template);
         Assert.Contains("INVALID TEMPLATE", error.Message);
         foreach (string name in ChatTemplate.BuiltinNames)
         {
