@@ -127,7 +127,7 @@ Describe 'Compare-Quantization' {
         }
 
         It 'rejects an unknown type before doing anything' {
-            { Compare-Quantization $Stories @Measure -Type Q4_K_X -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidType,GgufPs.Commands.CompareQuantizationCommand'
+            { Compare-Quantization $Stories @Measure -Type Q4_K_X -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownType,GgufPs.Commands.CompareQuantizationCommand'
         }
 
         It 'refuses an already quantized model' {

@@ -31,8 +31,11 @@ Describe 'Get-GgufQuantizationType' {
 
     It 'reports an unknown name' {
         Get-GgufQuantizationType Q4_K_X -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].FullyQualifiedErrorId | Should -Be 'UnknownType,GgufPs.Commands.GetGgufQuantizationTypeCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -Be 'Q4_K_X'
         $err[0].Exception.Message | Should -Match 'Valid types: Q4_0'
+        $err[0].Exception.Message | Should -Match '\(-Path\)'
     }
 
     It 'shows a table with the use of each type' {
