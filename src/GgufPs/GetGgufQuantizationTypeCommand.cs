@@ -18,7 +18,9 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
 
     private Quantization.ImportanceMatrix? _importance;
 
-    [Parameter(Position = 0)]
+    // Remaining arguments too, so that `Get-GgufQuantizationType ./model.gguf Q8_0, Q4_K_M` reads as it is meant.
+    [Parameter(Position = 0, ValueFromRemainingArguments = true)]
+    [FlattenedList]
     [ArgumentCompleter(typeof(QuantizationTypeCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
