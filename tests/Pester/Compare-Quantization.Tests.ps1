@@ -199,6 +199,40 @@ Describe 'Compare-Quantization' {
         $rows[1].Type | Should -Be 'Q8_0'
     }
 
+    Context 'a type that fails while it is made' {
+        BeforeAll {
+            # A NaN weight stops every quantization of the model, after the source has been measured.
+            $nan = Join-Path $scratch 'nan.gguf'
+            Copy-Item $Stories $nan
+            $offset = (Get-GgufInfo $nan).DataOffset + (Get-GgufInfo $nan -Tensors | Where-Object Name -eq 'blk.1.attn_q.weight').Offset + 12
+            $stream = [IO.File]::OpenWrite($nan)
+            try {
+                $stream.Position = $offset
+                $stream.Write([BitConverter]::GetBytes([single]::NaN), 0, 4)
+            } finally {
+                $stream.Dispose()
+            }
+        }
+
+        It 'is reported and the others go on, the rows coming as they are done' {
+            $folder = Join-Path $scratch 'failing'
+            $rows = Compare-Quantization $nan @Measure -Type Q8_0, Q4_0 -OutputDirectory $folder -ErrorVariable err -ErrorAction SilentlyContinue 3>$null
+            $rows | Should -HaveCount 1
+            $rows[0].IsBaseline | Should -BeTrue
+            $err | Should -HaveCount 2
+            $err.TargetObject | Should -Be @('Q8_0', 'Q4_0')
+            $err | ForEach-Object { $_.CategoryInfo.Category | Should -Be 'InvalidData' }
+            Get-ChildItem $folder | Should -BeNullOrEmpty
+        }
+
+        It 'stops the work with -ErrorAction Stop, leaving nothing behind' {
+            $folder = Join-Path $scratch 'failing-stop'
+            { Compare-Quantization $nan @Measure -Type Q8_0, Q4_0 -OutputDirectory $folder -ErrorAction Stop 3>$null } |
+                Should -Throw -ExpectedMessage '*blk.1.attn_q.weight*'
+            Get-ChildItem $folder | Should -BeNullOrEmpty
+        }
+    }
+
     Context 'errors' {
         It 'reports a missing model as ObjectNotFound' {
             Compare-Quantization (Join-Path $scratch 'missing.gguf') @Measure -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
