@@ -51,10 +51,7 @@ public sealed class ConvertModelCommand : LongRunningCommand
                 TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
             };
             using var plan = ModelConverter.Plan(input, options, WriteWarning);
-            if (File.Exists(plan.OutputPath) && !Force)
-            {
-                throw new OutputExistsException(plan.OutputPath);
-            }
+            OutputFile.Check(plan.OutputPath, [input], Force);
             string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to '{plan.OutputPath}' ({ByteSize.Format(plan.PredictedSize)})";
             if (ShouldProcess(Describe(plan, summary), summary, "Convert-Model"))
             {

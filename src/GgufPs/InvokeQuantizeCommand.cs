@@ -176,10 +176,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
 
     private void Quantize(string input, string output, QuantizationOptions options)
     {
-        if (FileSystemPath.AreSame(output, input))
-        {
-            throw new OutputIsInputException(output, $"The output '{output}' is the input file; give -OutputPath to write elsewhere.");
-        }
+        OutputFile.Check(output, [input], Force);
         QuantizationPlan plan;
         using (var file = GgufFile.Open(input))
         {
@@ -187,10 +184,6 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
         plan.Warnings.ToList().ForEach(WriteWarning);
         plan.Notes.ToList().ForEach(WriteVerbose);
-        if (File.Exists(output) && !Force)
-        {
-            throw new OutputExistsException(output);
-        }
         string action = $"Quantize to {options.Preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {ByteSize.Format(plan.PredictedFileSize)})";
         if (IsWhatIf())
         {

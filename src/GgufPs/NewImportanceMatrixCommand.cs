@@ -131,10 +131,11 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
     private void MergeOnly(string output)
     {
         var format = FormatFor(output);
-        if (LoadMerged(null) is not { } inputs || !CheckOutput(output, inputs.Select(m => m.Path)))
+        if (LoadMerged(null) is not { } inputs)
         {
             return;
         }
+        OutputFile.Check(output, inputs.Select(m => m.Path), Force);
         // Without a text the chunk size only turns counts into chunks: take the first GGUF input's, else -Context.
         int chunkSize = MyInvocation.BoundParameters.ContainsKey(nameof(Context)) ? Context : inputs.Select(m => m.ChunkSize).FirstOrDefault(s => s > 0, Context);
         var matrix = new ImportanceMatrixAccumulator(chunkSize);
@@ -154,10 +155,11 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         }
         string output = OutputPath is null ? ImportanceMatrixFiles.DefaultPath(model, FormatFor(null)) : FileSystemPathResolver.ResolveOutput(this, OutputPath);
         var format = FormatFor(output);
-        if (LoadMerged(model) is not { } merged || !CheckOutput(output, [model, .. merged.Select(m => m.Path)]))
+        if (LoadMerged(model) is not { } merged)
         {
             return;
         }
+        OutputFile.Check(output, [model, .. merged.Select(m => m.Path)], Force);
         string chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? $"{Chunks} chunk(s)" : "all chunks";
         if (!ShouldProcess(output, $"Compute the importance matrix of {System.IO.Path.GetFileName(model)} over {chunks} of {Context} tokens ({format})"))
         {
@@ -246,19 +248,6 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format
         : output is null ? ImportanceMatrixFormat.Gguf
         : ImportanceMatrixFiles.FormatOf(output);
-
-    private bool CheckOutput(string output, IEnumerable<string> inputs)
-    {
-        var problem = Directory.Exists(output) ? ErrorCatalog.InvalidArgument("OutputIsDirectory", $"'{output}' is a directory; -OutputPath names the file to write.", output)
-            : inputs.Any(i => FileSystemPath.AreSame(i, output)) ? ErrorCatalog.Record(new OutputIsInputException(output, $"The output '{output}' is one of the inputs, which are never modified; give another -OutputPath."), output)
-            : File.Exists(output) && !Force ? ErrorCatalog.Record(new OutputExistsException(output), output)
-            : null;
-        if (problem is not null)
-        {
-            WriteError(problem);
-        }
-        return problem is null;
-    }
 
     // The matrices of -Merge; null when one is missing or unreadable (reported), as merging the rest would silently drop it.
     private List<ImportanceMatrix>? LoadMerged(string? model)

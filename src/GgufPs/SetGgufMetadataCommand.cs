@@ -62,9 +62,9 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
             }
             string description = string.Join("; ", editor.Changes.Select(Describe));
             patchInPlace = output is null && editor.FitsInPlace;
-            if (output is not null && File.Exists(output) && !Force)
+            if (output is not null)
             {
-                throw new OutputExistsException(output);
+                OutputFile.Check(output, [input], Force);
             }
             if (output is null && !patchInPlace && !Force)
             {
