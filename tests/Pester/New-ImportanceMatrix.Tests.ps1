@@ -147,13 +147,15 @@ Describe 'New-ImportanceMatrix' {
                         AddParameter('Context', 64).AddParameter('Threads', 2).AddParameter('OutputPath', $output).AddParameter('Force', [bool]$Force)
                     $handle = $ps.BeginInvoke()
                     $deadline = [DateTime]::UtcNow.AddSeconds(60)
-                    while (-not ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk [2-9]') -and [DateTime]::UtcNow -lt $deadline) {
+                    # Progress is shown a few times a second, so the bar may skip from chunk 1 to a later one.
+                    while (-not ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk ([2-9]|\d\d)') -and [DateTime]::UtcNow -lt $deadline) {
                         Start-Sleep -Milliseconds 20
                     }
                     $ps.Stop()
                     try { $null = $ps.EndInvoke($handle) } catch { }
                     [pscustomobject]@{
-                        Chunks = @($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk \d+').Count
+                        Chunks = ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk \d+' |
+                            ForEach-Object { [int]($_.StatusDescription -replace '^Chunk (\d+).*', '$1') } | Measure-Object -Maximum).Maximum
                         Errors = @($ps.Streams.Error | Where-Object FullyQualifiedErrorId -ne 'PipelineStopped')
                         State  = $ps.InvocationStateInfo.State
                     }
