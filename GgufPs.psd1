@@ -6,7 +6,7 @@
     CompanyName          = 'GgufPs'
     Copyright            = '(c) GgufPs contributors. MIT License.'
     Description          = 'Convert, quantize, evaluate and inspect GGUF models natively in .NET, compatible with llama.cpp.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('GgufPs.Format.ps1xml')
     CmdletsToExport      = @(

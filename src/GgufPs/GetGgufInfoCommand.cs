@@ -48,7 +48,7 @@ public sealed class GetGgufInfoCommand : PSCmdlet
             {
                 info = GgufFile.ReadInfo(file);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
                 WriteError(ErrorCatalog.Record(ex, file));
                 continue;

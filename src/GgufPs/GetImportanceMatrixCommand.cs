@@ -37,7 +37,7 @@ public sealed class GetImportanceMatrixCommand : PSCmdlet
                     WriteObject(info);
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
                 WriteError(ErrorCatalog.Record(ex, path));
             }

@@ -82,15 +82,6 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         {
             return;
         }
-        if (save is not null && File.Exists(save) && !Force)
-        {
-            WriteCoreError(new OutputExistsException(save), save);
-            return;
-        }
-        if (save is not null && !ShouldProcess(save, "Write the model's log-probabilities (llama.cpp --kl-divergence-base format)"))
-        {
-            return;
-        }
         var options = new PerplexityOptions
         {
             Context = Context,
@@ -100,6 +91,14 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         };
         try
         {
+            if (save is not null)
+            {
+                OutputFile.Check(save, new[] { model, reference }.OfType<string>(), Force);
+                if (!ShouldProcess(save, "Write the model's log-probabilities (llama.cpp --kl-divergence-base format)"))
+                {
+                    return;
+                }
+            }
             var result = RunWorker((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits), interruptible: true);
             if (!result.Completed)
             {

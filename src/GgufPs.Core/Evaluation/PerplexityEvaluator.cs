@@ -101,7 +101,14 @@ public sealed class PerplexityEvaluator
         }
         finally
         {
-            save?.Dispose();
+            try
+            {
+                save?.Dispose();
+            }
+            catch (IOException) when (temporary is not null)
+            {
+                // Flushing an abandoned file failed (a full disk): it is deleted below all the same.
+            }
             if (temporary is not null && File.Exists(temporary))
             {
                 File.Delete(temporary);

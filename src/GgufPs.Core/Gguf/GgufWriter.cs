@@ -156,7 +156,14 @@ public sealed class GgufWriter : IDisposable
         {
             // A failed background flush matters only to Commit, which rethrows it; an abandoned file is deleted below.
         }
-        _stream?.Dispose();
+        try
+        {
+            _stream?.Dispose();
+        }
+        catch (IOException) when (!_committed)
+        {
+            // Flushing an abandoned file failed (a full disk): it is deleted below all the same.
+        }
         _stream = null;
         _writer = null;
         if (!_committed)

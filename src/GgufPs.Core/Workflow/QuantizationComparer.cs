@@ -53,7 +53,7 @@ public sealed class QuantizationComparer : IDisposable
     public IReadOnlyList<QuantizationCandidate> Candidates { get; }
 
     /// <summary>Called (once per distinct message, from the working thread) for conditions llama.cpp only warns about.</summary>
-    public Action<string>? Warning { get; private init; }
+    public Action<string>? Warning { get; set; }
 
     /// <summary>
     /// Reads the source and plans every type. Nothing is written yet, not even the output directory.

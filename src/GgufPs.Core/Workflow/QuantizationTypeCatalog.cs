@@ -95,9 +95,9 @@ public static class QuantizationTypeCatalog
         return true;
     }
 
-    /// <summary>The type named <paramref name="name"/>, case-insensitively.</summary>
+    /// <summary>The preset of the type named <paramref name="name"/>, case-insensitively, for Invoke-Quantize -Type.</summary>
     /// <exception cref="UnknownTypeException">No type has that name.</exception>
-    public static QuantizationType Parse(string name) => TryGet(name, out var type) ? type : throw Unknown(name);
+    public static QuantizationPreset ParsePreset(string name) => TryGet(name, out var type) ? type.Preset : throw Unknown(name);
 
     /// <summary>The error for a name that is no quantization type, listing those there are.</summary>
     public static UnknownTypeException Unknown(string name, string? advice = null) =>
