@@ -65,27 +65,40 @@ public class ModelQuantizationOracleTests : IClassFixture<ModelQuantizationOracl
         File.Delete(actual);
     }
 
-    [Theory]
-    [MemberData(nameof(Presets))]
-    public void GqaModelMatchesLlamaCpp(string preset)
+    // Without an importance matrix llama.cpp refuses Q2_K_S once a tensor other than token_embd.weight would be
+    // Q2_K (tensor_requires_imatrix); our planner must refuse exactly when it does, and match it otherwise.
+    private void AssertMatchesOrRefusesLikeLlamaCpp(string input, QuantizationOptions options, string tag)
     {
-        if (preset == "Q2_K_S")
+        InvalidOperationException? refused = null;
+        using (var file = GgufFile.Open(input))
         {
-            return; // needs an importance matrix: covered with one below
+            try
+            {
+                QuantizationPlanner.Create(file, options);
+            }
+            catch (InvalidOperationException ex)
+            {
+                refused = ex;
+            }
         }
-        AssertMatches(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "gqa-" + preset);
+        if (refused is null)
+        {
+            AssertMatches(input, options, tag);
+            return;
+        }
+        Assert.Contains("importance matrix", refused.Message);
+        Assert.NotEqual(0u, ModelComparison.QuantizeWithLlamaCpp(input, _models.File($"{tag}-refused.gguf"), options));
     }
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void NarrowModelMatchesLlamaCpp(string preset)
-    {
-        if (preset == "Q2_K_S")
-        {
-            return;
-        }
-        AssertMatches(_models.NarrowPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "narrow-" + preset);
-    }
+    public void GqaModelMatchesLlamaCpp(string preset) =>
+        AssertMatchesOrRefusesLikeLlamaCpp(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "gqa-" + preset);
+
+    [Theory]
+    [MemberData(nameof(Presets))]
+    public void NarrowModelMatchesLlamaCpp(string preset) =>
+        AssertMatchesOrRefusesLikeLlamaCpp(_models.NarrowPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "narrow-" + preset);
 
     [Theory]
     [InlineData("Q2_K")]
