@@ -127,4 +127,25 @@ public class ModelQuantizationOracleTests : IClassFixture<ModelQuantizationOracl
         var matrix = ImportanceMatrix.FromValues("synthetic.imatrix", _models.Gqa.ImportanceMatrix(), ["wiki.train.raw"], 17);
         AssertMatches(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset), ImportanceMatrix = matrix }, "gqa-imatrix-" + preset);
     }
+
+    // llama.cpp's model type, from the architecture, the layer count and the heads, decides whether attn_v gets more
+    // bits (LLM_TYPE_70B). Narrow rows keep 80 layers small; the K-quants fall back, still telling Q4_K from Q5_K.
+    [Theory]
+    [InlineData("llama", 1)]
+    [InlineData("llama", 4)]
+    [InlineData("qwen2", 1)]
+    [InlineData("deci", 1)]
+    [InlineData("olmo", 1)]
+    [InlineData("qwen3", 1)]
+    public void EightyLayerModelsMatchLlamaCpp(string architecture, int kvHeads)
+    {
+        var model = new SyntheticLlamaModel
+        {
+            Architecture = architecture, Embedding = 32, FeedForward = 32, Layers = 80, Heads = 4, KvHeads = kvHeads, Vocabulary = 64, Seed = 21,
+            // olmo normalizes with LayerNorm, whose epsilon llama.cpp requires.
+            ExtraMetadata = [GgufMetadataEntry.Create($"{architecture}.attention.layer_norm_epsilon", 1e-5f)],
+        };
+        string tag = $"eighty-{architecture}-{kvHeads}";
+        AssertMatches(model.Write(_models.File(tag + ".gguf")), new QuantizationOptions { Preset = QuantizationPreset.Parse("Q3_K_M") }, tag);
+    }
 }
