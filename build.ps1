@@ -104,10 +104,12 @@ function Read-TrxCounts {
     param([string] $Directory)
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem $Directory -Filter *.trx -ErrorAction SilentlyContinue) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $run = ([xml](Get-Content $trx.FullName -Raw)).TestRun
+        $counters = $run.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        $skipped += [int]$counters.notExecuted
+        # VSTest leaves the notExecuted counter at 0 for xunit's skipped tests: count their results instead.
+        $skipped += @($run.Results.UnitTestResult | Where-Object { $_.outcome -eq 'NotExecuted' }).Count
     }
     [pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped }
 }

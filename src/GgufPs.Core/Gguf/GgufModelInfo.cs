@@ -14,7 +14,8 @@ public sealed class GgufModelInfo
         Alignment = alignment;
         DataOffset = dataOffset;
 
-        Architecture = metadata.GetString("general.architecture");
+        var hparams = ModelHyperparameters.From(metadata);
+        Architecture = hparams.Architecture;
         Name = metadata.GetString("general.name");
         long? fileType = metadata.GetInteger("general.file_type");
         FileType = fileType is null ? null : FileTypeName(fileType.Value);
@@ -28,14 +29,13 @@ public sealed class GgufModelInfo
         ParameterCount = parameters;
         TensorBytes = bytes;
 
-        string arch = Architecture ?? "";
-        ContextLength = metadata.GetInteger($"{arch}.context_length");
-        EmbeddingLength = metadata.GetInteger($"{arch}.embedding_length");
-        BlockCount = metadata.GetInteger($"{arch}.block_count");
-        FeedForwardLength = metadata.GetInteger($"{arch}.feed_forward_length");
-        HeadCount = metadata.GetInteger($"{arch}.attention.head_count");
-        HeadCountKv = metadata.GetInteger($"{arch}.attention.head_count_kv");
-        VocabularySize = metadata.GetInteger($"{arch}.vocab_size") ?? metadata.GetArrayLength("tokenizer.ggml.tokens");
+        ContextLength = hparams.ContextLength;
+        EmbeddingLength = hparams.EmbeddingLength;
+        BlockCount = hparams.BlockCount;
+        FeedForwardLength = hparams.FeedForwardLength;
+        HeadCount = hparams.HeadCount;
+        HeadCountKv = hparams.HeadCountKv;
+        VocabularySize = hparams.VocabularySize;
         TokenizerModel = metadata.GetString("tokenizer.ggml.model");
     }
 
@@ -73,10 +73,13 @@ public sealed class GgufModelInfo
 
     public long? BlockCount { get; }
 
+    /// <summary>Layer 0's when the file gives one per layer, as llama.cpp's n_ff().</summary>
     public long? FeedForwardLength { get; }
 
+    /// <summary>Layer 0's when the file gives one per layer, as llama.cpp's n_head().</summary>
     public long? HeadCount { get; }
 
+    /// <summary>Layer 0's; the head count when the file does not say, as llama.cpp defaults it.</summary>
     public long? HeadCountKv { get; }
 
     public long? VocabularySize { get; }
