@@ -48,7 +48,7 @@ public static class GgufModelWriter
             CheckOutput(plan, part.Path);
             if (!overwrite && File.Exists(part.Path))
             {
-                throw new IOException($"'{part.Path}' already exists.");
+                throw new Workflow.OutputExistsException(part.Path);
             }
         }
         var clock = Stopwatch.StartNew();

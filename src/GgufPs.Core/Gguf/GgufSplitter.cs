@@ -112,7 +112,7 @@ public static class GgufSplitter
             }
             if (!overwrite && File.Exists(part.Path))
             {
-                throw new IOException($"'{part.Path}' already exists; use -Force to replace it.");
+                throw new Workflow.OutputExistsException(part.Path);
             }
         }
         long total = parts.Sum(p => p.TensorBytes);

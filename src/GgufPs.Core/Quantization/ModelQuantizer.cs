@@ -51,6 +51,10 @@ public static class ModelQuantizer
         foreach (var part in split.Parts)
         {
             RefuseInputAsOutput(split.Plan, part.Path, nameof(outputPath));
+            if (!overwrite && File.Exists(part.Path))
+            {
+                throw new Workflow.OutputExistsException(part.Path);
+            }
         }
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
         using var inputs = new InputFiles(split.Plan);

@@ -106,7 +106,7 @@ public class ConversionSplitTests : IDisposable
         using var plan = Plan("model.gguf");
         var parts = ConversionSplit.Plan(plan, 5, null);
         File.WriteAllText(parts[1].Path, "keep");
-        Assert.Throws<IOException>(() => GgufModelWriter.WriteSplit(plan, parts, overwrite: false));
+        Assert.Throws<GgufPs.Workflow.OutputExistsException>(() => GgufModelWriter.WriteSplit(plan, parts, overwrite: false));
         Assert.Equal("keep", File.ReadAllText(parts[1].Path));
         Assert.False(File.Exists(parts[0].Path));
     }

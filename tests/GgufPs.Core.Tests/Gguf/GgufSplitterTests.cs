@@ -183,7 +183,7 @@ public class GgufSplitterTests : IDisposable
         using var file = GgufFile.Open(FixturePaths.Stories260K);
         var plan = GgufSplitter.PlanSplit(file, _dir.File("p"), new GgufSplitOptions { MaxTensors = 20 });
         File.WriteAllText(plan[1].Path, "keep me");
-        Assert.Throws<IOException>(() => GgufSplitter.Write(file, plan, overwrite: false));
+        Assert.Throws<GgufPs.Workflow.OutputExistsException>(() => GgufSplitter.Write(file, plan, overwrite: false));
         Assert.Equal("keep me", File.ReadAllText(plan[1].Path));
         Assert.Single(Directory.GetFiles(_dir.Path));
 

@@ -70,7 +70,7 @@ public class KeepSplitQuantizationTests : IDisposable
         string existing = GgufSplitNaming.PartPath(_dir.File("out"), 1, parts.Count);
         File.WriteAllText(existing, "keep");
         var before = Directory.GetFiles(_dir.Path).Order().ToArray();
-        Assert.Throws<IOException>(() => ModelQuantizer.RunKeepSplit(plan, _dir.File("out.gguf"), threads: 2));
+        Assert.Throws<GgufPs.Workflow.OutputExistsException>(() => ModelQuantizer.RunKeepSplit(plan, _dir.File("out.gguf"), threads: 2));
         Assert.Equal(before, Directory.GetFiles(_dir.Path).Order());
         Assert.Equal("keep", File.ReadAllText(existing));
     }
