@@ -94,9 +94,9 @@ public static class GgufModelWriter
 
     private static void CheckOutput(ConversionPlan plan, string outputPath)
     {
-        if (string.Equals(Path.GetFullPath(outputPath), Path.GetFullPath(plan.InputPath), StringComparison.Ordinal))
+        if (Workflow.FileSystemPath.AreSame(outputPath, plan.InputPath))
         {
-            throw new IOException($"The output '{outputPath}' is the input; converting never overwrites its input.");
+            throw new Workflow.OutputIsInputException(outputPath, $"The output '{outputPath}' is the input; converting never overwrites its input.");
         }
         string? directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (directory is not null && !Directory.Exists(directory))

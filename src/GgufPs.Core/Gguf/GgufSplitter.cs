@@ -103,12 +103,11 @@ public static class GgufSplitter
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(parts);
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         foreach (var part in parts)
         {
-            if (input.Parts.Any(p => string.Equals(p.Path, part.Path, comparison)))
+            if (input.Parts.Any(p => Workflow.FileSystemPath.AreSame(p.Path, part.Path)))
             {
-                throw new ArgumentException($"The output '{part.Path}' is an input file; choose another output path.");
+                throw new Workflow.OutputIsInputException(part.Path, $"The output '{part.Path}' is an input file; choose another output path.");
             }
             if (!overwrite && File.Exists(part.Path))
             {

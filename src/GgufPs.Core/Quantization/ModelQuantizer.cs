@@ -95,9 +95,7 @@ public static class ModelQuantizer
 
     private static void RefuseInputAsOutput(QuantizationPlan plan, string target, string parameter)
     {
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        if (string.Equals(target, Path.GetFullPath(plan.InputPath), comparison) ||
-            plan.Tensors.Any(t => string.Equals(target, t.Source.FilePath, comparison)))
+        if (Workflow.FileSystemPath.AreSame(target, plan.InputPath) || plan.Tensors.Any(t => Workflow.FileSystemPath.AreSame(target, t.Source.FilePath)))
         {
             throw new ArgumentException($"The output '{target}' is an input file; choose another output path.", parameter);
         }
