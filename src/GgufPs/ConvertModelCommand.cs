@@ -39,6 +39,16 @@ public sealed class ConvertModelCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? TokenizerPath { get; set; }
 
+    /// <summary>--split-max-size: bytes, or convert_hf_to_gguf's '500M'/'5G' (K, M, G are powers of 1000).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SplitMaxSize { get; set; }
+
+    /// <summary>--split-max-tensors.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int SplitMaxTensors { get; set; }
+
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
@@ -66,30 +76,50 @@ public sealed class ConvertModelCommand : PSCmdlet
             Metadata = Unwrap(Metadata),
             TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
         };
+        long? maxBytes = SplitMaxSize is null ? null : ConversionSplit.ParseSize(SplitMaxSize);
+        int? maxTensors = SplitMaxTensors > 0 ? SplitMaxTensors : null;
         using var plan = ModelConverter.Plan(input, options, WriteWarning);
-        if (File.Exists(plan.OutputPath) && !Force)
+        var parts = maxBytes is null && maxTensors is null ? null : ConversionSplit.Plan(plan, maxTensors, maxBytes);
+        if (parts is { Count: 1 })
         {
-            WriteError(new ErrorRecord(new IOException($"'{plan.OutputPath}' already exists; use -Force to replace it."),
-                "OutputExists", ErrorCategory.ResourceExists, plan.OutputPath));
+            WriteWarning("The model fits in one file within the split limits, so it is not split.");
+        }
+        var outputs = parts?.Select(p => p.Path).ToList() ?? [plan.OutputPath];
+        if (!Force && outputs.FirstOrDefault(File.Exists) is { } existing)
+        {
+            WriteError(new ErrorRecord(new IOException($"'{existing}' already exists; use -Force to replace it."),
+                "OutputExists", ErrorCategory.ResourceExists, existing));
             return;
         }
-        string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to '{plan.OutputPath}' ({FormatSize(plan.PredictedSize)})";
-        if (!ShouldProcess(Describe(plan, summary), summary, "Convert-Model"))
+        string target = parts is { Count: > 1 } ? $"{parts.Count} files, '{parts[0].Path}' ..." : $"'{plan.OutputPath}'";
+        string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to {target} ({FormatSize(parts?.Sum(p => p.PredictedSize) ?? plan.PredictedSize)})";
+        if (!ShouldProcess(Describe(plan, summary, parts), summary, "Convert-Model"))
         {
             return;
         }
-        var progress = new ProgressRecord(1, "Convert-Model", $"Converting to {plan.OutputPath}");
-        GgufModelWriter.Write(plan, Force, new PipelineProgress(this, progress), _stop.Token);
+        var progress = new ProgressRecord(1, "Convert-Model", $"Converting to {outputs[0]}");
+        if (parts is null)
+        {
+            GgufModelWriter.Write(plan, Force, new PipelineProgress(this, progress), _stop.Token);
+        }
+        else
+        {
+            GgufModelWriter.WriteSplit(plan, parts, Force, new PipelineProgress(this, progress), _stop.Token);
+        }
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
-        WriteObject(GgufFile.ReadInfo(plan.OutputPath));
+        WriteObject(GgufFile.ReadInfo(outputs[0]));
     }
 
     /// <summary>The -WhatIf text: the output, its size, the metadata and every tensor's mapping and types.</summary>
-    private static string Describe(ConversionPlan plan, string summary)
+    private static string Describe(ConversionPlan plan, string summary, IReadOnlyList<ConversionSplitPart>? parts)
     {
         var sb = new StringBuilder();
         sb.AppendLine(summary + ".");
+        foreach (var part in parts is { Count: > 1 } ? parts : [])
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {part.Path}: {part.Tensors.Count} tensors, {part.PredictedSize:N0} bytes");
+        }
         foreach (string warning in plan.Warnings)
         {
             sb.AppendLine("  warning: " + warning);

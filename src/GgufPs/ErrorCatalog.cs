@@ -49,6 +49,7 @@ internal static class ErrorCatalog
         OutputExistsException => ("OutputExists", ErrorCategory.ResourceExists),
         InsufficientSpaceException => ("InsufficientDiskSpace", ErrorCategory.WriteError),
         GgufFormatException => ("InvalidGgufFile", ErrorCategory.InvalidData),
+        GgufSplitException => ("InvalidSplitSet", ErrorCategory.InvalidData),
         ModelFormatException => ("InvalidModelFile", ErrorCategory.InvalidData),
         EndOfStreamException => ("TruncatedInput", ErrorCategory.ReadError),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
@@ -86,6 +87,8 @@ internal static class ErrorCatalog
         OutputIsInputException e => e.Path,
         UnknownTypeException e => e.Name,
         InsufficientSpaceException e => e.Directory,
+        GgufSplitException e => e.FilePath,
+        FileNotFoundException { FileName: { } missing } => missing,
         _ => null,
     };
 }

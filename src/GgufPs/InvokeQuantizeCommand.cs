@@ -91,6 +91,10 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter AllowRequantize { get; set; }
 
+    /// <summary>--keep-split: a split input gives a split output with the same parts.</summary>
+    [Parameter]
+    public SwitchParameter KeepSplit { get; set; }
+
     protected override void BeginProcessing()
     {
         try
@@ -188,12 +192,12 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     {
         if (OutputPath is null)
         {
-            return QuantizedFileNaming.DefaultOutputPath(input, preset.Name);
+            return QuantizedFileNaming.DefaultOutputPath(NamingBasis(input), preset.Name);
         }
         string resolved = FileSystemPathResolver.ResolveOutput(this, OutputPath);
         if (Directory.Exists(resolved))
         {
-            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(input), preset.Name));
+            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(NamingBasis(input)), preset.Name));
         }
         if (_presets.Count > 1)
         {
@@ -201,6 +205,10 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
         }
         return resolved;
     }
+
+    // A part of a split set is named after the set: model-F16-00002-of-00003.gguf stands for model-F16.gguf.
+    private static string NamingBasis(string input) =>
+        GgufSplitNaming.TryParse(input, out string prefix, out _, out _) ? prefix + ".gguf" : input;
 
     /// <summary>Reads (once) an importance matrix that came down the pipeline.</summary>
     private bool TryLoadPiped(string path, out ImportanceMatrix? matrix)
@@ -233,8 +241,19 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
                 "OutputIsInput", ErrorCategory.InvalidArgument, input));
             return;
         }
+        bool keepSplit = false;
+        if (KeepSplit)
+        {
+            using var probe = GgufFile.Open(input);
+            keepSplit = probe.IsSplit;
+            if (!keepSplit)
+            {
+                WriteWarning($"-KeepSplit: '{input}' is not a split set, so the output is one file.");
+            }
+        }
         var options = new QuantizationOptions
         {
+            KeepSplit = keepSplit,
             Preset = preset,
             OutputTensorType = _outputType,
             TokenEmbeddingType = _tokenType,
@@ -249,9 +268,14 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
             Threads = Threads,
         };
         QuantizationPlan plan;
+        KeepSplitPlan? split = null;
         using (var file = GgufFile.Open(input))
         {
             plan = QuantizationPlanner.Create(file, options);
+            if (keepSplit)
+            {
+                split = KeepSplitPlan.Create(plan, output);
+            }
         }
         foreach (string warning in plan.Warnings)
         {
@@ -261,16 +285,27 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
         {
             WriteVerbose(note);
         }
-        if (File.Exists(output) && !Force)
+        var outputs = split?.Parts.Select(p => p.Path).ToList() ?? [output];
+        if (!Force && outputs.FirstOrDefault(File.Exists) is { } existing)
         {
-            WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."),
-                "OutputExists", ErrorCategory.ResourceExists, output));
+            WriteError(new ErrorRecord(new IOException($"'{existing}' already exists; use -Force to replace it."),
+                "OutputExists", ErrorCategory.ResourceExists, existing));
             return;
         }
-        string action = $"Quantize to {preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {FormatSize(plan.PredictedFileSize)})";
+        long predicted = split?.Parts.Sum(p => p.PredictedFileSize) ?? plan.PredictedFileSize;
+        string action = $"Quantize to {preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {FormatSize(predicted)})";
+        string target = outputs[0];
+        if (split is not null)
+        {
+            action += $", in {split.Parts.Count} parts as the input";
+        }
         if (IsWhatIf())
         {
-            ShouldProcess($"{input} -> {output}", action);
+            ShouldProcess($"{input} -> {target}", action);
+            foreach (var part in split?.Parts ?? [])
+            {
+                ShouldProcess(part.Path, $"{part.Descriptors.Count} tensors, {FormatSize(part.PredictedFileSize)}");
+            }
             foreach (var t in plan.Tensors)
             {
                 string fallback = t.IsFallback ? $"fallback: yes, {t.RequestedType} does not fit" : "fallback: no";
@@ -278,15 +313,15 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
             }
             return;
         }
-        if (!ShouldProcess($"{input} -> {output}", action))
+        if (!ShouldProcess($"{input} -> {target}", action))
         {
             return;
         }
-        WriteObject(Run(plan, input, output));
+        WriteObject(Run(plan, split, input, output));
     }
 
     // The quantizer runs on a worker; progress and completion come back to the pipeline thread, where Write-Progress is allowed.
-    private GgufModelInfo Run(QuantizationPlan plan, string input, string output)
+    private GgufModelInfo Run(QuantizationPlan plan, KeepSplitPlan? split, string input, string output)
     {
         var updates = new BlockingCollection<QuantizationProgress>(new ConcurrentQueue<QuantizationProgress>());
         var progress = new QueueProgress(updates);
@@ -294,7 +329,9 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
         {
             try
             {
-                return ModelQuantizer.Run(plan, output, Force, Threads, progress, _stop.Token);
+                return split is null
+                    ? ModelQuantizer.Run(plan, output, Force, Threads, progress, _stop.Token)
+                    : ModelQuantizer.RunKeepSplit(split.Plan, output, Force, Threads, progress, _stop.Token);
             }
             finally
             {
