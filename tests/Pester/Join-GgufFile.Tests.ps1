@@ -53,6 +53,19 @@ Describe 'Join-GgufFile' {
         Test-Path $out | Should -BeFalse
     }
 
+    It 'refuses a set whose parts hold the same tensor, naming the part' {
+        $set = New-Set 'g' -MaxTensors 16
+        $other = New-Set 'h' -MaxTensors 20
+        # Both are sets of three parts of 48 tensors; the second part of the other holds tensors 20 to 39.
+        Copy-Item $other.Parts[1].Path $set.Parts[1].Path -Force
+        $out = Join-Path $scratch 'g-merged.gguf'
+        Join-GgufFile $set.Parts[2].Path -OutputPath $out -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match 'is also in'
+        $err[0].TargetObject | Should -Be $set.Parts[2].Path
+        Test-Path $out | Should -BeFalse
+    }
+
     It 'refuses a file that is not a set' {
         $out = Join-Path $scratch 'single.gguf'
         Join-GgufFile $Stories -OutputPath $out -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
