@@ -88,7 +88,7 @@ internal static class ErrorCatalog
         UnknownTypeException e => e.Name,
         InsufficientSpaceException e => e.Directory,
         GgufSplitException e => e.FilePath,
-        FileNotFoundException { FileName: { } missing } => missing,
+        GgufMissingPartException e => e.FileName,
         _ => null,
     };
 }

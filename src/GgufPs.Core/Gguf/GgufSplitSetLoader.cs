@@ -21,6 +21,10 @@ internal static class GgufSplitSetLoader
             {
                 return [named];
             }
+            if (count > ushort.MaxValue)
+            {
+                throw new GgufSplitException(fullPath, $"{GgufSplitKeys.Count} is {count}, more parts than llama.cpp's u16 key can number");
+            }
             long index = metadata.GetInteger(GgufSplitKeys.Number)
                 ?? throw new GgufSplitException(fullPath, $"it has {GgufSplitKeys.Count} {count} but no {GgufSplitKeys.Number}");
             if (index < 0 || index >= count)
@@ -37,8 +41,8 @@ internal static class GgufSplitSetLoader
             {
                 if (!File.Exists(paths[i]))
                 {
-                    throw new FileNotFoundException(string.Create(CultureInfo.InvariantCulture,
-                        $"Part {i + 1} of {count} of the split model '{paths[0]}' is missing: '{paths[i]}' does not exist."), paths[i]);
+                    throw new GgufMissingPartException(paths[i], string.Create(CultureInfo.InvariantCulture,
+                        $"Part {i + 1} of {count} of the split model '{paths[0]}' is missing: '{paths[i]}' does not exist."));
                 }
             }
 

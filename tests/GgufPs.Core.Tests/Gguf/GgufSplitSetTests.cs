@@ -111,7 +111,7 @@ public class GgufSplitSetTests : IDisposable
         File.Delete(parts[1]);
         foreach (string part in new[] { parts[0], parts[2] })
         {
-            var ex = Assert.Throws<FileNotFoundException>(() => GgufFile.Open(part));
+            var ex = Assert.Throws<GgufMissingPartException>(() => GgufFile.Open(part));
             Assert.Equal(parts[1], ex.FileName);
             Assert.Contains("Part 2 of 3", ex.Message);
         }
@@ -157,6 +157,23 @@ public class GgufSplitSetTests : IDisposable
         // Opened from another part, the first part's count disagrees with the set's.
         ex = Assert.Throws<GgufSplitException>(() => GgufFile.Open(parts[2]));
         Assert.Equal(parts[0], ex.FilePath);
+    }
+
+    [Fact]
+    public void AHugeSplitCountIsRefusedWithoutLookingForItsParts()
+    {
+        // u32 where llama.cpp writes u16: 100,000 parts cannot be numbered, whatever the file is called.
+        string path = _dir.File("huge-00001-of-100000.gguf");
+        using (var source = GgufFile.Open(FixturePaths.Stories260K))
+        using (var writer = new GgufWriter(path))
+        {
+            var metadata = source.Metadata.Append(GgufMetadataEntry.Create("split.no", GgufValueType.UInt16, 0))
+                .Append(GgufMetadataEntry.Create("split.count", GgufValueType.UInt32, 100_000)).ToList();
+            writer.WriteHeader(metadata, []);
+            writer.Commit();
+        }
+        var ex = Assert.Throws<GgufSplitException>(() => GgufFile.Open(path));
+        Assert.Contains("100000", ex.Message);
     }
 
     [Fact]
@@ -228,7 +245,7 @@ public class GgufSplitSetTests : IDisposable
         var parts = SplitStories();
         File.Delete(parts[2]);
         var before = Directory.GetFiles(_dir.Path).Order().ToArray();
-        Assert.Throws<FileNotFoundException>(() => Merge(parts[0]));
+        Assert.Throws<GgufMissingPartException>(() => Merge(parts[0]));
         Assert.Equal(before, Directory.GetFiles(_dir.Path).Order());
     }
 
