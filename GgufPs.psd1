@@ -17,6 +17,7 @@
         'Invoke-Quantize'
         'Convert-Model'
         'Get-GgufToken'
+        'ConvertTo-ChatPrompt'
         'Measure-Perplexity'
         'Compare-Quantization'
         'Get-GgufQuantizationType'
