@@ -12,6 +12,8 @@
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Split-GgufFile'
+        'Join-GgufFile'
         'Invoke-Quantize'
         'Convert-Model'
         'Get-GgufToken'

@@ -37,6 +37,16 @@ public sealed class ConvertModelCommand : LongRunningCommand
     [ValidateNotNullOrEmpty]
     public string? TokenizerPath { get; set; }
 
+    /// <summary>--split-max-size: bytes, or convert_hf_to_gguf's '500M'/'5G' (K, M, G are powers of 1000).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SplitMaxSize { get; set; }
+
+    /// <summary>--split-max-tensors.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int SplitMaxTensors { get; set; }
+
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
@@ -51,11 +61,23 @@ public sealed class ConvertModelCommand : LongRunningCommand
                 TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
             };
             using var plan = ModelConverter.Plan(input, options, WriteWarning);
-            OutputFile.Check(plan.OutputPath, [input], Force);
-            string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to '{plan.OutputPath}' ({ByteSize.Format(plan.PredictedSize)})";
-            if (ShouldProcess(Describe(plan, summary), summary, "Convert-Model"))
+            long? maxBytes = SplitMaxSize is null ? null : ConversionSplit.ParseSize(SplitMaxSize);
+            int? maxTensors = SplitMaxTensors > 0 ? SplitMaxTensors : null;
+            var parts = maxBytes is null && maxTensors is null ? null : ConversionSplit.Plan(plan, maxTensors, maxBytes);
+            if (parts is { Count: 1 })
             {
-                WriteObject(RunWorker((channel, cancel) => Write(channel, cancel, plan)));
+                WriteWarning("The model fits in one file within the split limits, so it is not split.");
+            }
+            var outputs = parts?.Select(p => p.Path).ToList() ?? [plan.OutputPath];
+            foreach (string output in outputs)
+            {
+                OutputFile.Check(output, [input], Force);
+            }
+            string target = parts is { Count: > 1 } ? $"{parts.Count} files, '{parts[0].Path}' ..." : $"'{plan.OutputPath}'";
+            string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to {target} ({ByteSize.Format(parts?.Sum(p => p.PredictedSize) ?? plan.PredictedSize)})";
+            if (ShouldProcess(Describe(plan, summary, parts), summary, "Convert-Model"))
+            {
+                WriteObject(RunWorker((channel, cancel) => Write(channel, cancel, plan, parts, outputs[0])));
             }
         }
         catch (Exception ex) when (ErrorCatalog.Covers(ex))
@@ -65,22 +87,34 @@ public sealed class ConvertModelCommand : LongRunningCommand
     }
 
     // On the worker thread.
-    private GgufModelInfo Write(WorkerChannel channel, CancellationToken cancel, ConversionPlan plan)
+    private GgufModelInfo Write(WorkerChannel channel, CancellationToken cancel, ConversionPlan plan, IReadOnlyList<ConversionSplitPart>? parts, string firstOutput)
     {
-        GgufModelWriter.Write(plan, Force, channel.ProgressOf<ConversionProgress>(p => new WorkerProgress(1, "Convert-Model", $"Converting to {plan.OutputPath}")
+        var progress = channel.ProgressOf<ConversionProgress>(p => new WorkerProgress(1, "Convert-Model", $"Converting to {firstOutput}")
         {
             PercentComplete = (int)(p.Fraction * 100),
             Remaining = p.Remaining,
             CurrentOperation = p.TensorIndex == p.TensorCount ? "Finishing" : $"Tensor {p.TensorIndex + 1} of {p.TensorCount}: {p.TensorName}",
-        }), cancel);
-        return GgufFile.ReadInfo(plan.OutputPath);
+        });
+        if (parts is null)
+        {
+            GgufModelWriter.Write(plan, Force, progress, cancel);
+        }
+        else
+        {
+            GgufModelWriter.WriteSplit(plan, parts, Force, progress, cancel);
+        }
+        return GgufFile.ReadInfo(firstOutput);
     }
 
     /// <summary>The -WhatIf text: the output, its size, the metadata and every tensor's mapping and types.</summary>
-    private static string Describe(ConversionPlan plan, string summary)
+    private static string Describe(ConversionPlan plan, string summary, IReadOnlyList<ConversionSplitPart>? parts)
     {
         var sb = new StringBuilder();
         sb.AppendLine(summary + ".");
+        foreach (var part in parts is { Count: > 1 } ? parts : [])
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {part.Path}: {part.Tensors.Count} tensors, {part.PredictedSize:N0} bytes");
+        }
         foreach (string warning in plan.Warnings)
         {
             sb.AppendLine("  warning: " + warning);

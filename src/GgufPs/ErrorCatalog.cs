@@ -50,6 +50,7 @@ internal static class ErrorCatalog
         OutputExistsException => ("OutputExists", ErrorCategory.ResourceExists),
         InsufficientSpaceException => ("InsufficientDiskSpace", ErrorCategory.WriteError),
         GgufFormatException => ("InvalidGgufFile", ErrorCategory.InvalidData),
+        GgufSplitException => ("InvalidSplitSet", ErrorCategory.InvalidData),
         ModelFormatException => ("InvalidModelFile", ErrorCategory.InvalidData),
         EndOfStreamException => ("TruncatedInput", ErrorCategory.ReadError),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
@@ -87,6 +88,8 @@ internal static class ErrorCatalog
         OutputIsInputException e => e.Path,
         UnknownTypeException e => e.Name,
         InsufficientSpaceException e => e.Directory,
+        GgufSplitException e => e.FilePath,
+        GgufMissingPartException e => e.FileName,
         _ => null,
     };
 }

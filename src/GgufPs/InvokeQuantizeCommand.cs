@@ -92,6 +92,10 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     [Parameter]
     public SwitchParameter AllowRequantize { get; set; }
 
+    /// <summary>--keep-split: a split input gives a split output with the same parts.</summary>
+    [Parameter]
+    public SwitchParameter KeepSplit { get; set; }
+
     protected override void BeginProcessing()
     {
         try
@@ -164,7 +168,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
             {
                 try
                 {
-                    Quantize(input, OutputFor(input, preset), Options(preset, importance));
+                    Quantize(input, OutputFor(input, preset), preset, importance);
                 }
                 catch (Exception ex) when (ErrorCatalog.Covers(ex))
                 {
@@ -174,20 +178,37 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
     }
 
-    private void Quantize(string input, string output, QuantizationOptions options)
+    private void Quantize(string input, string output, QuantizationPreset preset, ImportanceMatrix? importance)
     {
-        OutputFile.Check(output, [input], Force);
+        QuantizationOptions options;
         QuantizationPlan plan;
+        KeepSplitPlan? split = null;
         using (var file = GgufFile.Open(input))
         {
+            if (KeepSplit && !file.IsSplit)
+            {
+                WriteWarning($"-KeepSplit: '{input}' is not a split set, so the output is one file.");
+            }
+            options = Options(preset, importance, KeepSplit && file.IsSplit);
             plan = QuantizationPlanner.Create(file, options);
+            split = options.KeepSplit ? KeepSplitPlan.Create(plan, output) : null;
+        }
+        foreach (string path in split?.Parts.Select(p => p.Path) ?? [output])
+        {
+            OutputFile.Check(path, [input], Force);
         }
         plan.Warnings.ToList().ForEach(WriteWarning);
         plan.Notes.ToList().ForEach(WriteVerbose);
-        string action = $"Quantize to {options.Preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {ByteSize.Format(plan.PredictedFileSize)})";
+        long predicted = split?.Parts.Sum(p => p.PredictedFileSize) ?? plan.PredictedFileSize;
+        string action = $"Quantize to {options.Preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {ByteSize.Format(predicted)}"
+            + (split is null ? ")" : $", in {split.Parts.Count} parts as the input)");
         if (IsWhatIf())
         {
             ShouldProcess($"{input} -> {output}", action);
+            foreach (var part in split?.Parts ?? [])
+            {
+                ShouldProcess(part.Path, $"{part.Descriptors.Count} tensors, {ByteSize.Format(part.PredictedFileSize)}");
+            }
             foreach (var t in plan.Tensors)
             {
                 string fallback = t.IsFallback ? $"fallback: yes, {t.RequestedType} does not fit" : "fallback: no";
@@ -196,16 +217,16 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
         else if (ShouldProcess($"{input} -> {output}", action))
         {
-            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, plan, output)));
+            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, plan, split, output)));
         }
     }
 
     // On the worker thread: a bar for the file, with a bar for the tensor at hand under it.
-    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationPlan plan, string output)
+    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationPlan plan, KeepSplitPlan? split, string output)
     {
         string activity = $"Invoke-Quantize {plan.Preset.Name}";
         string files = $"{System.IO.Path.GetFileName(plan.InputPath)} -> {System.IO.Path.GetFileName(output)}";
-        var info = ModelQuantizer.Run(plan, output, Force, Threads, channel.ProgressOf<QuantizationProgress>(p =>
+        var progress = channel.ProgressOf<QuantizationProgress>(p =>
         {
             channel.Progress(new WorkerProgress(1, activity, files)
             {
@@ -217,13 +238,17 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
                 ParentId = 1,
                 PercentComplete = p.RowCount == 0 ? 100 : WorkerProgress.Percent(p.RowsDone, p.RowCount),
             };
-        }), cancel);
+        });
+        var info = split is null
+            ? ModelQuantizer.Run(plan, output, Force, Threads, progress, cancel)
+            : ModelQuantizer.RunKeepSplit(split.Plan, output, Force, Threads, progress, cancel);
         channel.Verbose(FormattableString.Invariant($"Wrote '{output}' ({ByteSize.Format(info.FileSize)}) in {channel.Elapsed.TotalSeconds:F1} s."));
         return info;
     }
 
-    private QuantizationOptions Options(QuantizationPreset preset, ImportanceMatrix? importance) => new()
+    private QuantizationOptions Options(QuantizationPreset preset, ImportanceMatrix? importance, bool keepSplit) => new()
     {
+        KeepSplit = keepSplit,
         Preset = preset,
         OutputTensorType = _outputType,
         TokenEmbeddingType = _tokenType,
@@ -242,16 +267,20 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     {
         if (OutputPath is null)
         {
-            return QuantizedFileNaming.DefaultOutputPath(input, preset.Name);
+            return QuantizedFileNaming.DefaultOutputPath(NamingBasis(input), preset.Name);
         }
         string resolved = FileSystemPathResolver.ResolveOutput(this, OutputPath);
         if (Directory.Exists(resolved))
         {
-            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(input), preset.Name));
+            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(NamingBasis(input)), preset.Name));
         }
         return _presets.Count == 1 ? resolved
             : throw new ArgumentException("With several types, -OutputPath must be an existing folder; each file is named after its type there.");
     }
+
+    // A part of a split set is named after the set: model-F16-00002-of-00003.gguf stands for model-F16.gguf.
+    private static string NamingBasis(string input) =>
+        GgufSplitNaming.TryParse(input, out string prefix, out _, out _) ? prefix + ".gguf" : input;
 
     private ImportanceMatrix LoadImportance(string path, string? givenAs)
     {

@@ -49,9 +49,22 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
 
     private void Edit(string input, string? output)
     {
+        // A split set keeps the model's metadata in its first part, which is where llama.cpp reads it.
+        using (var set = GgufFile.Open(input))
+        {
+            if (set.IsSplit)
+            {
+                if (output is not null)
+                {
+                    throw new ArgumentException($"'{input}' is part of a split set of {set.SplitCount} files, whose metadata is edited in place in its first part; -OutputPath cannot make a copy of a set. Copy the parts first, then edit the copy.");
+                }
+                WriteWarning($"'{input}' is part of a split set of {set.SplitCount} files: editing the metadata of its first part, '{set.Path}'.");
+                input = set.Path;
+            }
+        }
         GgufMetadataEditor editor;
         bool patchInPlace;
-        using (var file = GgufFile.Open(input))
+        using (var file = GgufFile.OpenSingle(input))
         {
             var set = PlainValueConverter.ToPlainEntries(Set, nameof(Set)).ToDictionary(e => e.Key, e => e.Value);
             editor = new GgufMetadataEditor(file.Metadata, set, Remove);

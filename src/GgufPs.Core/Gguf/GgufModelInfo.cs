@@ -4,8 +4,9 @@ namespace GgufPs;
 public sealed class GgufModelInfo
 {
     public GgufModelInfo(string path, long fileSize, uint version, GgufMetadataCollection metadata,
-        IReadOnlyList<GgufTensorInfo> tensors, uint alignment, long dataOffset)
+        IReadOnlyList<GgufTensorInfo> tensors, uint alignment, long dataOffset, IReadOnlyList<GgufSplitPart>? parts = null)
     {
+        Parts = parts ?? [new GgufSplitPart(0, path, fileSize, tensors.Count)];
         Path = path;
         FileSize = fileSize;
         Version = version;
@@ -39,7 +40,7 @@ public sealed class GgufModelInfo
         TokenizerModel = metadata.GetString("tokenizer.ggml.model");
     }
 
-    /// <summary>The full path of the file.</summary>
+    /// <summary>The full path of the file, or of the first part of a split set.</summary>
     public string Path { get; }
 
     public string FileName => System.IO.Path.GetFileName(Path);
@@ -59,7 +60,14 @@ public sealed class GgufModelInfo
     /// <summary>Elements in all tensors.</summary>
     public long ParameterCount { get; }
 
+    /// <summary>Bytes on disk; for a split set, of all its parts.</summary>
     public long FileSize { get; }
+
+    /// <summary>The number of files: 1, or the parts of a split set.</summary>
+    public int SplitCount => Parts.Count;
+
+    /// <summary>The model's files in split order.</summary>
+    public IReadOnlyList<GgufSplitPart> Parts { get; }
 
     /// <summary>Bytes of tensor data, without header and padding.</summary>
     public long TensorBytes { get; }

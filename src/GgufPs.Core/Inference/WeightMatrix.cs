@@ -26,13 +26,8 @@ internal sealed unsafe class WeightMatrix
         {
             throw new InvalidDataException($"Tensor '{tensor.Name}' has rows of {Columns}, not a multiple of its {tensor.TypeName} block size {Decoder.BlockSize}.");
         }
-        // Validates that the whole tensor lies inside the file before any kernel reads it.
-        file.GetTensorRows(tensor, 0, 0);
-        if (tensor.FileOffset + RowBytes * Rows > file.FileSize)
-        {
-            throw new InvalidDataException($"Tensor '{tensor.Name}' extends past the end of the file.");
-        }
-        _data = file.BasePointer + tensor.FileOffset;
+        // Validates that the whole tensor lies inside its file before any kernel reads it.
+        _data = file.TensorPointer(tensor);
         _fast = FastDequantizer.Handles(tensor.Type);
     }
 
