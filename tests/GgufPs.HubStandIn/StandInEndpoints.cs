@@ -319,7 +319,9 @@ internal sealed class StandInEndpoints(HubStandInServer server)
         }
         if (sent < count)
         {
+            // Let the bytes reach the client, then drop the connection as a network failure would.
             await response.Body.FlushAsync();
+            await Task.Delay(100);
             context.Abort();
         }
     }
