@@ -14,8 +14,10 @@ namespace GgufPs.Hub;
 /// when the server answers 200 instead of 206;</item>
 /// <item>retries dropped connections with Range from the bytes received, giving up after MaxAttempts tries in a row
 /// without new data;</item>
-/// <item>splits a large file into ranges fetched in parallel, appended and hashed in order as they complete, so the
-/// .incomplete file is always a valid prefix (resumable by huggingface_hub too) and no byte is read twice;</item>
+/// <item>splits a large file from a remote host into ranges fetched in parallel, appended and hashed in order as they
+/// complete, so the .incomplete file is always a valid prefix (resumable by huggingface_hub too) and no byte is read
+/// twice; from loopback one stream is faster (nothing limits a connection there, and the ranges' buffers cost memory
+/// bandwidth), so there it streams unless told otherwise;</item>
 /// <item>checks the size and, for LFS files, the SHA-256 against X-Linked-Etag: on a mismatch nothing is kept;</item>
 /// <item>on a full disk deletes the partial file and says so.</item>
 /// </list>
@@ -48,7 +50,7 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
             }
             file.Position = position;
 
-            if (size - position >= options.ParallelThreshold && options.RangesPerFile > 1)
+            if (size - position >= options.ParallelThreshold && options.RangesPerFile > 1 && (options.SplitOnLoopback || !IsLoopback(location)))
             {
                 if (await DownloadRangesAsync(name, location, file, position, size, hash, progress, cancellationToken).ConfigureAwait(false))
                 {
@@ -227,8 +229,12 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
             {
                 byte[] buffer = await ready[index].Task.ConfigureAwait(false);
                 int length = (int)Math.Min(chunkSize, size - (start + (long)index * chunkSize));
-                file.Write(buffer, 0, length);
-                hash?.AppendData(buffer, 0, length);
+                for (int written = 0; written < length; written += StreamBufferSize)
+                {
+                    int piece = Math.Min(StreamBufferSize, length - written);
+                    file.Write(buffer, written, piece);
+                    hash?.AppendData(buffer, written, piece);
+                }
                 buffers.Add(buffer);
                 slots.Release();
             }
@@ -313,6 +319,9 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
             }
         }
     }
+
+    private static bool IsLoopback(Uri location) =>
+        location.IsLoopback || (IPAddress.TryParse(location.IdnHost, out var address) && IPAddress.IsLoopback(address));
 
     private static void AskRange(HttpRequestMessage request, long from, long? to)
     {

@@ -40,6 +40,7 @@ public sealed class StandInHub : IAsyncLifetime
         ParallelThreshold = 64 << 10,
         ChunkSize = 16 << 10,
         RangesPerFile = 4,
+        SplitOnLoopback = true,
     };
 
     public HfHubClient Client(string home, string? token = null, bool offline = false) => new(Settings(home, token, offline), FastRetries);
