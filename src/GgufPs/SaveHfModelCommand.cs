@@ -15,7 +15,6 @@ public sealed class SaveHfModelCommand : LongRunningCommand
 {
     private const int SampleMilliseconds = 250;
     private readonly List<HfDownloadRequest> _requests = [];
-    private readonly HashSet<string> _explicitRepositories = new(StringComparer.OrdinalIgnoreCase);
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
@@ -64,10 +63,6 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         {
             _requests[_requests.IndexOf(existing)] = existing with { Files = [.. existing.Files!, .. File!.Where(f => !existing.Files!.Contains(f))] };
             return;
-        }
-        if (File is not null)
-        {
-            _explicitRepositories.Add(Repository);
         }
         _requests.Add(new HfDownloadRequest
         {

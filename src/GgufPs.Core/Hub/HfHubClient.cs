@@ -45,9 +45,7 @@ public sealed partial class HfHubClient : IDisposable
                     item.TryGetProperty("lfs", out var lfs) && lfs.ValueKind == JsonValueKind.Object ? lfs.GetProperty("sha256").GetString() : null));
             }
         }
-        bool gated = root.TryGetProperty("gated", out var g) && g.ValueKind == JsonValueKind.String;
-        DateTimeOffset? modified = root.TryGetProperty("lastModified", out var m) && m.TryGetDateTimeOffset(out var date) ? date : null;
-        return new HfRepositoryInfo(root.TryGetProperty("id", out var id) ? id.GetString() ?? repository : repository, commit, siblings, gated, modified);
+        return new HfRepositoryInfo(root.TryGetProperty("id", out var id) ? id.GetString() ?? repository : repository, commit, siblings);
     }
 
     /// <summary>The tree API's entries under a folder ('' for the root), following the Link header page by page.</summary>

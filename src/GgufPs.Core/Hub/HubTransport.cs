@@ -140,9 +140,8 @@ internal sealed class HubTransport : IDisposable
                     await Task.Delay(_retry.Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                catch (HttpRequestException ex) when (attempt < _retry.MaxRetries)
+                catch (HttpRequestException) when (attempt < _retry.MaxRetries)
                 {
-                    _ = ex;
                     await Task.Delay(_retry.Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
