@@ -166,7 +166,8 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         var ids = plan.Files.Select((f, i) => (f.Path, Id: i + 2)).ToDictionary(x => x.Path, x => x.Id, StringComparer.Ordinal);
         var work = downloader.DownloadAsync(plan, progress, cancel);
         string activity = $"Save-HfModel {plan.Repository}";
-        while (!work.Wait(SampleMilliseconds))
+        // Waiting on the handle, not the task: a cancelled download then surfaces as its own exception below.
+        while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(SampleMilliseconds))
         {
             Report(channel, progress, ids, activity);
         }
