@@ -43,6 +43,9 @@ public sealed class HubStandInServer : IAsyncDisposable
     /// <summary>Models per page of /api/models when the request sets no smaller limit.</summary>
     public int SearchPageSize { get; set; } = 1000;
 
+    /// <summary>Cancelled when the host is asked to stop (SIGTERM, Ctrl+C).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>Every request so far, in arrival order.</summary>
     public IReadOnlyList<StandInRequest> Requests => _requests.ToArray();
 

@@ -58,13 +58,8 @@ if (urlsFile is not null)
     File.Move(temporary, urlsFile, overwrite: true);
 }
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+// The host turns SIGTERM and Ctrl+C into Stopping.
+using var stop = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping);
 try
 {
     while (!stop.IsCancellationRequested)
