@@ -46,6 +46,7 @@ internal static class ErrorCatalog
     public static (string Id, ErrorCategory Category) Classify(Exception ex) => ex switch
     {
         UnknownTypeException => ("UnknownType", ErrorCategory.InvalidArgument),
+        Generation.UnknownChatTemplateException => ("UnknownChatTemplate", ErrorCategory.InvalidArgument),
         OutputIsInputException => ("OutputIsInput", ErrorCategory.InvalidArgument),
         OutputExistsException => ("OutputExists", ErrorCategory.ResourceExists),
         InsufficientSpaceException => ("InsufficientDiskSpace", ErrorCategory.WriteError),
