@@ -23,6 +23,9 @@
         'Get-GgufQuantizationType'
         'New-ImportanceMatrix'
         'Get-ImportanceMatrix'
+        'Find-HfModel'
+        'Get-HfModelFile'
+        'Save-HfModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
 using GgufPs.Conversion;
+using GgufPs.Hub;
 using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
@@ -53,6 +54,15 @@ internal static class ErrorCatalog
         GgufSplitException => ("InvalidSplitSet", ErrorCategory.InvalidData),
         ModelFormatException => ("InvalidModelFile", ErrorCategory.InvalidData),
         EndOfStreamException => ("TruncatedInput", ErrorCategory.ReadError),
+        HfRepositoryNotFoundException => ("RepositoryNotFound", ErrorCategory.ObjectNotFound),
+        HfGatedRepositoryException => ("GatedRepository", ErrorCategory.PermissionDenied),
+        HfEntryNotFoundException => ("EntryNotFound", ErrorCategory.ObjectNotFound),
+        HfRevisionNotFoundException => ("RevisionNotFound", ErrorCategory.ObjectNotFound),
+        HfOfflineCacheMissException => ("OfflineCacheMiss", ErrorCategory.ObjectNotFound),
+        HfIntegrityException => ("IntegrityCheckFailed", ErrorCategory.InvalidResult),
+        HfUnsafePathException => ("UnsafePath", ErrorCategory.SecurityError),
+        HfDiskFullException => ("InsufficientDiskSpace", ErrorCategory.WriteError),
+        HfHubException => ("HubRequestFailed", ErrorCategory.ConnectionError),
         FileNotFoundException => ("FileNotFound", ErrorCategory.ObjectNotFound),
         DirectoryNotFoundException => ("DirectoryNotFound", ErrorCategory.ObjectNotFound),
         IOException io when io.HResult is ENOSPC or EDQUOT_Linux or EDQUOT_MacOS or DiskFull or HandleDiskFull
@@ -90,6 +100,9 @@ internal static class ErrorCatalog
         InsufficientSpaceException e => e.Directory,
         GgufSplitException e => e.FilePath,
         GgufMissingPartException e => e.FileName,
+        HfRepositoryNotFoundException e => e.Repository,
+        HfGatedRepositoryException e => e.Repository,
+        HfRevisionNotFoundException e => e.Repository,
         _ => null,
     };
 }
