@@ -19,7 +19,8 @@ public sealed class ConvertToChatPromptCommand : PSCmdlet
     private readonly List<ChatMessage> _messages = [];
     private bool _messagesFromCommandLine;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    // Not mandatory: PowerShell would prompt for objects no one can type. Without it, BeginProcessing says what to give.
+    [Parameter(Position = 0, ValueFromPipeline = true)]
     [AllowEmptyCollection]
     public object[] Message { get; set; } = [];
 
@@ -41,6 +42,11 @@ public sealed class ConvertToChatPromptCommand : PSCmdlet
         // Messages given as an argument make one prompt per input record (per model piped in); messages piped in
         // one by one make one prompt of them all, at the end.
         _messagesFromCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Message));
+        if (!_messagesFromCommandLine && !MyInvocation.ExpectingInput)
+        {
+            ThrowTerminatingError(ErrorCatalog.InvalidArgument("MissingInput",
+                "Give the conversation with -Message (objects or hashtables with Role and Content) or from the pipeline.", null));
+        }
     }
 
     protected override void ProcessRecord()

@@ -98,6 +98,10 @@ Describe 'ConvertTo-ChatPrompt' {
         { ConvertTo-ChatPrompt -Message @{ Role = 'user' } -ErrorAction Stop } | Should -Throw '*Role and a Content*'
     }
 
+    It 'says what to give when called without messages, instead of prompting' {
+        { ConvertTo-ChatPrompt -Template chatml -ErrorAction Stop } | Should -Throw -ErrorId 'MissingInput,GgufPs.Commands.ConvertToChatPromptCommand'
+    }
+
     It 'reports a missing model as ObjectNotFound' {
         ConvertTo-ChatPrompt -Path (Join-Path $Fixtures 'nope.gguf') -Message $Conversation -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
