@@ -110,7 +110,7 @@ public sealed unsafe class GgufFile : IDisposable
     /// A raw pointer to a tensor's data in the mapping of its part, for kernels that read it in place; the whole
     /// tensor is checked to lie inside that file. Valid until disposal.
     /// </summary>
-    public byte* TensorPointer(GgufTensorInfo tensor) => PartOf(tensor).Pointer(tensor.FileOffset, tensor.ByteSize);
+    internal byte* TensorPointer(GgufTensorInfo tensor) => PartOf(tensor).Pointer(tensor.FileOffset, tensor.ByteSize);
 
     public GgufModelInfo ToModelInfo() => new(Path, FileSize, Version, Metadata, Tensors, Alignment, DataOffset, Parts);
 

@@ -1,7 +1,7 @@
 namespace GgufPs;
 
 /// <summary>Layout constants and arithmetic shared by the reader and the writer.</summary>
-public static class GgufLayout
+internal static class GgufLayout
 {
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     public const uint Magic = 0x46554747;

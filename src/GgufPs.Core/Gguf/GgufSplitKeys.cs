@@ -1,7 +1,7 @@
 namespace GgufPs;
 
 /// <summary>The metadata keys that describe a split set (llama.cpp's LLM_KV_SPLIT_*), and their llama.cpp types.</summary>
-public static class GgufSplitKeys
+internal static class GgufSplitKeys
 {
     /// <summary>This part's 0-based index, a u16.</summary>
     public const string Number = "split.no";

@@ -15,7 +15,7 @@ namespace GgufPs.Hub;
 /// {cache}/.locks/models--owner--name/{etag}.lock           the lock held while a blob is written
 /// </code>
 /// </summary>
-public sealed partial class HfCacheLayout
+internal sealed partial class HfCacheLayout
 {
     public HfCacheLayout(string cacheDirectory, string repository)
     {

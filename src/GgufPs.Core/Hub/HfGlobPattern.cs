@@ -8,7 +8,7 @@ namespace GgufPs.Hub;
 /// path ('*' also crosses '/', '?' one character, [abc] and [!abc] sets), case-sensitive as on POSIX, and a pattern
 /// ending with '/' matches everything under that folder.
 /// </summary>
-public sealed class HfGlobPattern
+internal sealed class HfGlobPattern
 {
     private readonly Regex _regex;
 

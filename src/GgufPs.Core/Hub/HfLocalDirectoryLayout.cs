@@ -14,7 +14,7 @@ namespace GgufPs.Hub;
 /// A file counts as downloaded when its metadata exists and the file was not modified after it (st_mtime - 1 &lt;=
 /// timestamp), so re-runs skip complete files and see edited ones.
 /// </summary>
-public sealed class HfLocalDirectoryLayout
+internal sealed class HfLocalDirectoryLayout
 {
     public HfLocalDirectoryLayout(string localDirectory)
     {

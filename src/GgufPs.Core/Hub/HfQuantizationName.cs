@@ -8,7 +8,7 @@ namespace GgufPs.Hub;
 /// token of the name that has the shape of a llama.cpp type (Q/IQ/TQ types with their suffixes, F16, BF16, F32,
 /// MXFP4), upper-cased.
 /// </summary>
-public static partial class HfQuantizationName
+internal static partial class HfQuantizationName
 {
     public static string? Parse(string path)
     {

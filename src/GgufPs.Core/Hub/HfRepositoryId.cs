@@ -6,7 +6,7 @@ namespace GgufPs.Hub;
 /// Repository ids as huggingface_hub's validate_repo_id accepts them: 'owner/name' (or a bare legacy 'name') of
 /// letters, digits, '-', '_' and '.', without '--' or '..', at most 96 characters.
 /// </summary>
-public static partial class HfRepositoryId
+internal static partial class HfRepositoryId
 {
     public static string Validate(string repository)
     {

@@ -4,7 +4,7 @@ namespace GgufPs.Hub;
 /// Guards every path a Hub listing names before anything is written: relative, '/'-separated, no '.', '..' or empty
 /// segment, no backslash, no drive letter, no NUL; and the combined path must stay inside the output folder.
 /// </summary>
-public static class HfRepositoryPath
+internal static class HfRepositoryPath
 {
     public static bool IsSafe(string path)
     {

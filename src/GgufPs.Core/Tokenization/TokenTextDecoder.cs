@@ -8,7 +8,7 @@ namespace GgufPs.Tokenization;
 /// token, or a multi-byte character spread over BPE pieces) are held until it is complete. <see cref="Flush"/> at
 /// the end turns bytes that never completed into U+FFFD, as decoding all the bytes at once would.
 /// </summary>
-public sealed class TokenTextDecoder
+internal sealed class TokenTextDecoder
 {
     private readonly Tokenizer _tokenizer;
     private readonly bool _renderSpecial;
