@@ -13,7 +13,7 @@ public sealed partial record HfFileMetadata(string CommitHash, string ETag, Uri 
     public bool IsSha256 => Sha256Pattern().IsMatch(ETag);
 
     /// <summary>As file_download.py's _normalize_etag: W/ and the quotes removed.</summary>
-    public static string NormalizeETag(string etag)
+    internal static string NormalizeETag(string etag)
     {
         string value = etag.Trim();
         if (value.StartsWith("W/", StringComparison.Ordinal))
