@@ -18,21 +18,9 @@ internal static class ImatrixBenchmark
 
     private static readonly string[] Engines = ["ours", "llama-decode", "llama-callback"];
 
-    public static void Run(string benchDll, string work, string f16Model, string text, int threads, int chunks)
+    public static void Run(string benchDll, string f16Model, string q8Model, string text, int threads, int chunks)
     {
-        var models = new List<(string Name, string Path)> { ("F16", f16Model) };
-        string q8 = Path.Combine(work, "bench-llama-q8_0.gguf");
-        if (!File.Exists(q8) || File.GetLastWriteTimeUtc(q8) < File.GetLastWriteTimeUtc(f16Model))
-        {
-            var parameters = LlamaCppOracle.DefaultQuantizeParams();
-            parameters.FType = (int)LlamaFileType.MOSTLY_Q8_0;
-            parameters.NThread = threads;
-            if (LlamaCppOracle.QuantizeModel(f16Model, q8, parameters) != 0)
-            {
-                throw new InvalidOperationException("llama.cpp could not quantize the benchmark model to Q8_0.");
-            }
-        }
-        models.Add(("Q8_0", q8));
+        var models = new List<(string Name, string Path)> { ("F16", f16Model), ("Q8_0", q8Model) };
 
         const int rounds = 3;
         Console.WriteLine($"imatrix: c={Context}, {chunks} chunks, {threads} threads, {Path.GetFileName(text)}; tokens/s = evaluated positions per second,");
