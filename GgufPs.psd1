@@ -15,6 +15,7 @@
         'Invoke-Quantize'
         'Convert-Model'
         'Get-GgufToken'
+        'ConvertTo-ChatPrompt'
         'Measure-Perplexity'
         'Compare-Quantization'
         'Get-GgufQuantizationType'

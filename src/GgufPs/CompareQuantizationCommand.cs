@@ -93,7 +93,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
             {
-                ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+                ThrowTerminatingError(ErrorCatalog.Record(ex, path));
             }
         }
     }
@@ -258,7 +258,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         }
         catch (Exception ex) when (IsExpected(ex))
         {
-            WriteError(ErrorRecordFactory.FromException(ex, (object?)type ?? comparer.SourcePath));
+            WriteError(ErrorCatalog.Record(ex, (object?)type ?? comparer.SourcePath));
             return null;
         }
     }
@@ -273,7 +273,7 @@ public sealed class CompareQuantizationCommand : PSCmdlet
 
     private static ErrorRecord ToErrorRecord(Exception ex, object target) => ex is OutputExistsException exists
         ? new ErrorRecord(ex, "OutputExists", ErrorCategory.ResourceExists, exists.Path)
-        : ErrorRecordFactory.FromException(ex, target);
+        : ErrorCatalog.Record(ex, target);
 
     private static bool IsExpected(Exception ex) =>
         ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or NotImplementedException

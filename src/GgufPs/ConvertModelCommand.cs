@@ -50,7 +50,7 @@ public sealed class ConvertModelCommand : PSCmdlet
             or NotImplementedException or InvalidDataException or OperationCanceledException or System.Text.Json.JsonException
             or OverflowException or FormatException)
         {
-            WriteError(ErrorRecordFactory.FromException(ex, input));
+            WriteError(ErrorCatalog.Record(ex, input));
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class GetGgufInfoCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                WriteError(ErrorRecordFactory.FromException(ex, file));
+                WriteError(ErrorCatalog.Record(ex, file));
                 continue;
             }
             if (Tensors)

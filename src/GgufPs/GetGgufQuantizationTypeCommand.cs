@@ -46,7 +46,7 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
         {
-            ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+            ThrowTerminatingError(ErrorCatalog.Record(ex, path));
         }
     }
 
@@ -70,7 +70,7 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
             {
-                WriteError(ErrorRecordFactory.FromException(ex, model));
+                WriteError(ErrorCatalog.Record(ex, model));
             }
         }
     }

@@ -45,7 +45,7 @@ public sealed class GetGgufTokenCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or InvalidDataException)
         {
-            WriteError(ErrorRecordFactory.FromException(ex, model));
+            WriteError(ErrorCatalog.Record(ex, model));
             return;
         }
 

@@ -39,7 +39,7 @@ public sealed class GetImportanceMatrixCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
             {
-                WriteError(ErrorRecordFactory.FromException(ex, path));
+                WriteError(ErrorCatalog.Record(ex, path));
             }
         }
     }

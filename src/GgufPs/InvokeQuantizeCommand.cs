@@ -124,7 +124,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
             {
-                ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+                ThrowTerminatingError(ErrorCatalog.Record(ex, path));
             }
         }
     }
@@ -176,7 +176,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
                                                or InvalidDataException or InvalidOperationException or OperationCanceledException or GgufFormatException)
                 {
-                    WriteError(ErrorRecordFactory.FromException(ex, input));
+                    WriteError(ErrorCatalog.Record(ex, input));
                 }
             }
         }
@@ -219,7 +219,7 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
         {
-            WriteError(ErrorRecordFactory.FromException(ex, path));
+            WriteError(ErrorCatalog.Record(ex, path));
             matrix = null;
             return false;
         }

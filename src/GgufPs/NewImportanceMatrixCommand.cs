@@ -114,7 +114,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or GgufFormatException
             or NotImplementedException or ArgumentException or OperationCanceledException or InvalidOperationException)
         {
-            WriteError(ErrorRecordFactory.FromException(ex, ParameterSetName == MergeSet ? OutputPath : Path));
+            WriteError(ErrorCatalog.Record(ex, ParameterSetName == MergeSet ? OutputPath : Path));
         }
     }
 
@@ -245,7 +245,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
             }
         });
 
-        using (var keyboard = ControlCWatcher.TryStart())
+        using (var keyboard = ControlCInterception.TryStart(this))
         {
             string activity = $"Computing the importance matrix of {System.IO.Path.GetFileName(model.Path)}";
             WriteProgress(new ProgressRecord(1, activity, "Tokenizing and evaluating the first chunk..."));
@@ -272,7 +272,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
                             break;
                     }
                 }
-                if (keyboard?.ControlCPressed == true && !cancel.IsCancellationRequested)
+                if (keyboard?.Pressed == true && !cancel.IsCancellationRequested)
                 {
                     cancel.Cancel();
                 }
@@ -369,7 +369,7 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
             {
-                WriteError(ErrorRecordFactory.FromException(ex, input));
+                WriteError(ErrorCatalog.Record(ex, input));
                 return null;
             }
         }

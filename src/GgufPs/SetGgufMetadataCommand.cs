@@ -35,7 +35,7 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
         if (!File.Exists(input))
         {
-            WriteError(ErrorRecordFactory.FileNotFound(input));
+            WriteError(ErrorCatalog.FileNotFound(input));
             return;
         }
         string? output = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath);
@@ -49,7 +49,7 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or OperationCanceledException)
         {
-            WriteError(ErrorRecordFactory.FromException(ex, input));
+            WriteError(ErrorCatalog.Record(ex, input));
         }
     }
 

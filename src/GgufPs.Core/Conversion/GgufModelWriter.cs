@@ -11,9 +11,9 @@ public static class GgufModelWriter
     /// </summary>
     public static void Write(ConversionPlan plan, bool overwrite, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (string.Equals(Path.GetFullPath(plan.OutputPath), Path.GetFullPath(plan.InputPath), StringComparison.Ordinal))
+        if (Workflow.FileSystemPath.AreSame(plan.OutputPath, plan.InputPath))
         {
-            throw new IOException($"The output '{plan.OutputPath}' is the input; converting never overwrites its input.");
+            throw new Workflow.OutputIsInputException(plan.OutputPath, $"The output '{plan.OutputPath}' is the input; converting never overwrites its input.");
         }
         string? directory = Path.GetDirectoryName(Path.GetFullPath(plan.OutputPath));
         if (directory is not null && !Directory.Exists(directory))

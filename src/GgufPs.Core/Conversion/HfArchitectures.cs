@@ -9,5 +9,5 @@ public static class HfArchitectures
 
     public static HfArchitecture Find(string hfName) =>
         All.FirstOrDefault(a => a.HfNames.Contains(hfName, StringComparer.Ordinal))
-        ?? throw new NotImplementedException($"The architecture '{hfName}' is not supported. Supported architectures: {string.Join(", ", SupportedNames)}.");
+        ?? throw new NotSupportedException($"The architecture '{hfName}' is not supported. Supported architectures: {string.Join(", ", SupportedNames)}.");
 }

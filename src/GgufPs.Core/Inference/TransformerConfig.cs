@@ -47,7 +47,7 @@ public sealed class TransformerConfig
             "llama" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "gpt2" => ModelArchitecture.Gpt2,
-            _ => throw new NotImplementedException($"The architecture '{name}' is not supported for inference (supported: llama, qwen2, gpt2)."),
+            _ => throw new NotSupportedException($"The architecture '{name}' is not supported for inference (supported: llama, qwen2, gpt2)."),
         };
         long Required(string key)
         {
@@ -60,7 +60,7 @@ public sealed class TransformerConfig
         }
         if ((metadata.GetInteger($"{name}.expert_count") ?? 0) > 0)
         {
-            throw new NotImplementedException($"Mixture-of-experts models ({name}.expert_count) are not supported for inference.");
+            throw new NotSupportedException($"Mixture-of-experts models ({name}.expert_count) are not supported for inference.");
         }
         int embedding = (int)Required("embedding_length");
         int heads = (int)Required("attention.head_count");
@@ -73,7 +73,7 @@ public sealed class TransformerConfig
         int valueDim = (int)(metadata.GetInteger($"{name}.attention.value_length") ?? headDim);
         if (headDim <= 0 || valueDim != headDim)
         {
-            throw new NotImplementedException($"Attention with key length {headDim} and value length {valueDim} is not supported.");
+            throw new NotSupportedException($"Attention with key length {headDim} and value length {valueDim} is not supported.");
         }
         int rot = (int)(metadata.GetInteger($"{name}.rope.dimension_count") ?? headDim);
         if (rot > headDim || rot % 2 != 0)
@@ -83,7 +83,7 @@ public sealed class TransformerConfig
         string scaling = metadata.GetString($"{name}.rope.scaling.type") ?? "linear";
         if (scaling is not ("linear" or "none"))
         {
-            throw new NotImplementedException($"RoPE scaling '{scaling}' is not supported.");
+            throw new NotSupportedException($"RoPE scaling '{scaling}' is not supported.");
         }
         // As llama.cpp: the factor (or the older scale_linear) divides the frequencies whatever the scaling type says.
         double factor = metadata.GetNumber($"{name}.rope.scaling.factor") ?? metadata.GetNumber($"{name}.rope.scale_linear") ?? 0.0;

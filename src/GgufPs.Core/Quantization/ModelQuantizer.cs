@@ -21,7 +21,7 @@ public static class ModelQuantizer
     {
         ArgumentNullException.ThrowIfNull(plan);
         string target = Path.GetFullPath(outputPath);
-        if (string.Equals(target, Path.GetFullPath(plan.InputPath), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        if (Workflow.FileSystemPath.AreSame(target, plan.InputPath))
         {
             throw new ArgumentException($"The output '{target}' is the input file; choose another output path.", nameof(outputPath));
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
+using GgufPs.Tokenization;
 
 namespace GgufPs.Workflow;
 
@@ -10,17 +11,21 @@ namespace GgufPs.Workflow;
 /// log-probabilities saved (llama.cpp's --kl-divergence-base file); then each type is quantized, measured on the
 /// same tokens against that file (perplexity and KL divergence in one pass, as llama-perplexity --kl-divergence
 /// does) and, unless the files are kept, deleted. The caller decides between the steps (confirmation, progress).
+/// Files not kept go to a folder of their own under the system's temporary folder, unless an output directory is
+/// given; kept files go beside the source by default.
 /// </summary>
 public sealed class QuantizationComparer : IDisposable
 {
     private readonly QuantizationComparisonOptions _options;
     private readonly TransformerConfig _config;
     private readonly HashSet<string> _warned = [];
+    private readonly bool _ownsDirectory;
     private PerplexityResult? _baseline;
 
     private QuantizationComparer(string sourcePath, QuantizationComparisonOptions options, GgufModelInfo source, TransformerConfig config,
-        string directory, string logitsPath, IReadOnlyList<QuantizationCandidate> candidates)
+        string directory, bool ownsDirectory, string logitsPath, IReadOnlyList<QuantizationCandidate> candidates)
     {
+        _ownsDirectory = ownsDirectory;
         SourcePath = sourcePath;
         _options = options;
         Source = source;
@@ -38,6 +43,7 @@ public sealed class QuantizationComparer : IDisposable
     /// <summary>The source's type as the baseline row names it (F16, BF16, F32).</summary>
     public string SourceType { get; }
 
+    /// <summary>Where the quantized files and the log-probabilities go; created when the source is measured.</summary>
     public string OutputDirectory { get; }
 
     /// <summary>Where the source's log-probabilities are saved for the KL divergence.</summary>
@@ -50,10 +56,10 @@ public sealed class QuantizationComparer : IDisposable
     public Action<string>? Warning { get; private init; }
 
     /// <summary>
-    /// Reads the source and plans every type. Nothing is written yet.
+    /// Reads the source and plans every type. Nothing is written yet, not even the output directory.
     /// </summary>
     /// <exception cref="ArgumentException">The source is already quantized, or an option is invalid.</exception>
-    /// <exception cref="NotImplementedException">The architecture cannot be run.</exception>
+    /// <exception cref="NotSupportedException">The architecture cannot be run.</exception>
     public static QuantizationComparer Open(string sourcePath, QuantizationComparisonOptions options, Action<string>? warning = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,13 +82,15 @@ public sealed class QuantizationComparer : IDisposable
         }
         var config = TransformerConfig.FromMetadata(file.Metadata);
 
-        string directory = Path.GetFullPath(options.OutputDirectory ?? Path.GetDirectoryName(source) ?? ".");
-        if (!Directory.Exists(directory))
+        string run = Guid.NewGuid().ToString("N")[..8];
+        bool ownsDirectory = options.OutputDirectory is null && !options.KeepFiles;
+        string directory = Path.GetFullPath(options.OutputDirectory
+            ?? (ownsDirectory ? Path.Combine(Path.GetTempPath(), "ggufps-compare-" + run) : Path.GetDirectoryName(source) ?? "."));
+        if (File.Exists(directory))
         {
-            throw new DirectoryNotFoundException($"The output directory '{directory}' does not exist.");
+            throw new IOException($"The output directory '{directory}' is a file.");
         }
         string stem = Path.GetFileNameWithoutExtension(source);
-        string run = Guid.NewGuid().ToString("N")[..8];
         string logits = Path.Combine(directory, options.KeepFiles ? stem + ".logits" : $"{stem}.compare-{run}.logits");
         if (options.KeepFiles && File.Exists(logits) && !options.Overwrite)
         {
@@ -97,16 +105,16 @@ public sealed class QuantizationComparer : IDisposable
             string output = Path.Combine(directory, options.KeepFiles ? name : $"{Path.GetFileNameWithoutExtension(name)}.compare-{run}.gguf");
             candidates.Add(Plan(file, type, options, source, output, name));
         }
-        return new QuantizationComparer(source, options, info, config, directory, logits, candidates) { Warning = warning };
+        return new QuantizationComparer(source, options, info, config, directory, ownsDirectory, logits, candidates) { Warning = warning };
     }
 
     private static QuantizationCandidate Plan(GgufFile file, QuantizationType type, QuantizationComparisonOptions options, string source, string output, string name)
     {
         try
         {
-            if (string.Equals(output, source, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            if (FileSystemPath.AreSame(output, source))
             {
-                throw new ArgumentException($"{type.Name} would be written over the source '{source}'; give -OutputDirectory to write elsewhere.");
+                throw new OutputIsInputException(output, $"{type.Name} would be written over the source '{source}'; give -OutputDirectory to write elsewhere.");
             }
             if (options.KeepFiles && File.Exists(output) && !options.Overwrite)
             {
@@ -127,12 +135,51 @@ public sealed class QuantizationComparer : IDisposable
     }
 
     /// <summary>
+    /// The most the comparison of <paramref name="candidates"/> on <paramref name="text"/> has on disk at once: the
+    /// source's log-probabilities (n_vocab 16-bit values for every scored token: gigabytes for large vocabularies)
+    /// and the quantized files, all of them when kept, else the largest, as each is removed before the next.
+    /// </summary>
+    public long RequiredBytes(ReadOnlySpan<byte> text, IEnumerable<QuantizationCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var sizes = candidates.Select(c => c.Plan?.PredictedFileSize ?? 0).ToList();
+        long quantized = sizes.Count == 0 ? 0 : _options.KeepFiles ? sizes.Sum() : sizes.Max();
+        Tokenizer tokenizer;
+        using (var file = GgufFile.Open(SourcePath))
+        {
+            tokenizer = Tokenizer.FromMetadata(file.Metadata);
+        }
+        int tokens = tokenizer.Tokenize(text, addSpecial: true, parseSpecial: false).Length;
+        int chunks = Math.Min(_options.Chunks ?? int.MaxValue, tokens / _options.Context);
+        return quantized + LogitsFile.FileSize(_options.Context, tokenizer.VocabularySize, chunks);
+    }
+
+    /// <summary>Checks, before anything is written, that the output directory's disk has <see cref="RequiredBytes"/> free.</summary>
+    /// <exception cref="InsufficientSpaceException">It has not.</exception>
+    public void CheckFreeSpace(ReadOnlySpan<byte> text, IEnumerable<QuantizationCandidate> candidates)
+    {
+        long required = RequiredBytes(text, candidates);
+        string existing = OutputDirectory;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            existing = parent;
+        }
+        long available = new DriveInfo(existing).AvailableFreeSpace;
+        if (available < required)
+        {
+            throw new InsufficientSpaceException(OutputDirectory, required, available,
+                _ownsDirectory ? "Give -OutputDirectory on a disk with more space (the files are removed afterwards)." : null);
+        }
+    }
+
+    /// <summary>
     /// Measures the source on <paramref name="text"/> and saves its log-probabilities for the comparisons that follow.
     /// Returns the baseline row.
     /// </summary>
     /// <exception cref="OperationCanceledException">Stopped: there is nothing to compare with.</exception>
     public QuantizationComparison MeasureSource(ReadOnlySpan<byte> text, IProgress<QuantizationComparisonProgress>? progress = null, CancellationToken cancellation = default)
     {
+        Directory.CreateDirectory(OutputDirectory);
         using var model = TransformerModel.Open(SourcePath);
         var steady = new SteadyRate(SourceType, QuantizationComparisonStage.MeasuringSource, progress);
         var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { SaveLogitsPath = LogitsPath, Warning = Warn };
@@ -229,12 +276,22 @@ public sealed class QuantizationComparer : IDisposable
         }
     }
 
-    /// <summary>Removes the saved log-probabilities unless files are kept.</summary>
+    /// <summary>Removes the saved log-probabilities unless files are kept, and the temporary folder it made.</summary>
     public void Dispose()
     {
         if (!_options.KeepFiles)
         {
             DeleteQuietly(LogitsPath);
+        }
+        if (_ownsDirectory)
+        {
+            try
+            {
+                Directory.Delete(OutputDirectory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 

@@ -25,7 +25,10 @@ public sealed class QuantizationComparisonOptions
     /// <summary>Importance weights for every quantization.</summary>
     public ImportanceMatrix? ImportanceMatrix { get; init; }
 
-    /// <summary>Where the quantized files (and the source's log-probabilities) go; null for the source's folder.</summary>
+    /// <summary>
+    /// Where the quantized files and the source's log-probabilities go, created if missing. Null for a new folder
+    /// under the system's temporary folder, removed at the end, or for the source's folder when the files are kept.
+    /// </summary>
     public string? OutputDirectory { get; init; }
 
     /// <summary>Keep the quantized files, under Invoke-Quantize's names, and the log-probabilities file.</summary>

@@ -95,6 +95,14 @@ public static class QuantizationTypeCatalog
         return true;
     }
 
+    /// <summary>The type named <paramref name="name"/>, case-insensitively.</summary>
+    /// <exception cref="UnknownTypeException">No type has that name.</exception>
+    public static QuantizationType Parse(string name) => TryGet(name, out var type) ? type : throw Unknown(name);
+
+    /// <summary>The error for a name that is no quantization type, listing those there are.</summary>
+    public static UnknownTypeException Unknown(string name, string? advice = null) =>
+        new(name, $"'{name}' is not a quantization type. Valid types: {string.Join(", ", All.Select(t => t.Name))}.{(advice is null ? "" : " " + advice)}");
+
     /// <summary>The type for a preset.</summary>
     public static QuantizationType Get(QuantizationPreset preset) => All.First(t => ReferenceEquals(t.Preset, preset));
 
