@@ -67,8 +67,8 @@ internal static partial class PerplexityBenchmark
                     Console.WriteLine();
                     Console.WriteLine($"llama.cpp: {header ?? "NuGet LLamaSharp.Backend.Cpu libllama (" + LlamaCppOracle.Variant + ")"}; GgufPs runtime switches: {switches}.");
                     Console.WriteLine();
-                    Console.WriteLine("| type | size | GgufPs tok/s | llama.cpp tok/s | GgufPs / llama.cpp | GgufPs load / first chunk / all chunks / whole run | llama.cpp load / first chunk / prompt eval / whole run | peak RSS GgufPs / llama.cpp | PPL GgufPs / llama.cpp |");
-                    Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+                    Console.WriteLine("| type | size | GgufPs tok/s | llama.cpp tok/s | GgufPs / llama.cpp | GgufPs load / first chunk / all chunks / whole run | llama.cpp load / first chunk / prompt eval / whole run | CPU time GgufPs / llama.cpp | peak RSS GgufPs / llama.cpp | PPL GgufPs / llama.cpp |");
+                    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
                 }
                 int tokens = ours!.Chunks * Context;
                 var inv = CultureInfo.InvariantCulture;
@@ -81,6 +81,7 @@ internal static partial class PerplexityBenchmark
                     string.Create(inv, $"{tokens / ours.WallSeconds / (theirs.Chunks * Context / theirs.WallSeconds):F2}×"),
                     string.Create(inv, $"{ours.LoadSeconds:F2} / {ours.FirstChunkSeconds:F2} / {ours.EvalSeconds:F2} / {ours.WallSeconds:F2} s"),
                     string.Create(inv, $"{theirs.LoadSeconds:F2} / {theirs.FirstChunkSeconds:F2} / {theirs.EvalSeconds:F2} / {theirs.WallSeconds:F2} s"),
+                    string.Create(inv, $"{ours.CpuSeconds:F1} / {theirs.CpuSeconds:F1} s"),
                     string.Create(inv, $"{ours.PeakRssBytes / 1e6:F0} / {theirs.PeakRssBytes / 1e6:F0} MB"),
                     string.Create(inv, $"{ours.Perplexity:F2} / {theirs.Perplexity:F2}"),
                     "").Trim();
@@ -91,26 +92,27 @@ internal static partial class PerplexityBenchmark
         Console.WriteLine();
         Console.WriteLine($"tokens/s = evaluated tokens ({chunks} chunks × {Context}) / wall time of the whole process, from start to exit. Load: GgufPs's TransformerModel.Open, llama.cpp's 'load time'.");
         Console.WriteLine("First chunk: GgufPs from the start of Measure (tokenizing included) to the first chunk's result; llama.cpp's 'seconds per pass'. All chunks: GgufPs's PerplexityResult.Seconds");
-        Console.WriteLine("(every chunk with its scoring), llama.cpp's 'prompt eval time' (llama_decode only). Peak RSS includes the memory-mapped model.");
+        Console.WriteLine("(every chunk with its scoring), llama.cpp's 'prompt eval time' (llama_decode only). CPU time: user + system of the whole process, all threads");
+        Console.WriteLine("(llama.cpp's OpenMP threads spin while they wait, so on a busy machine its CPU time grows). Peak RSS includes the memory-mapped model.");
         Console.WriteLine($"(load average {ChildProcess.LoadAverage()} at the end)");
     }
 
     /// <summary>One whole run of one engine.</summary>
     internal sealed record RunResult(double WallSeconds, double LoadSeconds, double FirstChunkSeconds, double EvalSeconds, int Chunks,
-        double Perplexity, long PeakRssBytes, string? Log = null);
+        double Perplexity, long PeakRssBytes, string? Log = null, double CpuSeconds = 0);
 
     private static RunResult OursRun(string model, string text, int threads, int chunks, IReadOnlyDictionary<string, string> environment)
     {
         var result = ChildProcess.RunBench(["perplexity-child", "ours", model, text, threads.ToString(CultureInfo.InvariantCulture), chunks.ToString(CultureInfo.InvariantCulture)], environment);
         var report = ParseChild(result, "GgufPs", model);
-        return report with { WallSeconds = result.WallSeconds, PeakRssBytes = Math.Max(report.PeakRssBytes, result.PeakRssBytes) };
+        return report with { WallSeconds = result.WallSeconds, PeakRssBytes = Math.Max(report.PeakRssBytes, result.PeakRssBytes), CpuSeconds = result.CpuSeconds };
     }
 
     private static RunResult NuGetRun(string model, string text, int threads, int chunks)
     {
         var result = ChildProcess.RunBench(["perplexity-child", "nuget", model, text, threads.ToString(CultureInfo.InvariantCulture), chunks.ToString(CultureInfo.InvariantCulture)]);
         var report = ParseChild(result, "llama.cpp (NuGet)", model);
-        return report with { WallSeconds = result.WallSeconds, PeakRssBytes = Math.Max(report.PeakRssBytes, result.PeakRssBytes) };
+        return report with { WallSeconds = result.WallSeconds, PeakRssBytes = Math.Max(report.PeakRssBytes, result.PeakRssBytes), CpuSeconds = result.CpuSeconds };
     }
 
     private static RunResult ParseChild(ChildProcess.Result result, string engine, string model)
@@ -225,7 +227,7 @@ internal static partial class PerplexityBenchmark
             }
             double first = SecondsPerPass().Match(log) is { Success: true } pass ? double.Parse(pass.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN;
             return new RunResult(result.WallSeconds, load, first, evalSeconds, evaluated / Context,
-                double.Parse(ppl.Groups[1].Value, CultureInfo.InvariantCulture), result.PeakRssBytes, log);
+                double.Parse(ppl.Groups[1].Value, CultureInfo.InvariantCulture), result.PeakRssBytes, log, result.CpuSeconds);
         }
 
         /// <summary>Names the build: its folder, its build line, the CPU features it uses and where its weights went.</summary>
