@@ -100,7 +100,7 @@ var benchmarks = new Dictionary<string, Action>
     ["quantize"] = () => QuantizeBenchmark.Run(BenchModel(), work, types, threads),
     ["convert"] = () => ConvertBenchmark.Run(work, Path.Combine(AppContext.BaseDirectory, "tokenizer.model")),
     ["perplexity"] = () => PerplexityBenchmark.Run(models, shapes, text, inferenceTypes, threads, chunks, rounds, llamaCpp, childEnvironment),
-    ["imatrix"] = () => ImatrixBenchmark.Run(typeof(ImatrixBenchmark).Assembly.Location, BenchModel(), models.Ensure(BenchModels.Perf, "Q8_0"), text, threads, chunks: 4),
+    ["imatrix"] = () => ImatrixBenchmark.Run(typeof(ImatrixBenchmark).Assembly.Location, BenchModel(), models.Ensure(BenchModels.Perf, "Q8_0"), text, threads, chunks, llamaCpp),
     ["profile"] = () =>
     {
         foreach (string shape in shapes)
