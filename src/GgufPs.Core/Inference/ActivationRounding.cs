@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GgufPs.Quantization;
 
 namespace GgufPs.Inference;
@@ -7,6 +8,7 @@ namespace GgufPs.Inference;
 internal static class ActivationRounding
 {
     /// <summary>Writes the rounded copy of <paramref name="source"/> (whole rows of <paramref name="columns"/>) to <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Round(ActivationFormat format, ReadOnlySpan<float> source, Span<float> destination, int columns)
     {
         switch (format)
@@ -42,6 +44,7 @@ internal static class ActivationRounding
     /// What ggml-cpu's x86 quantize_row_q8_0 leaves of each block of 32 after dequantizing: d = amax/127 stored as
     /// F16, values rounded half to even after scaling by 127/amax.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RoundQ8_0(ReadOnlySpan<float> source, Span<float> destination)
     {
         for (int b = 0; b < source.Length; b += 32)
@@ -67,6 +70,7 @@ internal static class ActivationRounding
     /// What quantize_row_q8_K leaves of each block of 256 after dequantizing: the largest magnitude maps to -127
     /// exactly, values round to nearest even, and d = 1/iscale.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RoundQ8_K(ReadOnlySpan<float> source, Span<float> destination)
     {
         for (int b = 0; b < source.Length; b += 256)
@@ -113,6 +117,7 @@ internal static class ActivationRounding
 
     private delegate void QuantizeRow(ReadOnlySpan<float> source, Span<byte> destination);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundToHalf(ReadOnlySpan<float> source, Span<float> destination)
     {
         const int Chunk = 1024;

@@ -17,6 +17,7 @@ internal static unsafe class FastDequantizer
         or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q3_K or GgmlType.Q2_K;
 
     /// <summary>Decodes <paramref name="count"/> values (whole blocks) from <paramref name="x"/> into <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Decode(GgmlType type, byte* x, float* y, int count)
     {
         switch (type)
@@ -74,6 +75,7 @@ internal static unsafe class FastDequantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ4K(byte* x, float* y)
     {
         float d = Half(x), min = Half(x + 2);
@@ -97,6 +99,7 @@ internal static unsafe class FastDequantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ5K(byte* x, float* y)
     {
         float d = Half(x), min = Half(x + 2);
@@ -125,6 +128,7 @@ internal static unsafe class FastDequantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ6K(byte* x, float* y)
     {
         float d = Half(x + 208);
@@ -153,6 +157,7 @@ internal static unsafe class FastDequantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ3K(byte* x, float* y)
     {
         byte* hmask = x;
@@ -188,6 +193,7 @@ internal static unsafe class FastDequantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeQ2K(byte* x, float* y)
     {
         byte* scales = x;

@@ -25,7 +25,7 @@ internal static unsafe class FloatGemm
     {
         int panels = (w.Rows + PanelRows - 1) / PanelRows;
         int workers = Math.Max(1, Math.Min(threads, panels));
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (worker) =>
         {
             int k = w.Columns;
             float* panel = (float*)NativeMemory.AlignedAlloc((nuint)((long)PanelRows * k * sizeof(float)), 64);
@@ -58,6 +58,7 @@ internal static unsafe class FloatGemm
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyPanel(float* panel, int rows, int k, float* x, int tokens, float* y, int ldy)
     {
         for (int t0 = 0; t0 < tokens; t0 += TokenTile)
@@ -160,6 +161,7 @@ internal static unsafe class FloatGemm
     }
 
     /// <summary>One output in tinyBLAS's order, for tile edges.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Lanes(float* w, float* x, int k)
     {
         var c = Vector512<float>.Zero;

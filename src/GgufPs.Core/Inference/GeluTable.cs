@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GgufPs.Inference;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal static unsafe class GeluTable
 
     private static readonly float[] Table = Build();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(float* x, long n)
     {
         for (long i = 0; i < n; i++)

@@ -32,6 +32,7 @@ internal static unsafe class GgmlDot
     /// sum exactly as <see cref="Dot"/> makes it. With AVX-512 and a multiple of 16 values, sixteen keys at a time
     /// share one reduction network that adds the same pairs as _mm512_reduce_add_ps does for each key.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaledDots(float* query, float* keys, int stride, int count, int n, float scale, float* scores)
     {
         int j = 0;
@@ -65,6 +66,7 @@ internal static unsafe class GgmlDot
     /// Sixteen _mm512_reduce_add_ps at once: halves (lane l + lane l+8), quarters (l + l+4), then (0 + 2, 1 + 3),
     /// then the pair; slot 4t + i ends in lane 4i + t.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> ReduceSixteen(Vector512<float>* s)
     {
         var a0 = Halves(s[0], s[1]);
@@ -99,6 +101,7 @@ internal static unsafe class GgmlDot
     /// over the cache length: lane j mod 16 by fused multiply-adds, then the reduction tree. Sixteen columns at a
     /// time keep the sixteen lanes in registers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightedSum(float* p, int count, float* v, int stride, int width, float* output)
     {
         int c = 0;
@@ -121,6 +124,7 @@ internal static unsafe class GgmlDot
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSumColumns(float* p, int count, float* v, int stride, float* output)
     {
         Vector512<float> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;

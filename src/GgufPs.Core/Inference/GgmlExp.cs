@@ -28,6 +28,7 @@ internal static unsafe class GgmlExp
     /// (llama.cpp's rows span the padded KV cache; the masked entries beyond x add zeros): each group of sixteen is
     /// reduced in float as _mm512_reduce_add_ps does, then added up in double.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SoftmaxExp(float* x, int n, float shift, float* y)
     {
         double sum = 0;
@@ -60,6 +61,7 @@ internal static unsafe class GgmlExp
     }
 
     /// <summary>silu(x)·g over a row, groups of 16 with the vector exp and the tail with expf, as ggml_vec_swiglu_f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SwiGlu(float* x, float* g, int n)
     {
         int i = 0;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -38,7 +39,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
             new Span<float>(BlockSums + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
             new Span<int>(Sums + (long)tokens * GroupsPerToken, (paddedTokens - tokens) * GroupsPerToken).Clear();
         }
-        Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
+        Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
         {
             float* row = x + (long)t * columns;
             for (int b = 0; b < BlocksPerToken; b++)
@@ -88,6 +89,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     public void Dispose() => NativeMemory.AlignedFree((void*)_memory);
 
     /// <summary>The sum of <paramref name="count"/> int8 values (16 or 32, the group sizes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Sum(sbyte* values, int count)
     {
         int i = 0;
@@ -106,6 +108,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     }
 
     /// <summary>quantize_row_q8_K: the largest magnitude (its first occurrence) becomes -127, round half to even, d = 1/iscale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeQ8K(float* x, sbyte* q, out float d)
     {
         if (!Avx512F.IsSupported || !TryQuantizeQ8K512(x, q, out d))
@@ -118,6 +121,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     /// The same with AVX-512: the same float operations per value (the product, then the add of 1.5·2²³ that rounds),
     /// so the bytes are the scalar path's. False when the block's largest magnitude cannot be found again (NaN).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryQuantizeQ8K512(float* x, sbyte* q, out float d)
     {
         var amaxV = Vector512<float>.Zero;
@@ -196,6 +200,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
 
     /// <summary>ggml-cpu's x86 quantize_row_q8_0 (and _q8_1): scale 127/amax, round half to even, d kept as F16, and the
     /// sum of the block in quantize_row_q8_1's form, F16(d·Σq) with d before rounding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeQ8_0(float* x, sbyte* q, out float d, out float sum)
     {
         float amax = 0;

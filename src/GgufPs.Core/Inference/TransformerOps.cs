@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GgufPs.Inference;
@@ -7,6 +8,7 @@ namespace GgufPs.Inference;
 internal static unsafe class TransformerOps
 {
     /// <summary>RMSNorm as ggml_rms_norm followed by the weight: the sum of squares in double, then x·scale·w in float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* y, int n, float[] weight, float eps)
     {
         double sum = 0;
@@ -27,6 +29,7 @@ internal static unsafe class TransformerOps
     /// ggml_vec_cvar_f32 (sixteen lanes of fused multiply-adds reduced in float, the rest in double), then
     /// (x-mean)·scale·w + b in float.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNorm(float* x, float* y, int n, float[] weight, float[]? bias, float eps)
     {
         double sum = 0;
@@ -82,6 +85,7 @@ internal static unsafe class TransformerOps
     /// The sine/cosine table of RoPE for one position, as ggml_rope_cache_init: θ starts at the position and is
     /// multiplied by base^(-2/n_dims) per pair, in float, divided by the model's frequency factors if any.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RopeCache(int position, int dims, float freqBase, float freqScale, float[]? factors, Span<float> cache)
     {
         float thetaScale = MathF.Pow(freqBase, -2.0f / dims);
@@ -97,6 +101,7 @@ internal static unsafe class TransformerOps
     }
 
     /// <summary>Rotates the first dims values of each head: adjacent pairs (normal mode) or halves (NeoX mode).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyRope(float* head, int dims, ReadOnlySpan<float> cache, bool neox)
     {
         if (neox)
