@@ -61,6 +61,7 @@ var benchmarks = new Dictionary<string, Action>
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), typesGiven ? types : PerplexityBenchmark.DefaultTypes, threads, chunks: 4),
     ["imatrix"] = () => ImatrixBenchmark.Run(typeof(ImatrixBenchmark).Assembly.Location, work, BenchModel(),
         Path.Combine(AppContext.BaseDirectory, "tinystories_heldout.txt"), threads, chunks: 4),
+    ["kernels"] = () => KernelBenchmark.Run(work, threads),
 };
 foreach (var (name, run) in benchmarks)
 {
