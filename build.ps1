@@ -6,6 +6,9 @@
     Build  compiles the module into out/GgufPs (importable with Import-Module ./out/GgufPs), including its MAML help.
     Test   builds, runs the xunit tests and then the Pester tests, prints "N passed, N failed, N skipped" and exits
            non-zero on any failure.
+    TestTiers  runs the inference and evaluation xunit tests again with .NET told to leave out instruction sets, so
+           that the kernels of every tier run here: AVX2 without AVX-512 or AVX-VNNI, AVX-512 without AVX-VNNI, and
+           Vector128 only (no AVX2, as on ARM64). Prints the time and counts of each; exits non-zero on any failure.
     Help   turns docs/help into out/GgufPs/en-US (part of Build).
     Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine: against the llama.cpp build in
            -LlamaCppPath when given (its llama-perplexity runs as a user runs it), else against the NuGet oracle.
@@ -15,7 +18,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Help', 'Bench', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'TestTiers', 'Help', 'Bench', 'Demo', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -153,6 +156,46 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+function Invoke-TestTiers {
+    $project = Join-Path $Root 'tests/GgufPs.Core.Tests/GgufPs.Core.Tests.csproj'
+    Invoke-Native dotnet @('build', $project, '-c', $Configuration, '-nologo', '-clp:NoSummary')
+    # Of the real model, the oracle comparisons of Q8_0 and Q4_K_M (the two integer kernels); the float kernels run on
+    # the synthetic F32, F16 and BF16 models of the evaluation tests.
+    $filter = 'FullyQualifiedName~GgufPs.Tests.Inference|FullyQualifiedName~GgufPs.Tests.Evaluation|' +
+        '(FullyQualifiedName~TinyStories3mTests.PerplexityIsTheOraclesOverEveryChunk&(DisplayName~Q8_0|DisplayName~Q4_K_M))'
+    $tiers = [ordered]@{
+        'AVX2 and FMA (no AVX-512, no AVX-VNNI)' = @{ DOTNET_EnableAVX512 = '0'; DOTNET_EnableAVXVNNI = '0' }
+        'AVX-512 without AVX-VNNI'               = @{ DOTNET_EnableAVXVNNI = '0' }
+        'Vector128 (no AVX2)'                    = @{ DOTNET_EnableAVX2 = '0' }
+    }
+    $failed = 0
+    $lines = @()
+    $i = 0
+    foreach ($tier in $tiers.GetEnumerator()) {
+        $i++
+        $results = Join-Path $Out "test-results-tier$i"
+        if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+        foreach ($name in $tier.Value.Keys) { Set-Item "env:$name" $tier.Value[$name] }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        try {
+            Write-Host "== $($tier.Key): $(($tier.Value.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ' ')"
+            Invoke-Native dotnet @('test', $project, '-c', $Configuration, '--no-build', '-nologo', '--filter', $filter,
+                '--logger', 'trx;LogFileName=tier.trx', '--results-directory', $results)
+        } catch {
+            Write-Host $_.Exception.Message
+        } finally {
+            foreach ($name in $tier.Value.Keys) { Remove-Item "env:$name" }
+        }
+        $counts = Read-TrxCounts $results
+        if ($counts.Passed -eq 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 }  # a host failure counts as a failure
+        $failed += $counts.Failed
+        $lines += '{0}: {1} passed, {2} failed, {3} skipped in {4:N0} s' -f $tier.Key, $counts.Passed, $counts.Failed, $counts.Skipped, $clock.Elapsed.TotalSeconds
+    }
+    Write-Host ''
+    $lines | ForEach-Object { Write-Host $_ }
+    if ($failed -gt 0) { exit 1 }
+}
+
 function Invoke-Bench {
     Invoke-Build
     $project = Join-Path $Root 'bench/GgufPs.Bench/GgufPs.Bench.csproj'
@@ -186,6 +229,7 @@ try {
     switch ($Task) {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
+        'TestTiers' { Invoke-TestTiers }
         'Help' { Invoke-Help }
         'Bench' { Invoke-Bench }
         'Demo' { Invoke-Demo }

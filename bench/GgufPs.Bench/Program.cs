@@ -108,6 +108,7 @@ var benchmarks = new Dictionary<string, Action>
             ProfileBenchmark.Run(models, shape, text, inferenceTypes, threads, chunks, childEnvironment);
         }
     },
+    ["kernels"] = () => KernelBenchmark.Run(work, threads),
 };
 // The profile is a diagnosis, not a comparison: it runs only when named.
 foreach (var (name, run) in benchmarks)

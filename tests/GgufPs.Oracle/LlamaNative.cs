@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace GgufPs.Oracle;
 
 /// <summary>
-/// P/Invoke declarations for the llama.cpp libraries that LLamaSharp.Backend.Cpu ships. The best variant the CPU runs
+/// P/Invoke declarations for the llama.cpp libraries that LLamaSharp.Backend.Cpu ships. The best variant the CPU has
 /// (avx512, avx2, avx, noavx) is loaded from llama.cpp/&lt;variant&gt;/ beside the test assembly.
 /// </summary>
 internal static unsafe partial class LlamaNative
@@ -29,9 +29,14 @@ internal static unsafe partial class LlamaNative
                 return;
             }
             string root = Path.Combine(AppContext.BaseDirectory, "llama.cpp");
-            Variant = Avx512F.IsSupported && Avx512BW.IsSupported ? "avx512"
-                : Avx2.IsSupported ? "avx2"
-                : Avx.IsSupported ? "avx"
+            // The CPU's own features, not .NET's view of them: runs of the engine with AVX-512 or AVX2 switched off in
+            // .NET (DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0) still compare it with llama.cpp's build for this CPU,
+            // whose arithmetic the engine reproduces on every instruction set.
+            int leaf7 = X86Base.IsSupported ? X86Base.CpuId(7, 0).Ebx : 0;
+            int leaf1 = X86Base.IsSupported ? X86Base.CpuId(1, 0).Ecx : 0;
+            Variant = (leaf7 & (1 << 16)) != 0 && (leaf7 & (1 << 30)) != 0 ? "avx512"
+                : (leaf7 & (1 << 5)) != 0 ? "avx2"
+                : (leaf1 & (1 << 28)) != 0 ? "avx"
                 : "noavx";
             string dir = Path.Combine(root, Variant);
             // libllama's RUNPATH is $ORIGIN, so loading it by full path finds its ggml siblings.

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using GgufPs.Quantization;
 
 namespace GgufPs.Inference;
@@ -8,7 +9,6 @@ namespace GgufPs.Inference;
 internal static class ActivationRounding
 {
     /// <summary>Writes the rounded copy of <paramref name="source"/> (whole rows of <paramref name="columns"/>) to <paramref name="destination"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Round(ActivationFormat format, ReadOnlySpan<float> source, Span<float> destination, int columns)
     {
         switch (format)
@@ -20,11 +20,7 @@ internal static class ActivationRounding
                 RoundToHalf(source, destination);
                 break;
             case ActivationFormat.BF16:
-                for (int i = 0; i < source.Length; i++)
-                {
-                    uint bits = BitConverter.SingleToUInt32Bits(source[i]);
-                    destination[i] = BitConverter.UInt32BitsToSingle((uint)HalfPrecisionConverter.ToBF16(bits) << 16);
-                }
+                RoundToBF16(source, destination);
                 break;
             case ActivationFormat.Q8_0:
                 RoundQ8_0(source, destination);
@@ -44,24 +40,15 @@ internal static class ActivationRounding
     /// What ggml-cpu's x86 quantize_row_q8_0 leaves of each block of 32 after dequantizing: d = amax/127 stored as
     /// F16, values rounded half to even after scaling by 127/amax.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RoundQ8_0(ReadOnlySpan<float> source, Span<float> destination)
+    private static unsafe void RoundQ8_0(ReadOnlySpan<float> source, Span<float> destination)
     {
-        for (int b = 0; b < source.Length; b += 32)
+        sbyte* q = stackalloc sbyte[32];
+        fixed (float* x = source, y = destination)
         {
-            var x = source.Slice(b, 32);
-            var y = destination.Slice(b, 32);
-            float amax = 0;
-            foreach (float v in x)
+            for (int b = 0; b < source.Length; b += 32)
             {
-                float a = MathF.Abs(v);
-                amax = a > amax ? a : amax;
-            }
-            float d = (float)(Half)(amax / 127.0f);
-            float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-            for (int j = 0; j < 32; j++)
-            {
-                y[j] = d * (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+                QuantizedActivations.QuantizeQ8_0(x + b, q, out float d, out _);
+                Dequantize(q, 32, d, y + b);
             }
         }
     }
@@ -70,36 +57,46 @@ internal static class ActivationRounding
     /// What quantize_row_q8_K leaves of each block of 256 after dequantizing: the largest magnitude maps to -127
     /// exactly, values round to nearest even, and d = 1/iscale.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RoundQ8_K(ReadOnlySpan<float> source, Span<float> destination)
+    private static unsafe void RoundQ8_K(ReadOnlySpan<float> source, Span<float> destination)
     {
-        for (int b = 0; b < source.Length; b += 256)
+        sbyte* q = stackalloc sbyte[256];
+        fixed (float* x = source, y = destination)
         {
-            var x = source.Slice(b, 256);
-            var y = destination.Slice(b, 256);
-            float max = 0, amax = 0;
-            for (int j = 0; j < 256; j++)
+            for (int b = 0; b < source.Length; b += 256)
             {
-                float ax = MathF.Abs(x[j]);
-                if (ax > amax)
-                {
-                    amax = ax;
-                    max = x[j];
-                }
+                QuantizedActivations.QuantizeQ8K(x + b, q, out float d);
+                Dequantize(q, 256, d, y + b);
             }
-            if (amax == 0)
-            {
-                y.Clear();
-                continue;
-            }
-            float iscale = -127.0f / max;
-            float d = 1 / iscale;
-            for (int j = 0; j < 256; j++)
-            {
-                float shifted = iscale * x[j] + 12582912f;
-                int q = Math.Min(127, (BitConverter.SingleToInt32Bits(shifted) & 0x007fffff) - 0x00400000);
-                y[j] = d * q;
-            }
+        }
+    }
+
+    /// <summary>y[i] = d·q[i], four values at a time.</summary>
+    private static unsafe void Dequantize(sbyte* q, int count, float d, float* y)
+    {
+        var scale = Vector128.Create(d);
+        for (int i = 0; i < count; i += 4)
+        {
+            (Vector128.ConvertToSingle(Vector128.Create(q[i], q[i + 1], q[i + 2], q[i + 3])) * scale).Store(y + i);
+        }
+    }
+
+    /// <summary>ggml_compute_fp32_to_bf16 and back: round to nearest even on the upper 16 bits, NaNs made quiet.</summary>
+    private static void RoundToBF16(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(source);
+        var output = MemoryMarshal.Cast<float, uint>(destination);
+        int i = 0;
+        for (; i + 4 <= bits.Length; i += 4)
+        {
+            var u = Vector128.Create(bits.Slice(i, 4));
+            var nan = Vector128.GreaterThan(u & Vector128.Create(0x7fffffffu), Vector128.Create(0x7f800000u));
+            var rounded = (u + Vector128.Create(0x7fffu) + ((u >> 16) & Vector128<uint>.One)) >> 16;
+            var quiet = (u >> 16) | Vector128.Create(64u);
+            (Vector128.ConditionalSelect(nan, quiet, rounded) << 16).CopyTo(output.Slice(i, 4));
+        }
+        for (; i < bits.Length; i++)
+        {
+            output[i] = (uint)HalfPrecisionConverter.ToBF16(bits[i]) << 16;
         }
     }
 
@@ -117,7 +114,6 @@ internal static class ActivationRounding
 
     private delegate void QuantizeRow(ReadOnlySpan<float> source, Span<byte> destination);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundToHalf(ReadOnlySpan<float> source, Span<float> destination)
     {
         const int Chunk = 1024;

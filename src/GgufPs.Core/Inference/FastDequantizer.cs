@@ -1,73 +1,88 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
 /// <summary>
-/// AVX-512 dequantization of the common block types into float panels for the matrix kernels, sixteen values at a
-/// time, with the same float operations in the same order as the reference decoders (ggml's dequantize_row_*), so
-/// the values are identical. Types not handled here, or machines without AVX-512, use the reference decoders.
+/// Vectorised dequantization of the common block types into float panels for the matrix kernels, sixteen values at
+/// a time, with the same float operations in the same order as the reference decoders (ggml's dequantize_row_*), so
+/// the values are identical. Each decoder is written once over sixteen values; <see cref="ISixteenFloats"/> turns
+/// them into floats with one Vector512, two Vector256 or four Vector128. Other types use the reference decoders.
 /// </summary>
 internal static unsafe class FastDequantizer
 {
-    private static readonly bool Supported = Avx512F.IsSupported && Avx512BW.IsSupported;
-
-    public static bool Handles(GgmlType type) => Supported && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K
+    public static bool Handles(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K
         or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q3_K or GgmlType.Q2_K;
 
     /// <summary>Decodes <paramref name="count"/> values (whole blocks) from <paramref name="x"/> into <paramref name="y"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Decode(GgmlType type, byte* x, float* y, int count)
+    public static void Decode(GgmlType type, byte* x, float* y, int count) => Decode(type, x, y, count, KernelSupport.FloatWidth);
+
+    internal static void Decode(GgmlType type, byte* x, float* y, int count, VectorWidth width)
+    {
+        switch (width)
+        {
+            case VectorWidth.Vector512:
+                Decode<SixteenFloats512>(type, x, y, count);
+                break;
+            case VectorWidth.Vector256:
+                Decode<SixteenFloats256>(type, x, y, count);
+                break;
+            default:
+                Decode<SixteenFloats128>(type, x, y, count);
+                break;
+        }
+    }
+
+    private static void Decode<TFloats>(GgmlType type, byte* x, float* y, int count)
+        where TFloats : struct, ISixteenFloats
     {
         switch (type)
         {
             case GgmlType.Q8_0:
                 for (int i = 0; i < count; i += 32, x += 34, y += 32)
                 {
-                    var d = Vector512.Create(Half(x));
-                    (Signed(Vector128.Load((sbyte*)x + 2)) * d).Store(y);
-                    (Signed(Vector128.Load((sbyte*)x + 18)) * d).Store(y + 16);
+                    float d = Half(x);
+                    TFloats.Scaled(Vector128.Load((sbyte*)x + 2), d, y);
+                    TFloats.Scaled(Vector128.Load((sbyte*)x + 18), d, y + 16);
                 }
                 break;
             case GgmlType.Q4_0:
                 for (int i = 0; i < count; i += 32, x += 18, y += 32)
                 {
-                    var d = Vector512.Create(Half(x));
+                    float d = Half(x);
                     var q = Vector128.Load(x + 2);
-                    var eight = Vector512.Create(8);
-                    (Vector512.ConvertToSingle(Unsigned(q & Vector128.Create((byte)0x0F)) - eight) * d).Store(y);
-                    (Vector512.ConvertToSingle(Unsigned(Vector128.ShiftRightLogical(q, 4)) - eight) * d).Store(y + 16);
+                    TFloats.Scaled(q & Vector128.Create((byte)0x0F), 8, d, y);
+                    TFloats.Scaled(Vector128.ShiftRightLogical(q, 4), 8, d, y + 16);
                 }
                 break;
             case GgmlType.Q4_K:
                 for (int i = 0; i < count; i += 256, x += 144, y += 256)
                 {
-                    DecodeQ4K(x, y);
+                    DecodeQ4K<TFloats>(x, y);
                 }
                 break;
             case GgmlType.Q5_K:
                 for (int i = 0; i < count; i += 256, x += 176, y += 256)
                 {
-                    DecodeQ5K(x, y);
+                    DecodeQ5K<TFloats>(x, y);
                 }
                 break;
             case GgmlType.Q6_K:
                 for (int i = 0; i < count; i += 256, x += 210, y += 256)
                 {
-                    DecodeQ6K(x, y);
+                    DecodeQ6K<TFloats>(x, y);
                 }
                 break;
             case GgmlType.Q3_K:
                 for (int i = 0; i < count; i += 256, x += 110, y += 256)
                 {
-                    DecodeQ3K(x, y);
+                    DecodeQ3K<TFloats>(x, y);
                 }
                 break;
             case GgmlType.Q2_K:
                 for (int i = 0; i < count; i += 256, x += 84, y += 256)
                 {
-                    DecodeQ2K(x, y);
+                    DecodeQ2K<TFloats>(x, y);
                 }
                 break;
             default:
@@ -75,8 +90,8 @@ internal static unsafe class FastDequantizer
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeQ4K(byte* x, float* y)
+    private static void DecodeQ4K<TFloats>(byte* x, float* y)
+        where TFloats : struct, ISixteenFloats
     {
         float d = Half(x), min = Half(x + 2);
         byte* scales = x + 4;
@@ -86,21 +101,19 @@ internal static unsafe class FastDequantizer
         {
             ScaleMin(2 * j, scales, out int sc1, out int m1);
             ScaleMin(2 * j + 1, scales, out int sc2, out int m2);
-            var d1 = Vector512.Create(d * sc1);
-            var min1 = Vector512.Create(min * m1);
-            var d2 = Vector512.Create(d * sc2);
-            var min2 = Vector512.Create(min * m2);
+            float d1 = d * sc1, min1 = min * m1;
+            float d2 = d * sc2, min2 = min * m2;
             for (int h = 0; h < 2; h++)
             {
                 var q = Vector128.Load(qs + 16 * h);
-                (Vector512.ConvertToSingle(Unsigned(q & low)) * d1 - min1).Store(y + 16 * h);
-                (Vector512.ConvertToSingle(Unsigned(Vector128.ShiftRightLogical(q, 4))) * d2 - min2).Store(y + 32 + 16 * h);
+                TFloats.ScaledMinus(q & low, d1, min1, y + 16 * h);
+                TFloats.ScaledMinus(Vector128.ShiftRightLogical(q, 4), d2, min2, y + 32 + 16 * h);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeQ5K(byte* x, float* y)
+    private static void DecodeQ5K<TFloats>(byte* x, float* y)
+        where TFloats : struct, ISixteenFloats
     {
         float d = Half(x), min = Half(x + 2);
         byte* scales = x + 4;
@@ -112,29 +125,26 @@ internal static unsafe class FastDequantizer
         {
             ScaleMin(2 * j, scales, out int sc1, out int m1);
             ScaleMin(2 * j + 1, scales, out int sc2, out int m2);
-            var d1 = Vector512.Create(d * sc1);
-            var min1 = Vector512.Create(min * m1);
-            var d2 = Vector512.Create(d * sc2);
-            var min2 = Vector512.Create(min * m2);
+            float d1 = d * sc1, min1 = min * m1;
+            float d2 = d * sc2, min2 = min * m2;
             for (int h = 0; h < 2; h++)
             {
                 var q = Vector128.Load(ql + 16 * h);
                 var high = Vector128.Load(qh + 16 * h);
                 var b1 = Vector128.ShiftLeft(Vector128.ShiftRightLogical(high, 2 * j) & one, 4);
                 var b2 = Vector128.ShiftLeft(Vector128.ShiftRightLogical(high, 2 * j + 1) & one, 4);
-                (Vector512.ConvertToSingle(Unsigned((q & low) + b1)) * d1 - min1).Store(y + 16 * h);
-                (Vector512.ConvertToSingle(Unsigned(Vector128.ShiftRightLogical(q, 4) + b2)) * d2 - min2).Store(y + 32 + 16 * h);
+                TFloats.ScaledMinus((q & low) + b1, d1, min1, y + 16 * h);
+                TFloats.ScaledMinus(Vector128.ShiftRightLogical(q, 4) + b2, d2, min2, y + 32 + 16 * h);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeQ6K(byte* x, float* y)
+    private static void DecodeQ6K<TFloats>(byte* x, float* y)
+        where TFloats : struct, ISixteenFloats
     {
         float d = Half(x + 208);
         var low = Vector128.Create((byte)0x0F);
         var three = Vector128.Create((byte)3);
-        var bias = Vector512.Create(32);
         for (int n = 0; n < 256; n += 128, y += 128)
         {
             byte* ql = x + n / 2;
@@ -149,16 +159,16 @@ internal static unsafe class FastDequantizer
                 var q2 = (l32 & low) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hi, 2) & three, 4);
                 var q3 = Vector128.ShiftRightLogical(l0, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hi, 4) & three, 4);
                 var q4 = Vector128.ShiftRightLogical(l32, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hi, 6) & three, 4);
-                (Vector512.ConvertToSingle(Unsigned(q1) - bias) * (d * sc[g])).Store(y + 16 * g);
-                (Vector512.ConvertToSingle(Unsigned(q2) - bias) * (d * sc[g + 2])).Store(y + 32 + 16 * g);
-                (Vector512.ConvertToSingle(Unsigned(q3) - bias) * (d * sc[g + 4])).Store(y + 64 + 16 * g);
-                (Vector512.ConvertToSingle(Unsigned(q4) - bias) * (d * sc[g + 6])).Store(y + 96 + 16 * g);
+                TFloats.Scaled(q1, 32, d * sc[g], y + 16 * g);
+                TFloats.Scaled(q2, 32, d * sc[g + 2], y + 32 + 16 * g);
+                TFloats.Scaled(q3, 32, d * sc[g + 4], y + 64 + 16 * g);
+                TFloats.Scaled(q4, 32, d * sc[g + 6], y + 96 + 16 * g);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeQ3K(byte* x, float* y)
+    private static void DecodeQ3K<TFloats>(byte* x, float* y)
+        where TFloats : struct, ISixteenFloats
     {
         byte* hmask = x;
         byte* qs = x + 32;
@@ -172,7 +182,7 @@ internal static unsafe class FastDequantizer
         aux[3] = ((a1 >> 4) & m2) | (((tmp >> 6) & m1) << 4);
         sbyte* scales = (sbyte*)aux;
         var three = Vector128.Create((byte)3);
-        var four = Vector512.Create(4);
+        var one = Vector128.Create((byte)1);
         int scaleIndex = 0;
         int bit = 0;
         for (int n = 0; n < 256; n += 128)
@@ -184,17 +194,16 @@ internal static unsafe class FastDequantizer
                 {
                     float dl = d * (scales[scaleIndex++] - 32);
                     var quant = Vector128.ShiftRightLogical(Vector128.Load(q + 16 * half), shift) & three;
-                    // The high bit set means no subtraction of 4.
-                    var high = Vector128.ShiftRightLogical(Vector128.Load(hmask + 16 * half), bit) & Vector128.Create((byte)1);
-                    var sub = four - Unsigned(high) * 4;
-                    (Vector512.ConvertToSingle(Unsigned(quant) - sub) * dl).Store(y);
+                    // The high bit set means no subtraction of 4: (quant + 4·high) - 4.
+                    var high = Vector128.ShiftRightLogical(Vector128.Load(hmask + 16 * half), bit) & one;
+                    TFloats.Scaled(quant | Vector128.ShiftLeft(high, 2), 4, dl, y);
                 }
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeQ2K(byte* x, float* y)
+    private static void DecodeQ2K<TFloats>(byte* x, float* y)
+        where TFloats : struct, ISixteenFloats
     {
         byte* scales = x;
         byte* qs = x + 16;
@@ -212,7 +221,7 @@ internal static unsafe class FastDequantizer
                     float dl = d * (sc & 0xF);
                     float ml = min * (sc >> 4);
                     var quant = Vector128.ShiftRightLogical(Vector128.Load(q + 16 * half), shift) & three;
-                    (Vector512.ConvertToSingle(Unsigned(quant)) * dl - Vector512.Create(ml)).Store(y);
+                    TFloats.ScaledMinus(quant, dl, ml, y);
                 }
             }
         }
@@ -236,10 +245,4 @@ internal static unsafe class FastDequantizer
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Half(byte* p) => (float)BitConverter.UInt16BitsToHalf(*(ushort*)p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Unsigned(Vector128<byte> v) => Avx512F.ConvertToVector512Int32(v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Signed(Vector128<sbyte> v) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(v));
 }

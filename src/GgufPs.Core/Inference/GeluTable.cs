@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Numerics.Tensors;
 
 namespace GgufPs.Inference;
 
@@ -13,23 +13,28 @@ internal static unsafe class GeluTable
 
     private static readonly float[] Table = Build();
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(float* x, long n)
     {
-        for (long i = 0; i < n; i++)
+        const int Chunk = 256;
+        Span<Half> halves = stackalloc Half[Chunk];
+        var table = Table;
+        for (long start = 0; start < n; start += Chunk)
         {
-            float v = x[i];
-            if (v <= -10.0f)
+            int count = (int)Math.Min(Chunk, n - start);
+            float* v = x + start;
+            // TensorPrimitives rounds to F16 a vector at a time; the lookup itself has no vector form.
+            TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(v, count), halves[..count]);
+            for (int i = 0; i < count; i++)
             {
-                x[i] = 0.0f;
-            }
-            else if (v >= 10.0f)
-            {
-                // ggml keeps the input unchanged above 10.
-            }
-            else
-            {
-                x[i] = Table[BitConverter.HalfToUInt16Bits((Half)v)];
+                if (v[i] <= -10.0f)
+                {
+                    v[i] = 0.0f;
+                }
+                else if (v[i] < 10.0f)
+                {
+                    v[i] = table[BitConverter.HalfToUInt16Bits(halves[i])];
+                }
+                // ggml keeps the input unchanged from 10 up.
             }
         }
     }

@@ -1,42 +1,115 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
 /// <summary>
-/// The sums of attention in the order llama.cpp's CPU backend makes them: llamafile's tinyBLAS when the summed
-/// length is a multiple of 16 (sixteen lanes over k taking fused multiply-adds, then _mm512_reduce_add_ps),
+/// The sums of attention in the order llama.cpp's AVX-512 CPU backend makes them: llamafile's tinyBLAS when the
+/// summed length is a multiple of 16 (sixteen lanes over k taking fused multiply-adds, then _mm512_reduce_add_ps),
 /// otherwise ggml_vec_dot_f16 (lanes over 64-element steps, the rest in double). Matching the order makes the F16
-/// roundings that follow fall as llama.cpp's do.
+/// roundings that follow fall as llama.cpp's do. Every <see cref="VectorWidth"/> gives the same bits.
 /// </summary>
 internal static unsafe class GgmlDot
 {
     /// <summary>Σ x[i]·y[i] over n values.</summary>
-    public static float Dot(float* x, float* y, int n)
+    public static float Dot(float* x, float* y, int n) => Dot(x, y, n, KernelSupport.FloatWidth);
+
+    internal static float Dot(float* x, float* y, int n, VectorWidth width)
     {
-        if (n % 16 == 0)
+        if (n % 16 != 0)
         {
-            var c = Vector512<float>.Zero;
-            for (int i = 0; i < n; i += 16)
-            {
-                c = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), c);
-            }
-            return FloatGemm.ReduceAdd(c);
+            return VecDot(x, y, n, width);
         }
-        return VecDotF16(x, y, n);
+        return width switch
+        {
+            VectorWidth.Vector512 => FloatGemm512.Dot(x, y, n),
+            VectorWidth.Vector256 => FloatGemm256.Dot(x, y, n),
+            _ => FloatGemm128.Dot(x, y, n),
+        };
+    }
+
+    /// <summary>
+    /// ggml_vec_dot_f32 and ggml_vec_dot_f16 with AVX-512: four 16-lane sums over steps of 64, reduced as
+    /// GGML_F32x16_REDUCE does ((0 + 2) + (1 + 3), then across lanes), then the rest added in double.
+    /// </summary>
+    public static float VecDot(float* x, float* y, int n, VectorWidth width)
+    {
+        int np = n & ~63;
+        double sum = 0;
+        if (np > 0)
+        {
+            sum = width switch
+            {
+                VectorWidth.Vector512 => SixteenLanes.Sum(StepLanes512(x, y, np)),
+                VectorWidth.Vector256 => SixteenLanes.Sum(StepLanes256(x, y, np, 0), StepLanes256(x, y, np, 8)),
+                _ => SixteenLanes.Sum(StepLanes128(x, y, np, 0), StepLanes128(x, y, np, 4), StepLanes128(x, y, np, 8), StepLanes128(x, y, np, 12)),
+            };
+        }
+        for (int i = np; i < n; i++)
+        {
+            sum += x[i] * y[i];
+        }
+        return (float)sum;
+    }
+
+    private static Vector512<float> StepLanes512(float* x, float* y, int np)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int i = 0; i < np; i += 64)
+        {
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(y + i), s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16), Vector512.Load(y + i + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 32), Vector512.Load(y + i + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 48), Vector512.Load(y + i + 48), s3);
+        }
+        return (s0 + s2) + (s1 + s3);
+    }
+
+    /// <summary>Lanes <paramref name="offset"/>..offset+7 of the same.</summary>
+    private static Vector256<float> StepLanes256(float* x, float* y, int np, int offset)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        x += offset;
+        y += offset;
+        for (int i = 0; i < np; i += 64)
+        {
+            s0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 16), Vector256.Load(y + i + 16), s1);
+            s2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 32), Vector256.Load(y + i + 32), s2);
+            s3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + i + 48), Vector256.Load(y + i + 48), s3);
+        }
+        return (s0 + s2) + (s1 + s3);
+    }
+
+    /// <summary>Lanes <paramref name="offset"/>..offset+3 of the same.</summary>
+    private static Vector128<float> StepLanes128(float* x, float* y, int np, int offset)
+    {
+        Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        x += offset;
+        y += offset;
+        for (int i = 0; i < np; i += 64)
+        {
+            s0 = ExactFma.MultiplyAdd(Vector128.Load(x + i), Vector128.Load(y + i), s0);
+            s1 = ExactFma.MultiplyAdd(Vector128.Load(x + i + 16), Vector128.Load(y + i + 16), s1);
+            s2 = ExactFma.MultiplyAdd(Vector128.Load(x + i + 32), Vector128.Load(y + i + 32), s2);
+            s3 = ExactFma.MultiplyAdd(Vector128.Load(x + i + 48), Vector128.Load(y + i + 48), s3);
+        }
+        return (s0 + s2) + (s1 + s3);
     }
 
     /// <summary>
     /// scores[j] = Dot(query, key j)·scale for <paramref name="count"/> keys <paramref name="stride"/> floats apart, each
-    /// sum exactly as <see cref="Dot"/> makes it. With AVX-512 and a multiple of 16 values, sixteen keys at a time
-    /// share one reduction network that adds the same pairs as _mm512_reduce_add_ps does for each key.
+    /// sum exactly as <see cref="Dot(float*, float*, int)"/> makes it. With AVX-512 and a multiple of 16 values,
+    /// sixteen keys at a time share one reduction network that adds the same pairs as _mm512_reduce_add_ps does for
+    /// each key.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ScaledDots(float* query, float* keys, int stride, int count, int n, float scale, float* scores)
+    public static void ScaledDots(float* query, float* keys, int stride, int count, int n, float scale, float* scores) =>
+        ScaledDots(query, keys, stride, count, n, scale, scores, KernelSupport.FloatWidth);
+
+    internal static void ScaledDots(float* query, float* keys, int stride, int count, int n, float scale, float* scores, VectorWidth width)
     {
         int j = 0;
-        if (n % 16 == 0 && Avx512F.IsSupported)
+        if (n % 16 == 0 && width == VectorWidth.Vector512)
         {
             Vector512<float>* sums = stackalloc Vector512<float>[16];
             var factor = Vector512.Create(scale);
@@ -53,64 +126,43 @@ internal static unsafe class GgmlDot
                     }
                     sums[m] = c;
                 }
-                (ReduceSixteen(sums) * factor).Store(scores + j);
+                (SixteenLanes.SumSixteen(sums) * factor).Store(scores + j);
             }
         }
         for (; j < count; j++)
         {
-            scores[j] = Dot(query, keys + (long)j * stride, n) * scale;
+            scores[j] = Dot(query, keys + (long)j * stride, n, width) * scale;
         }
     }
 
     /// <summary>
-    /// Sixteen _mm512_reduce_add_ps at once: halves (lane l + lane l+8), quarters (l + l+4), then (0 + 2, 1 + 3),
-    /// then the pair; slot 4t + i ends in lane 4i + t.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<float> ReduceSixteen(Vector512<float>* s)
-    {
-        var a0 = Halves(s[0], s[1]);
-        var a1 = Halves(s[2], s[3]);
-        var a2 = Halves(s[4], s[5]);
-        var a3 = Halves(s[6], s[7]);
-        var a4 = Halves(s[8], s[9]);
-        var a5 = Halves(s[10], s[11]);
-        var a6 = Halves(s[12], s[13]);
-        var a7 = Halves(s[14], s[15]);
-        var b0 = Quarters(a0, a1);
-        var b1 = Quarters(a2, a3);
-        var b2 = Quarters(a4, a5);
-        var b3 = Quarters(a6, a7);
-        var e0 = Avx512F.Shuffle(b0, b1, 0b01_00_01_00) + Avx512F.Shuffle(b0, b1, 0b11_10_11_10);
-        var e1 = Avx512F.Shuffle(b2, b3, 0b01_00_01_00) + Avx512F.Shuffle(b2, b3, 0b11_10_11_10);
-        return Avx512F.Shuffle(e0, e1, 0b10_00_10_00) + Avx512F.Shuffle(e0, e1, 0b11_01_11_01);
-    }
-
-    /// <summary>Lanes l and l+8 of x added in the lower half, of y in the upper.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Halves(Vector512<float> x, Vector512<float> y) =>
-        Avx512F.Shuffle4x128(x, y, 0b01_00_01_00) + Avx512F.Shuffle4x128(x, y, 0b11_10_11_10);
-
-    /// <summary>Within each half of x and of y, lanes l and l+4 added: one key's four sums per 128-bit quarter.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Quarters(Vector512<float> x, Vector512<float> y) =>
-        Avx512F.Shuffle4x128(x, y, 0b10_00_10_00) + Avx512F.Shuffle4x128(x, y, 0b11_01_11_01);
-
-    /// <summary>
     /// output[c] = Σⱼ p[j]·V[j, c] for j &lt; count, V's rows <paramref name="stride"/> apart, summed as tinyBLAS sums
-    /// over the cache length: lane j mod 16 by fused multiply-adds, then the reduction tree. Sixteen columns at a
-    /// time keep the sixteen lanes in registers.
+    /// over the cache length: lane j mod 16 by fused multiply-adds, then the reduction tree. A block of columns at
+    /// a time keeps the sixteen lanes of each in registers.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightedSum(float* p, int count, float* v, int stride, int width, float* output)
+    public static void WeightedSum(float* p, int count, float* v, int stride, int width, float* output) =>
+        WeightedSum(p, count, v, stride, width, output, KernelSupport.FloatWidth);
+
+    internal static void WeightedSum(float* p, int count, float* v, int stride, int width, float* output, VectorWidth vectorWidth)
     {
         int c = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (vectorWidth == VectorWidth.Vector512)
         {
             for (; c + 16 <= width; c += 16)
             {
-                WeightedSumColumns(p, count, v + c, stride, output + c);
+                WeightedSumColumns512(p, count, v + c, stride, output + c);
             }
+        }
+        if (vectorWidth >= VectorWidth.Vector256)
+        {
+            for (; c + 8 <= width; c += 8)
+            {
+                WeightedSumColumns256(p, count, v + c, stride, output + c);
+            }
+        }
+        for (; c + 4 <= width; c += 4)
+        {
+            WeightedSumColumns128(p, count, v + c, stride, output + c);
         }
         Span<float> lanes = stackalloc float[16];
         for (; c < width; c++)
@@ -120,12 +172,11 @@ internal static unsafe class GgmlDot
             {
                 lanes[j & 15] = MathF.FusedMultiplyAdd(v[(long)j * stride + c], p[j], lanes[j & 15]);
             }
-            output[c] = ReduceAdd16(lanes);
+            output[c] = SixteenLanes.Sum(lanes);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSumColumns(float* p, int count, float* v, int stride, float* output)
+    private static void WeightedSumColumns512(float* p, int count, float* v, int stride, float* output)
     {
         Vector512<float> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
         Vector512<float> l8 = default, l9 = default, l10 = default, l11 = default, l12 = default, l13 = default, l14 = default, l15 = default;
@@ -177,55 +228,92 @@ internal static unsafe class GgmlDot
         (l0 + l1).Store(output);
     }
 
-    /// <summary>ggml_vec_dot_f16 with AVX-512: four 16-lane sums over steps of 64, reduced, then the tail in double.</summary>
-    private static float VecDotF16(float* x, float* y, int n)
+    /// <summary>Eight columns: the lanes of rows j mod 16 &lt; 8 in one pass, the others in a second, then the tree.</summary>
+    private static void WeightedSumColumns256(float* p, int count, float* v, int stride, float* output)
     {
-        int np = n & ~63;
-        double sum = 0;
-        if (np > 0)
-        {
-            sum = VecDotF16Steps(x, y, np);
-        }
-        for (int i = np; i < n; i++)
-        {
-            sum += x[i] * y[i];
-        }
-        return (float)sum;
+        var low = stackalloc Vector256<float>[8];
+        var high = stackalloc Vector256<float>[8];
+        EightLanes256(p, count, v, stride, 0, low);
+        EightLanes256(p, count, v, stride, 8, high);
+        Vector256<float> l0 = low[0] + high[0], l1 = low[1] + high[1], l2 = low[2] + high[2], l3 = low[3] + high[3];
+        Vector256<float> l4 = low[4] + high[4], l5 = low[5] + high[5], l6 = low[6] + high[6], l7 = low[7] + high[7];
+        l0 += l4; l1 += l5; l2 += l6; l3 += l7;
+        l0 += l2; l1 += l3;
+        (l0 + l1).Store(output);
     }
 
-    private static float VecDotF16Steps(float* x, float* y, int np)
+    /// <summary>The lanes first..first+7: lane first + i takes the rows j with j mod 16 = first + i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EightLanes256(float* p, int count, float* v, int stride, int first, Vector256<float>* lanes)
     {
-        Span<float> acc = stackalloc float[64];
+        Vector256<float> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
+        int j = first;
+        for (; j + 8 <= count; j += 16)
         {
-            acc.Clear();
-            for (int i = 0; i < np; i += 64)
-            {
-                for (int j = 0; j < 64; j++)
-                {
-                    acc[j] = MathF.FusedMultiplyAdd(x[i + j], y[i + j], acc[j]);
-                }
-            }
-            for (int l = 0; l < 16; l++)
-            {
-                acc[l] += acc[16 + l];
-                acc[32 + l] += acc[48 + l];
-            }
-            for (int l = 0; l < 16; l++)
-            {
-                acc[l] += acc[32 + l];
-            }
+            float* row = v + (long)j * stride;
+            l0 = Vector256.FusedMultiplyAdd(Vector256.Load(row), Vector256.Create(p[j]), l0);
+            l1 = Vector256.FusedMultiplyAdd(Vector256.Load(row + stride), Vector256.Create(p[j + 1]), l1);
+            l2 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 2 * stride), Vector256.Create(p[j + 2]), l2);
+            l3 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 3 * stride), Vector256.Create(p[j + 3]), l3);
+            l4 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 4 * stride), Vector256.Create(p[j + 4]), l4);
+            l5 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 5 * stride), Vector256.Create(p[j + 5]), l5);
+            l6 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 6 * stride), Vector256.Create(p[j + 6]), l6);
+            l7 = Vector256.FusedMultiplyAdd(Vector256.Load(row + 7 * stride), Vector256.Create(p[j + 7]), l7);
         }
-        return ReduceAdd16(acc[..16]);
+        int rest = count - j;
+        float* last = v + (long)j * stride;
+        if (rest > 0) l0 = Vector256.FusedMultiplyAdd(Vector256.Load(last), Vector256.Create(p[j]), l0);
+        if (rest > 1) l1 = Vector256.FusedMultiplyAdd(Vector256.Load(last + stride), Vector256.Create(p[j + 1]), l1);
+        if (rest > 2) l2 = Vector256.FusedMultiplyAdd(Vector256.Load(last + 2 * stride), Vector256.Create(p[j + 2]), l2);
+        if (rest > 3) l3 = Vector256.FusedMultiplyAdd(Vector256.Load(last + 3 * stride), Vector256.Create(p[j + 3]), l3);
+        if (rest > 4) l4 = Vector256.FusedMultiplyAdd(Vector256.Load(last + 4 * stride), Vector256.Create(p[j + 4]), l4);
+        if (rest > 5) l5 = Vector256.FusedMultiplyAdd(Vector256.Load(last + 5 * stride), Vector256.Create(p[j + 5]), l5);
+        if (rest > 6) l6 = Vector256.FusedMultiplyAdd(Vector256.Load(last + 6 * stride), Vector256.Create(p[j + 6]), l6);
+        lanes[0] = l0; lanes[1] = l1; lanes[2] = l2; lanes[3] = l3;
+        lanes[4] = l4; lanes[5] = l5; lanes[6] = l6; lanes[7] = l7;
     }
 
-    /// <summary>_mm512_reduce_add_ps: halves, then quarters, then pairs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ReduceAdd16(ReadOnlySpan<float> a)
+    /// <summary>Four columns, in the two passes of <see cref="WeightedSumColumns256"/>.</summary>
+    private static void WeightedSumColumns128(float* p, int count, float* v, int stride, float* output)
     {
-        float t0 = a[8] + a[0], t1 = a[9] + a[1], t2 = a[10] + a[2], t3 = a[11] + a[3];
-        float t4 = a[12] + a[4], t5 = a[13] + a[5], t6 = a[14] + a[6], t7 = a[15] + a[7];
-        float u0 = t4 + t0, u1 = t5 + t1, u2 = t6 + t2, u3 = t7 + t3;
-        float v0 = u0 + u2, v1 = u1 + u3;
-        return v0 + v1;
+        var low = stackalloc Vector128<float>[8];
+        var high = stackalloc Vector128<float>[8];
+        EightLanes128(p, count, v, stride, 0, low);
+        EightLanes128(p, count, v, stride, 8, high);
+        Vector128<float> l0 = low[0] + high[0], l1 = low[1] + high[1], l2 = low[2] + high[2], l3 = low[3] + high[3];
+        Vector128<float> l4 = low[4] + high[4], l5 = low[5] + high[5], l6 = low[6] + high[6], l7 = low[7] + high[7];
+        l0 += l4; l1 += l5; l2 += l6; l3 += l7;
+        l0 += l2; l1 += l3;
+        (l0 + l1).Store(output);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EightLanes128(float* p, int count, float* v, int stride, int first, Vector128<float>* lanes)
+    {
+        Vector128<float> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
+        int j = first;
+        for (; j + 8 <= count; j += 16)
+        {
+            float* row = v + (long)j * stride;
+            l0 = ExactFma.MultiplyAdd(Vector128.Load(row), Vector128.Create(p[j]), l0);
+            l1 = ExactFma.MultiplyAdd(Vector128.Load(row + stride), Vector128.Create(p[j + 1]), l1);
+            l2 = ExactFma.MultiplyAdd(Vector128.Load(row + 2 * stride), Vector128.Create(p[j + 2]), l2);
+            l3 = ExactFma.MultiplyAdd(Vector128.Load(row + 3 * stride), Vector128.Create(p[j + 3]), l3);
+            l4 = ExactFma.MultiplyAdd(Vector128.Load(row + 4 * stride), Vector128.Create(p[j + 4]), l4);
+            l5 = ExactFma.MultiplyAdd(Vector128.Load(row + 5 * stride), Vector128.Create(p[j + 5]), l5);
+            l6 = ExactFma.MultiplyAdd(Vector128.Load(row + 6 * stride), Vector128.Create(p[j + 6]), l6);
+            l7 = ExactFma.MultiplyAdd(Vector128.Load(row + 7 * stride), Vector128.Create(p[j + 7]), l7);
+        }
+        int rest = count - j;
+        float* last = v + (long)j * stride;
+        if (rest > 0) l0 = ExactFma.MultiplyAdd(Vector128.Load(last), Vector128.Create(p[j]), l0);
+        if (rest > 1) l1 = ExactFma.MultiplyAdd(Vector128.Load(last + stride), Vector128.Create(p[j + 1]), l1);
+        if (rest > 2) l2 = ExactFma.MultiplyAdd(Vector128.Load(last + 2 * stride), Vector128.Create(p[j + 2]), l2);
+        if (rest > 3) l3 = ExactFma.MultiplyAdd(Vector128.Load(last + 3 * stride), Vector128.Create(p[j + 3]), l3);
+        if (rest > 4) l4 = ExactFma.MultiplyAdd(Vector128.Load(last + 4 * stride), Vector128.Create(p[j + 4]), l4);
+        if (rest > 5) l5 = ExactFma.MultiplyAdd(Vector128.Load(last + 5 * stride), Vector128.Create(p[j + 5]), l5);
+        if (rest > 6) l6 = ExactFma.MultiplyAdd(Vector128.Load(last + 6 * stride), Vector128.Create(p[j + 6]), l6);
+        lanes[0] = l0; lanes[1] = l1; lanes[2] = l2; lanes[3] = l3;
+        lanes[4] = l4; lanes[5] = l5; lanes[6] = l6; lanes[7] = l7;
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -16,7 +15,7 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     private readonly IntPtr _memory;
 
     /// <summary>Quantizes <paramref name="tokens"/> rows of x; rows up to <paramref name="paddedTokens"/> are zero.</summary>
-    public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads, bool blockSums = false)
+    public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads)
     {
         Tokens = paddedTokens;
         Columns = columns;
@@ -27,19 +26,22 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         long valueBytes = (long)paddedTokens * columns;
         long scaleBytes = (long)paddedTokens * BlocksPerToken * sizeof(float);
         long sumBytes = (long)paddedTokens * GroupsPerToken * sizeof(int);
-        _memory = (IntPtr)NativeMemory.AlignedAlloc((nuint)(valueBytes + 2 * scaleBytes + sumBytes + 64), 64);
+        _memory = (IntPtr)NativeMemory.AlignedAlloc((nuint)(valueBytes + 2 * scaleBytes + 2 * sumBytes + 64), 64);
         Values = (sbyte*)_memory;
         Scales = (float*)((byte*)_memory + valueBytes);
         BlockSums = (float*)((byte*)Scales + scaleBytes);
         Sums = (int*)((byte*)BlockSums + scaleBytes);
+        ScaledSums = (float*)((byte*)Sums + sumBytes);
         if (paddedTokens > tokens)
         {
             new Span<sbyte>(Values + (long)tokens * columns, (paddedTokens - tokens) * columns).Clear();
             new Span<float>(Scales + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
             new Span<float>(BlockSums + (long)tokens * BlocksPerToken, (paddedTokens - tokens) * BlocksPerToken).Clear();
             new Span<int>(Sums + (long)tokens * GroupsPerToken, (paddedTokens - tokens) * GroupsPerToken).Clear();
+            new Span<float>(ScaledSums + (long)tokens * GroupsPerToken, (paddedTokens - tokens) * GroupsPerToken).Clear();
         }
-        Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
+        int groupsPerBlock = BlockSize / groupSize;
+        Parallel.For(0, tokens, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
         {
             float* row = x + (long)t * columns;
             for (int b = 0; b < BlocksPerToken; b++)
@@ -55,9 +57,12 @@ internal sealed unsafe class QuantizedActivations : IDisposable
             }
             sbyte* q = Values + (long)t * columns;
             int* sums = Sums + (long)t * GroupsPerToken;
+            float* scaled = ScaledSums + (long)t * GroupsPerToken;
+            float* d = Scales + (long)t * BlocksPerToken;
             for (int g = 0; g < GroupsPerToken; g++)
             {
                 sums[g] = Sum(q + g * groupSize, groupSize);
+                scaled[g] = d[g / groupsPerBlock] * sums[g];
             }
         });
     }
@@ -86,20 +91,22 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     /// <summary>tokens × groups sums of the int8 values.</summary>
     public int* Sums { get; }
 
+    /// <summary>tokens × groups: each group's sum times its block's scale, d_a·Σq in float, which the K-quants' offsets take.</summary>
+    public float* ScaledSums { get; }
+
     public void Dispose() => NativeMemory.AlignedFree((void*)_memory);
 
     /// <summary>The sum of <paramref name="count"/> int8 values (16 or 32, the group sizes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Sum(sbyte* values, int count)
     {
         int i = 0;
-        var total = Vector256<short>.Zero;
+        var total = Vector128<short>.Zero;
         for (; i + 16 <= count; i += 16)
         {
             var v = Vector128.Load(values + i);
-            total += Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
+            total += Vector128.WidenLower(v) + Vector128.WidenUpper(v);
         }
-        int s = Vector256.Sum(Vector256.WidenLower(total)) + Vector256.Sum(Vector256.WidenUpper(total));
+        int s = Vector128.Sum(Vector128.WidenLower(total) + Vector128.WidenUpper(total));
         for (; i < count; i++)
         {
             s += values[i];
@@ -108,10 +115,18 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     }
 
     /// <summary>quantize_row_q8_K: the largest magnitude (its first occurrence) becomes -127, round half to even, d = 1/iscale.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuantizeQ8K(float* x, sbyte* q, out float d)
+    internal static void QuantizeQ8K(float* x, sbyte* q, out float d) => QuantizeQ8K(x, q, out d, KernelSupport.FloatWidth);
+
+    /// <summary>The same with the vectors of one width (tests compare them).</summary>
+    internal static void QuantizeQ8K(float* x, sbyte* q, out float d, VectorWidth width)
     {
-        if (!Avx512F.IsSupported || !TryQuantizeQ8K512(x, q, out d))
+        bool done = width switch
+        {
+            VectorWidth.Vector512 => TryQuantizeQ8K512(x, q, out d),
+            VectorWidth.Vector256 => TryQuantizeQ8K256(x, q, out d),
+            _ => TryQuantizeQ8K128(x, q, out d),
+        };
+        if (!done)
         {
             QuantizeQ8KScalar(x, q, out d);
         }
@@ -121,7 +136,6 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     /// The same with AVX-512: the same float operations per value (the product, then the add of 1.5·2²³ that rounds),
     /// so the bytes are the scalar path's. False when the block's largest magnitude cannot be found again (NaN).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryQuantizeQ8K512(float* x, sbyte* q, out float d)
     {
         var amaxV = Vector512<float>.Zero;
@@ -171,6 +185,108 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         return true;
     }
 
+    /// <summary>The same with AVX2, eight values a step.</summary>
+    private static bool TryQuantizeQ8K256(float* x, sbyte* q, out float d)
+    {
+        var amaxV = Vector256<float>.Zero;
+        for (int j = 0; j < 256; j += 8)
+        {
+            amaxV = Vector256.Max(amaxV, Vector256.Abs(Vector256.Load(x + j)));
+        }
+        float amax = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            amax = MathF.Max(amax, amaxV[i]);
+        }
+        d = 0;
+        if (amax == 0)
+        {
+            new Span<sbyte>(q, 256).Clear();
+            return true;
+        }
+        var target = Vector256.Create(amax);
+        float max = float.NaN;
+        for (int j = 0; j < 256; j += 8)
+        {
+            uint hits = Vector256.Equals(Vector256.Abs(Vector256.Load(x + j)), target).ExtractMostSignificantBits();
+            if (hits != 0)
+            {
+                max = x[j + BitOperations.TrailingZeroCount(hits)];
+                break;
+            }
+        }
+        if (float.IsNaN(max))
+        {
+            return false;
+        }
+        float iscale = -127.0f / max;
+        var scale = Vector256.Create(iscale);
+        var magic = Vector256.Create(12582912f);
+        var mantissa = Vector256.Create(0x007fffff);
+        var offset = Vector256.Create(0x00400000);
+        var top = Vector256.Create(127);
+        for (int j = 0; j < 256; j += 32)
+        {
+            var v0 = Vector256.Min((((Vector256.Load(x + j) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v1 = Vector256.Min((((Vector256.Load(x + j + 8) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v2 = Vector256.Min((((Vector256.Load(x + j + 16) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v3 = Vector256.Min((((Vector256.Load(x + j + 24) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            // Values lie in [-127, 127]: narrowing keeps them; Avx2's packs work within 128-bit lanes, so permute back.
+            var packed = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(v0, v1), Avx2.PackSignedSaturate(v2, v3));
+            Avx2.PermuteVar8x32(packed.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte().Store(q + j);
+        }
+        d = 1 / iscale;
+        return true;
+    }
+
+    /// <summary>The same with 128-bit vectors (AdvSimd on ARM64, SSE on x64), four values a step.</summary>
+    private static bool TryQuantizeQ8K128(float* x, sbyte* q, out float d)
+    {
+        var amaxV = Vector128<float>.Zero;
+        for (int j = 0; j < 256; j += 4)
+        {
+            amaxV = Vector128.Max(amaxV, Vector128.Abs(Vector128.Load(x + j)));
+        }
+        float amax = MathF.Max(MathF.Max(amaxV[0], amaxV[1]), MathF.Max(amaxV[2], amaxV[3]));
+        d = 0;
+        if (amax == 0)
+        {
+            new Span<sbyte>(q, 256).Clear();
+            return true;
+        }
+        var target = Vector128.Create(amax);
+        float max = float.NaN;
+        for (int j = 0; j < 256; j += 4)
+        {
+            uint hits = Vector128.Equals(Vector128.Abs(Vector128.Load(x + j)), target).ExtractMostSignificantBits();
+            if (hits != 0)
+            {
+                max = x[j + BitOperations.TrailingZeroCount(hits)];
+                break;
+            }
+        }
+        if (float.IsNaN(max))
+        {
+            return false;
+        }
+        float iscale = -127.0f / max;
+        var scale = Vector128.Create(iscale);
+        var magic = Vector128.Create(12582912f);
+        var mantissa = Vector128.Create(0x007fffff);
+        var offset = Vector128.Create(0x00400000);
+        var top = Vector128.Create(127);
+        for (int j = 0; j < 256; j += 16)
+        {
+            var v0 = Vector128.Min((((Vector128.Load(x + j) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v1 = Vector128.Min((((Vector128.Load(x + j + 4) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v2 = Vector128.Min((((Vector128.Load(x + j + 8) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            var v3 = Vector128.Min((((Vector128.Load(x + j + 12) * scale) + magic).AsInt32() & mantissa) - offset, top);
+            Vector128.Narrow(Vector128.Narrow(v0, v1), Vector128.Narrow(v2, v3)).Store(q + j);
+        }
+        d = 1 / iscale;
+        return true;
+    }
+
     private static void QuantizeQ8KScalar(float* x, sbyte* q, out float d)
     {
         float max = 0, amax = 0;
@@ -200,25 +316,27 @@ internal sealed unsafe class QuantizedActivations : IDisposable
 
     /// <summary>ggml-cpu's x86 quantize_row_q8_0 (and _q8_1): scale 127/amax, round half to even, d kept as F16, and the
     /// sum of the block in quantize_row_q8_1's form, F16(d·Σq) with d before rounding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuantizeQ8_0(float* x, sbyte* q, out float d, out float sum)
+    internal static void QuantizeQ8_0(float* x, sbyte* q, out float d, out float sum)
     {
-        float amax = 0;
-        for (int j = 0; j < 32; j++)
+        var m = Vector128<float>.Zero;
+        for (int j = 0; j < 32; j += 4)
         {
-            float a = MathF.Abs(x[j]);
-            amax = a > amax ? a : amax;
+            m = Vector128.Max(m, Vector128.Abs(Vector128.Load(x + j)));
         }
+        float amax = MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
         float exact = amax / 127.0f;
         d = (float)(Half)exact;
-        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        int total = 0;
-        for (int j = 0; j < 32; j++)
+        var id = Vector128.Create(amax != 0.0f ? 127.0f / amax : 0.0f);
+        var total = Vector128<int>.Zero;
+        for (int j = 0; j < 32; j += 16)
         {
-            int v = (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
-            q[j] = (sbyte)v;
-            total += v;
+            var v0 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j) * id));
+            var v1 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 4) * id));
+            var v2 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 8) * id));
+            var v3 = Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x + j + 12) * id));
+            total += (v0 + v1) + (v2 + v3);
+            Vector128.Narrow(Vector128.Narrow(v0, v1), Vector128.Narrow(v2, v3)).Store(q + j);
         }
-        sum = (float)(Half)(exact * total);
+        sum = (float)(Half)(exact * Vector128.Sum(total));
     }
 }

@@ -16,6 +16,9 @@ internal sealed unsafe class QuantizedPanel : IDisposable
 {
     public const int Rows = 16;
 
+    /// <summary>IQ4_NL's (and IQ4_XS's) table of values, each plus 128.</summary>
+    private static readonly Vector128<byte> NonLinearValues = BuildNonLinearValues();
+
     private readonly byte* _rowBytes;
 
     public QuantizedPanel(int columns, Int8Format format)
@@ -119,88 +122,59 @@ internal sealed unsafe class QuantizedPanel : IDisposable
         }
     }
 
+    /// <summary>One block of one row into its unsigned bytes (and its scales), sixteen values a vector step.</summary>
     private void Unpack(byte* x, byte* u, int block, int row)
     {
         int g0 = block * (Format.BlockSize / Format.GroupSize);
         int* scales = GroupScales + g0 * Rows + row;
         int* offsets = GroupOffsets + g0 * Rows + row;
+        var low = Vector128.Create((byte)0x0F);
+        var one = Vector128<byte>.One;
+        var three = Vector128.Create((byte)3);
         switch (Format.Type)
         {
             case GgmlType.Q8_0:
+            {
                 Scales[block * Rows + row] = Half(x);
-                for (int j = 0; j < 32; j++)
-                {
-                    u[j] = (byte)((sbyte)x[2 + j] + 128);
-                }
+                var flip = Vector128.Create((byte)0x80);
+                (Vector128.Load(x + 2) ^ flip).Store(u);
+                (Vector128.Load(x + 18) ^ flip).Store(u + 16);
                 break;
+            }
             case GgmlType.Q4_0:
                 Scales[block * Rows + row] = Half(x);
-                for (int j = 0; j < 16; j++)
-                {
-                    u[j] = (byte)(x[2 + j] & 0xF);
-                    u[j + 16] = (byte)(x[2 + j] >> 4);
-                }
+                Nibbles(x + 2, u);
                 break;
             case GgmlType.Q4_1:
                 Scales[block * Rows + row] = Half(x);
                 MinScales[block * Rows + row] = Half(x + 2);
-                for (int j = 0; j < 16; j++)
-                {
-                    u[j] = (byte)(x[4 + j] & 0xF);
-                    u[j + 16] = (byte)(x[4 + j] >> 4);
-                }
+                Nibbles(x + 4, u);
+                break;
+            case GgmlType.Q5_0:
+                Scales[block * Rows + row] = Half(x);
+                FiveBits(x + 6, *(uint*)(x + 2), u);
                 break;
             case GgmlType.Q5_1:
-            {
                 Scales[block * Rows + row] = Half(x);
                 MinScales[block * Rows + row] = Half(x + 2);
-                uint qh = *(uint*)(x + 4);
-                for (int j = 0; j < 16; j++)
-                {
-                    u[j] = (byte)((uint)(x[8 + j] & 0xF) | (((qh >> j) << 4) & 0x10));
-                    u[j + 16] = (byte)((uint)(x[8 + j] >> 4) | ((qh >> (j + 12)) & 0x10));
-                }
+                FiveBits(x + 8, *(uint*)(x + 4), u);
                 break;
-            }
             case GgmlType.IQ4_NL:
-            {
                 Scales[block * Rows + row] = Half(x);
-                var values = Quantization.NonLinearQuantizer.Iq4Values;
-                for (int j = 0; j < 16; j++)
-                {
-                    u[j] = (byte)(values[x[2 + j] & 0xF] + 128);
-                    u[j + 16] = (byte)(values[x[2 + j] >> 4] + 128);
-                }
+                NonLinear(x + 2, u);
                 break;
-            }
             case GgmlType.IQ4_XS:
             {
                 Scales[block * Rows + row] = Half(x);
-                var values = Quantization.NonLinearQuantizer.Iq4Values;
                 ushort high = *(ushort*)(x + 2);
-                byte* low = x + 4;
+                byte* lowScales = x + 4;
                 byte* qs = x + 8;
                 for (int g = 0; g < 8; g++, qs += 16, u += 32)
                 {
-                    int ls = ((low[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
+                    int ls = ((lowScales[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
                     scales[g * Rows] = ls - 32;
                     offsets[g * Rows] = 128 * (ls - 32);
-                    for (int j = 0; j < 16; j++)
-                    {
-                        u[j] = (byte)(values[qs[j] & 0xF] + 128);
-                        u[j + 16] = (byte)(values[qs[j] >> 4] + 128);
-                    }
-                }
-                break;
-            }
-            case GgmlType.Q5_0:
-            {
-                Scales[block * Rows + row] = Half(x);
-                uint qh = *(uint*)(x + 2);
-                for (int j = 0; j < 16; j++)
-                {
-                    u[j] = (byte)((uint)(x[6 + j] & 0xF) | (((qh >> j) << 4) & 0x10));
-                    u[j + 16] = (byte)((uint)(x[6 + j] >> 4) | ((qh >> (j + 12)) & 0x10));
+                    NonLinear(qs, u);
                 }
                 break;
             }
@@ -217,23 +191,19 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 {
                     ScaleMin(2 * j, sc, out scales[(2 * j) * Rows], out offsets[(2 * j) * Rows]);
                     ScaleMin(2 * j + 1, sc, out scales[(2 * j + 1) * Rows], out offsets[(2 * j + 1) * Rows]);
-                    if (Vector128.IsHardwareAccelerated && !five)
+                    for (int h = 0; h < 32; h += 16)
                     {
-                        var low = Vector128.Create((byte)0x0F);
-                        var q0 = Vector128.Load(ql);
-                        var q1 = Vector128.Load(ql + 16);
-                        (q0 & low).Store(u);
-                        (q1 & low).Store(u + 16);
-                        Vector128.ShiftRightLogical(q0, 4).Store(u + 32);
-                        Vector128.ShiftRightLogical(q1, 4).Store(u + 48);
-                        continue;
-                    }
-                    for (int l = 0; l < 32; l++)
-                    {
-                        int h1 = five ? ((qh[l] >> (2 * j)) & 1) << 4 : 0;
-                        int h2 = five ? ((qh[l] >> (2 * j + 1)) & 1) << 4 : 0;
-                        u[l] = (byte)((ql[l] & 0xF) | h1);
-                        u[l + 32] = (byte)((ql[l] >> 4) | h2);
+                        var q = Vector128.Load(ql + h);
+                        var first = q & low;
+                        var second = Vector128.ShiftRightLogical(q, 4);
+                        if (five)
+                        {
+                            var bits = Vector128.Load(qh + h);
+                            first |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(bits, 2 * j) & one, 4);
+                            second |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(bits, 2 * j + 1) & one, 4);
+                        }
+                        first.Store(u + h);
+                        second.Store(u + 32 + h);
                     }
                 }
                 break;
@@ -246,8 +216,6 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     byte* ql = x + n / 2;
                     byte* qh = x + 128 + n / 4;
                     sbyte* sc = (sbyte*)(x + 192 + n / 16);
-                    var low = Vector128.Create((byte)0x0F);
-                    var three = Vector128.Create((byte)3);
                     for (int l = 0; l < 32; l += 16)
                     {
                         var l0 = Vector128.Load(ql + l);
@@ -290,11 +258,13 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 for (int n = 0; n < 256; n += 128)
                 {
                     byte* q = qs + n / 4;
-                    for (int shift = 0; shift < 8; shift += 2, bit++)
+                    for (int shift = 0; shift < 8; shift += 2, bit++, u += 32)
                     {
-                        for (int l = 0; l < 32; l++)
+                        for (int h = 0; h < 32; h += 16)
                         {
-                            *u++ = (byte)(((q[l] >> shift) & 3) | (((hmask[l] >> bit) & 1) << 2));
+                            var value = Vector128.ShiftRightLogical(Vector128.Load(q + h), shift) & three;
+                            var high = Vector128.ShiftRightLogical(Vector128.Load(hmask + h), bit) & one;
+                            (value | Vector128.ShiftLeft(high, 2)).Store(u + h);
                         }
                     }
                 }
@@ -313,17 +283,59 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 for (int n = 0; n < 256; n += 128)
                 {
                     byte* q = qs + n / 4;
-                    for (int shift = 0; shift < 8; shift += 2)
+                    for (int shift = 0; shift < 8; shift += 2, u += 32)
                     {
-                        for (int l = 0; l < 32; l++)
-                        {
-                            *u++ = (byte)((q[l] >> shift) & 3);
-                        }
+                        (Vector128.ShiftRightLogical(Vector128.Load(q), shift) & three).Store(u);
+                        (Vector128.ShiftRightLogical(Vector128.Load(q + 16), shift) & three).Store(u + 16);
                     }
                 }
                 break;
             }
         }
+    }
+
+    /// <summary>Sixteen bytes of two 4-bit values each: the low nibbles are values 0–15, the high ones 16–31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Nibbles(byte* q, byte* u)
+    {
+        var v = Vector128.Load(q);
+        (v & Vector128.Create((byte)0x0F)).Store(u);
+        Vector128.ShiftRightLogical(v, 4).Store(u + 16);
+    }
+
+    /// <summary>Q5_0/Q5_1: the nibbles, with bit j of <paramref name="qh"/> as bit 4 of value j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FiveBits(byte* q, uint qh, byte* u)
+    {
+        var v = Vector128.Load(q);
+        var bytes = Vector128.Create(qh).AsByte();
+        var mask = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        var sixteen = Vector128.Create((byte)0x10);
+        // Byte j/8 of qh spread over the lanes of values j, then each lane's own bit tested.
+        var first = Vector128.Shuffle(bytes, Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)) & mask;
+        var second = Vector128.Shuffle(bytes, Vector128.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)) & mask;
+        ((v & Vector128.Create((byte)0x0F)) | (Vector128.Equals(first, mask) & sixteen)).Store(u);
+        (Vector128.ShiftRightLogical(v, 4) | (Vector128.Equals(second, mask) & sixteen)).Store(u + 16);
+    }
+
+    /// <summary>IQ4_NL's 4-bit indices into its table of signed values, stored plus 128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NonLinear(byte* q, byte* u)
+    {
+        var v = Vector128.Load(q);
+        Vector128.Shuffle(NonLinearValues, v & Vector128.Create((byte)0x0F)).Store(u);
+        Vector128.Shuffle(NonLinearValues, Vector128.ShiftRightLogical(v, 4)).Store(u + 16);
+    }
+
+    private static Vector128<byte> BuildNonLinearValues()
+    {
+        var values = Quantization.NonLinearQuantizer.Iq4Values;
+        Span<byte> table = stackalloc byte[16];
+        for (int i = 0; i < 16; i++)
+        {
+            table[i] = (byte)(values[i] + 128);
+        }
+        return Vector128.Create((ReadOnlySpan<byte>)table);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

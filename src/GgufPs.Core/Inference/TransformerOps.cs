@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GgufPs.Inference;
@@ -8,7 +7,6 @@ namespace GgufPs.Inference;
 internal static unsafe class TransformerOps
 {
     /// <summary>RMSNorm as ggml_rms_norm followed by the weight: the sum of squares in double, then x·scale·w in float.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* y, int n, float[] weight, float eps)
     {
         double sum = 0;
@@ -29,8 +27,10 @@ internal static unsafe class TransformerOps
     /// ggml_vec_cvar_f32 (sixteen lanes of fused multiply-adds reduced in float, the rest in double), then
     /// (x-mean)·scale·w + b in float.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LayerNorm(float* x, float* y, int n, float[] weight, float[]? bias, float eps)
+    public static void LayerNorm(float* x, float* y, int n, float[] weight, float[]? bias, float eps) =>
+        LayerNorm(x, y, n, weight, bias, eps, KernelSupport.FloatWidth);
+
+    internal static void LayerNorm(float* x, float* y, int n, float[] weight, float[]? bias, float eps, VectorWidth width)
     {
         double sum = 0;
         for (int i = 0; i < n; i++)
@@ -38,20 +38,13 @@ internal static unsafe class TransformerOps
             sum += x[i];
         }
         float mean = (float)(sum / n);
-        double variance = 0;
-        int k = 0;
-        if (Vector512.IsHardwareAccelerated)
+        int k = n & ~15;
+        double variance = k == 0 ? 0 : width switch
         {
-            var m = Vector512.Create(mean);
-            var acc = Vector512<float>.Zero;
-            for (; k + 16 <= n; k += 16)
-            {
-                var v = Vector512.Load(x + k) - m;
-                v.Store(y + k);
-                acc = Vector512.FusedMultiplyAdd(v, v, acc);
-            }
-            variance = FloatGemm.ReduceAdd(acc);
-        }
+            VectorWidth.Vector512 => CenteredSquares512(x, y, k, mean),
+            VectorWidth.Vector256 => CenteredSquares256(x, y, k, mean),
+            _ => CenteredSquares128(x, y, k, mean),
+        };
         for (; k < n; k++)
         {
             float v = x[k] - mean;
@@ -66,6 +59,58 @@ internal static unsafe class TransformerOps
         {
             TensorPrimitives.Add(dst, bias, dst);
         }
+    }
+
+    /// <summary>y = x - mean over n (a multiple of 16) values, and Σ y² in sixteen lanes of fused multiply-adds, reduced.</summary>
+    private static float CenteredSquares512(float* x, float* y, int n, float mean)
+    {
+        var m = Vector512.Create(mean);
+        var acc = Vector512<float>.Zero;
+        for (int k = 0; k < n; k += 16)
+        {
+            var v = Vector512.Load(x + k) - m;
+            v.Store(y + k);
+            acc = Vector512.FusedMultiplyAdd(v, v, acc);
+        }
+        return SixteenLanes.Sum(acc);
+    }
+
+    private static float CenteredSquares256(float* x, float* y, int n, float mean)
+    {
+        var m = Vector256.Create(mean);
+        Vector256<float> low = default, high = default;
+        for (int k = 0; k < n; k += 16)
+        {
+            var v = Vector256.Load(x + k) - m;
+            var w = Vector256.Load(x + k + 8) - m;
+            v.Store(y + k);
+            w.Store(y + k + 8);
+            low = Vector256.FusedMultiplyAdd(v, v, low);
+            high = Vector256.FusedMultiplyAdd(w, w, high);
+        }
+        return SixteenLanes.Sum(low, high);
+    }
+
+    private static float CenteredSquares128(float* x, float* y, int n, float mean)
+    {
+        var m = Vector128.Create(mean);
+        Vector128<float> q0 = default, q1 = default, q2 = default, q3 = default;
+        for (int k = 0; k < n; k += 16)
+        {
+            var v0 = Vector128.Load(x + k) - m;
+            var v1 = Vector128.Load(x + k + 4) - m;
+            var v2 = Vector128.Load(x + k + 8) - m;
+            var v3 = Vector128.Load(x + k + 12) - m;
+            v0.Store(y + k);
+            v1.Store(y + k + 4);
+            v2.Store(y + k + 8);
+            v3.Store(y + k + 12);
+            q0 = ExactFma.MultiplyAdd(v0, v0, q0);
+            q1 = ExactFma.MultiplyAdd(v1, v1, q1);
+            q2 = ExactFma.MultiplyAdd(v2, v2, q2);
+            q3 = ExactFma.MultiplyAdd(v3, v3, q3);
+        }
+        return SixteenLanes.Sum(q0, q1, q2, q3);
     }
 
     public static void AddBias(float* rows, int count, int n, float[]? bias)
@@ -85,7 +130,6 @@ internal static unsafe class TransformerOps
     /// The sine/cosine table of RoPE for one position, as ggml_rope_cache_init: θ starts at the position and is
     /// multiplied by base^(-2/n_dims) per pair, in float, divided by the model's frequency factors if any.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RopeCache(int position, int dims, float freqBase, float freqScale, float[]? factors, Span<float> cache)
     {
         float thetaScale = MathF.Pow(freqBase, -2.0f / dims);
@@ -101,7 +145,6 @@ internal static unsafe class TransformerOps
     }
 
     /// <summary>Rotates the first dims values of each head: adjacent pairs (normal mode) or halves (NeoX mode).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyRope(float* head, int dims, ReadOnlySpan<float> cache, bool neox)
     {
         if (neox)

@@ -40,4 +40,24 @@ public class ActivationRoundingTests
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{i}: {x[i]:R} → {expected[i]:R} vs {actual[i]:R}");
         }
     }
+
+    [Fact]
+    public void BF16IsGgmlsRoundingToNearestEvenWithQuietNaNs()
+    {
+        var random = new Random(8);
+        var x = new float[1003];
+        for (int i = 0; i < x.Length; i++)
+        {
+            // Ties (the low 16 bits exactly 0x8000), signalling NaNs, infinities and ordinary values.
+            uint bits = (uint)random.Next() << 1 ^ (uint)random.Next(2);
+            x[i] = BitConverter.UInt32BitsToSingle(i % 7 == 0 ? (bits & 0xFFFF0000u) | 0x8000u : i % 101 == 0 ? 0x7F800001u : i % 103 == 0 ? 0xFF800000u : bits);
+        }
+        var actual = new float[x.Length];
+        ActivationRounding.Round(ActivationFormat.BF16, x, actual, x.Length);
+        for (int i = 0; i < x.Length; i++)
+        {
+            uint expected = (uint)HalfPrecisionConverter.ToBF16(BitConverter.SingleToUInt32Bits(x[i])) << 16;
+            Assert.Equal(expected, BitConverter.SingleToUInt32Bits(actual[i]));
+        }
+    }
 }

@@ -2,18 +2,41 @@ using GgufPs.Inference;
 
 namespace GgufPs.Tests.Inference;
 
-/// <summary>The attention sums keep tinyBLAS's order: lane j mod 16 by fused multiply-adds, then the reduction tree.</summary>
+/// <summary>The attention sums of every width keep llama.cpp's order: tinyBLAS's lanes, or ggml_vec_dot's steps.</summary>
 public unsafe class GgmlDotTests
 {
-    [Theory]
-    [InlineData(1, 8)]
-    [InlineData(15, 64)]
-    [InlineData(16, 64)]
-    [InlineData(37, 72)]
-    [InlineData(256, 128)]
-    [InlineData(300, 8)]
-    public void WeightedSumSumsEachLaneInOrderThenTheTree(int count, int width)
+    public static TheoryData<int, int, string> WeightedSumCases() => Cases([(1, 8), (15, 64), (16, 64), (37, 72), (256, 128), (300, 8), (23, 13)]);
+
+    public static TheoryData<int, int, string> ScaledDotCases() => Cases([(1, 64), (16, 64), (37, 64), (48, 16), (100, 128), (33, 80), (20, 8), (21, 200)]);
+
+    private static TheoryData<int, int, string> Cases((int, int)[] shapes)
     {
+        var data = new TheoryData<int, int, string>();
+        foreach (var (a, b) in shapes)
+        {
+            foreach (string width in GgmlSums.Widths)
+            {
+                data.Add(a, b, width);
+            }
+        }
+        return data;
+    }
+
+    private static VectorWidth Width(string name)
+    {
+        var width = Enum.Parse<VectorWidth>(name);
+        if (!KernelSupport.Supports(width))
+        {
+            Assert.Skip($"This CPU has no {name} instructions.");
+        }
+        return width;
+    }
+
+    [Theory]
+    [MemberData(nameof(WeightedSumCases))]
+    public void WeightedSumSumsEachLaneInOrderThenTheTree(int count, int width, string vectorWidth)
+    {
+        var vw = Width(vectorWidth);
         const int stride = 200;
         var random = new Random(count * 1000 + width);
         var p = new float[count];
@@ -29,7 +52,7 @@ public unsafe class GgmlDotTests
         var actual = new float[width];
         fixed (float* pp = p, vp = v, a = actual)
         {
-            GgmlDot.WeightedSum(pp, count, vp + 3, stride, width, a);
+            GgmlDot.WeightedSum(pp, count, vp + 3, stride, width, a, vw);
         }
         var lanes = new float[16];
         for (int c = 0; c < width; c++)
@@ -39,30 +62,15 @@ public unsafe class GgmlDotTests
             {
                 lanes[j % 16] = MathF.FusedMultiplyAdd(v[j * stride + 3 + c], p[j], lanes[j % 16]);
             }
-            float[] t = new float[8];
-            for (int l = 0; l < 8; l++)
-            {
-                t[l] = lanes[l] + lanes[l + 8];
-            }
-            for (int l = 0; l < 4; l++)
-            {
-                t[l] += t[l + 4];
-            }
-            float expected = (t[0] + t[2]) + (t[1] + t[3]);
-            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual[c]));
+            GgmlSums.AssertSameBits(GgmlSums.Reduce(lanes), actual[c], $"column {c}");
         }
     }
 
     [Theory]
-    [InlineData(1, 64)]
-    [InlineData(16, 64)]
-    [InlineData(37, 64)]
-    [InlineData(48, 16)]
-    [InlineData(100, 128)]
-    [InlineData(33, 80)]
-    [InlineData(20, 8)]
-    public void ScaledDotsAreEachKeysDotTimesTheScale(int count, int n)
+    [MemberData(nameof(ScaledDotCases))]
+    public void ScaledDotsAreEachKeysDotTimesTheScale(int count, int n, string vectorWidth)
     {
+        var vw = Width(vectorWidth);
         const int stride = 300;
         var random = new Random(count * 7 + n);
         var query = new float[n];
@@ -79,12 +87,12 @@ public unsafe class GgmlDotTests
         const float scale = 0.125f;
         fixed (float* q = query, k = keys, s = scores)
         {
-            GgmlDot.ScaledDots(q, k + 5, stride, count, n, scale, s);
-            for (int j = 0; j < count; j++)
-            {
-                float expected = GgmlDot.Dot(q, k + 5 + (long)j * stride, n) * scale;
-                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(s[j]));
-            }
+            GgmlDot.ScaledDots(q, k + 5, stride, count, n, scale, s, vw);
+        }
+        for (int j = 0; j < count; j++)
+        {
+            float expected = GgmlSums.Dot(query, keys.AsSpan(5 + j * stride, n), n) * scale;
+            GgmlSums.AssertSameBits(expected, scores[j], $"key {j}");
         }
     }
 }
