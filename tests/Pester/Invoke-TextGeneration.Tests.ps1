@@ -41,9 +41,9 @@ Describe 'Invoke-TextGeneration' {
             ($pieces.MessageData.Message -join '') | Should -Be $result.Text
         }
 
-        It 'shows a summary table' {
+        It 'shows a summary table after the text' {
             $text = $result | Format-Table | Out-String
-            $text | Should -Match 'Model\s+Prompt\s+Tokens\s+StopReason\s+Prompt t/s\s+t/s\s+Seed\s+Text'
+            $text | Should -Match 'Model\s+Prompt\s+Tokens\s+StopReason\s+Prompt t/s\s+t/s\s+Seed'
             $text | Should -Match 'stories260K\.gguf\s+5\s+24\s+MaxTokens'
         }
     }
