@@ -4,9 +4,10 @@
     The README's first command: the seed's workflow on the bundled tinystories-3m model, in GgufPs commands.
 .DESCRIPTION
     Converts the bundled Hugging Face checkpoint of tinystories-3m (a 3.4M-parameter llama trained on TinyStories,
-    whose rows fit every K-quant) to GGUF with Convert-Model, shows it with Get-GgufInfo, compares the seed's
-    quantization types with Compare-Quantization on the model's held-out text at llama-perplexity's settings
-    (perplexity, KL divergence, size, RAM, speed), puts the perplexities beside those llama.cpp printed for the same
+    whose rows fit every K-quant) to GGUF with Convert-Model, shows it with Get-GgufInfo, lets it continue a story
+    with Invoke-TextGeneration, compares the seed's quantization types with Compare-Quantization on the model's
+    held-out text at llama-perplexity's settings (perplexity, KL divergence, size, RAM, generation speed, and a few
+    words from each type), puts the perplexities beside those llama.cpp printed for the same
     model (tests/fixtures/models/tinystories-3m-hf/llama-cpp-reference.json, which the tests read too), and ends with
     a recommendation drawn from the table. Every command is printed as it is run, from the repository root, so it can
     be typed again, and paths in its output are shown relative to that root.
@@ -57,7 +58,7 @@ try {
         Write-Host -NoNewline ($input | Out-String).Replace($rootPrefix, '.' + [IO.Path]::DirectorySeparatorChar)
     }
 
-    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, compare quantizations, choose) on tinystories-3m,'
+    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, generate, compare quantizations, choose) on tinystories-3m,'
     Write-Host 'a 3.4M-parameter llama trained on TinyStories whose rows (256, 768) fit every K-quant, measured on its'
     Write-Host "held-out text as llama-perplexity -c $context measures it."
 
@@ -82,10 +83,18 @@ try {
     Show-Command "Get-GgufInfo $model | Format-List"
     Get-GgufInfo $model | Format-List | Show-Output
 
-    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context $context -Type $($types -join ',')"
-    $rows = Compare-Quantization $model -TextPath $text -Context $context -Type $types
+    # The model writes: the text streams to the console as it is generated, then the result's summary.
+    Show-Command "Invoke-TextGeneration $model -Prompt 'Once upon a time' -MaxTokens 60 -Seed 42"
+    Invoke-TextGeneration $model -Prompt 'Once upon a time' -MaxTokens 60 -Seed 42 | Format-Table | Show-Output
+
+    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context $context -Type $($types -join ',') -SampleTokens 24"
+    $rows = Compare-Quantization $model -TextPath $text -Context $context -Type $types -SampleTokens 24
     Show-Command '$rows | Format-Table'
     $rows | Format-Table | Show-Output
+
+    # A few words from each type, greedily from the same prompt: a quantization that garbles the model shows here.
+    Show-Command '$rows | ForEach-Object { ''{0,-7}{1}'' -f $_.Type, $_.Sample }'
+    $rows | ForEach-Object { '{0,-7}{1}' -f $_.Type, $_.Sample } | Show-Output
 
     Show-Command "`$rows | Export-Csv $work/comparison.csv"
     $rows | Export-Csv "$work/comparison.csv"

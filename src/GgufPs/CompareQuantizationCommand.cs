@@ -65,6 +65,14 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
     public string? OutputDirectory { get; set; }
 
     [Parameter]
+    [ValidateNotNull]
+    public string SamplePrompt { get; set; } = QuantizationComparisonOptions.DefaultSamplePrompt;
+
+    [Parameter]
+    [ValidateRange(0, 4096)]
+    public int SampleTokens { get; set; } = 16;
+
+    [Parameter]
     public SwitchParameter KeepFiles { get; set; }
 
     [Parameter]
@@ -114,6 +122,8 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 OutputDirectory = OutputDirectory is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputDirectory),
                 KeepFiles = KeepFiles,
                 Overwrite = Force,
+                SamplePrompt = SamplePrompt,
+                SampleTokens = SampleTokens,
             });
             var approved = Approve(comparer);
             if (approved.Count > 0)

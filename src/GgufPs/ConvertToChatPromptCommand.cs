@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using GgufPs.Generation;
 
@@ -14,8 +12,6 @@ namespace GgufPs.Commands;
 [OutputType(typeof(string))]
 public sealed class ConvertToChatPromptCommand : PSCmdlet
 {
-    private static readonly string[] KnownRoles = ["system", "user", "assistant", "tool"];
-
     private readonly List<ChatMessage> _messages = [];
     private bool _messagesFromCommandLine;
 
@@ -53,7 +49,7 @@ public sealed class ConvertToChatPromptCommand : PSCmdlet
     {
         foreach (object? item in Message)
         {
-            _messages.Add(ToChatMessage(item));
+            _messages.Add(ChatPromptBinding.ToChatMessage(this, item));
         }
         if (_messagesFromCommandLine)
         {
@@ -83,109 +79,11 @@ public sealed class ConvertToChatPromptCommand : PSCmdlet
     /// <summary>-Template; else the model's template (chatml when it has none, as llama.cpp); else chatml.</summary>
     private ChatTemplate? ResolveTemplate()
     {
-        if (Template is not null)
-        {
-            try
-            {
-                return ChatTemplate.Get(Template);
-            }
-            catch (UnknownChatTemplateException ex)
-            {
-                ThrowTerminatingError(ErrorCatalog.Record(ex, Template));
-            }
-        }
-        if (Path is null)
-        {
-            return ChatTemplate.Get("chatml");
-        }
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
+        string? model = Path is null ? null : FileSystemPathResolver.ResolveOutput(this, Path);
+        if (Template is null && model is not null && !FileSystemPathResolver.CheckExistingFile(this, model))
         {
             return null;
         }
-        string? text;
-        try
-        {
-            using var file = GgufFile.Open(model);
-            text = ChatTemplate.FromMetadata(file.Metadata);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteError(ErrorCatalog.Record(ex, model));
-            return null;
-        }
-        if (text is null)
-        {
-            WriteWarning($"'{model}' has no chat template ({ChatTemplate.MetadataKey}); using chatml, as llama.cpp does. Give -Template to choose another.");
-            return ChatTemplate.Get("chatml");
-        }
-        if (ChatTemplate.TryGet(text, out var template))
-        {
-            return template;
-        }
-        WriteError(ErrorCatalog.Record(new UnknownChatTemplateException(text,
-            $"The chat template of '{model}' ({ChatTemplate.MetadataKey}: '{ChatTemplate.Abbreviate(text)}') is not one llama.cpp recognises " +
-            $"without a Jinja engine. Give -Template with the built-in template the model was trained with. {ChatTemplate.BuiltinNamesSentence}"), model));
-        return null;
+        return ChatPromptBinding.ResolveTemplate(this, Template, Template is null ? model : null, nameof(Template));
     }
-
-    /// <summary>A hashtable, PSObject or any object with Role and Content. The usual roles are matched case-insensitively, as PowerShell users write them.</summary>
-    private ChatMessage ToChatMessage(object? item)
-    {
-        object? value = item is PSObject wrapped ? wrapped.BaseObject : item;
-        if (value is ChatMessage message)
-        {
-            return message;
-        }
-        object? role = null;
-        object? content = null;
-        bool hasRole = false;
-        bool hasContent = false;
-        if (value is IDictionary dictionary)
-        {
-            foreach (DictionaryEntry entry in dictionary)
-            {
-                string key = Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? "";
-                if (key.Equals("Role", StringComparison.OrdinalIgnoreCase))
-                {
-                    (role, hasRole) = (entry.Value, true);
-                }
-                else if (key.Equals("Content", StringComparison.OrdinalIgnoreCase))
-                {
-                    (content, hasContent) = (entry.Value, true);
-                }
-            }
-        }
-        else if (value is not null and not string)
-        {
-            var properties = PSObject.AsPSObject(item!).Properties;
-            if (properties["Role"] is { } r)
-            {
-                (role, hasRole) = (r.Value, true);
-            }
-            if (properties["Content"] is { } c)
-            {
-                (content, hasContent) = (c.Value, true);
-            }
-        }
-        string? roleText = Text(role);
-        if (!hasRole || !hasContent || string.IsNullOrEmpty(roleText))
-        {
-            ThrowTerminatingError(ErrorCatalog.InvalidArgument("InvalidChatMessage",
-                $"A message needs a Role and a Content, as @{{ Role = 'user'; Content = 'Hello' }} or [pscustomobject]@{{ Role = 'user'; Content = 'Hello' }}; got {Describe(value)}.",
-                item));
-        }
-        string known = KnownRoles.FirstOrDefault(k => k.Equals(roleText, StringComparison.OrdinalIgnoreCase)) ?? roleText!;
-        return new ChatMessage(known, Text(content) ?? "");
-    }
-
-    private static string? Text(object? value) =>
-        Convert.ToString(value is PSObject p ? p.BaseObject : value, CultureInfo.InvariantCulture);
-
-    private static string Describe(object? value) => value switch
-    {
-        null => "nothing",
-        string s => $"the text '{ChatTemplate.Abbreviate(s)}'",
-        _ => $"a {value.GetType().Name}",
-    };
 }

@@ -52,6 +52,17 @@ Describe 'Compare-Quantization' {
             [math]::Abs($rows[0].Perplexity / $plain - 1) | Should -BeLessThan 1e-6
         }
 
+        It 'measures the generation speed and shows a few greedy words from each type' {
+            foreach ($row in $rows) {
+                $row.GenerationTokensPerSecond | Should -BeGreaterThan 0
+                $row.PromptTokensPerSecond | Should -BeGreaterThan 0
+                $row.Sample | Should -BeLike 'Once upon a time*'
+                $row.Sample.Length | Should -BeGreaterThan 'Once upon a time'.Length
+            }
+            $greedy = Invoke-TextGeneration $rows[1].Path -Prompt 'Once upon a time' -Greedy -MaxTokens 16 -Threads 2 6>$null
+            $rows[1].Sample | Should -Be ('Once upon a time' + $greedy.Text)
+        }
+
         It 'announces the fallbacks once per kind' {
             $warnings | Should -HaveCount 3
             $warnings[0].Message | Should -Match '^Q8_0: 5 tensors use F32 instead of Q8_0 \(rows of 172'
@@ -177,7 +188,9 @@ Describe 'Compare-Quantization' {
         $rows | Export-Csv $csv
         $back = Import-Csv $csv
         $back | Should -HaveCount 2
-        ($back[0].PSObject.Properties.Name | Select-Object -First 8) | Should -Be @('Type', 'Perplexity', 'Delta', 'KLD', 'SizeGB', 'BitsPerWeight', 'TokensPerSecond', 'RamGB')
+        ($back[0].PSObject.Properties.Name | Select-Object -First 8) | Should -Be @('Type', 'Perplexity', 'Delta', 'KLD', 'SizeGB', 'BitsPerWeight', 'GenerationTokensPerSecond', 'RamGB')
+        $back[0].PSObject.Properties.Name | Should -Contain 'PromptTokensPerSecond'
+        $back[1].Sample | Should -Be $rows[1].Sample
         [double]$back[1].Perplexity | Should -Be $rows[1].Perplexity
         $json = $rows | ConvertTo-Json -WarningVariable deep 3>$null | ConvertFrom-Json
         $deep | Should -BeNullOrEmpty
@@ -191,6 +204,13 @@ Describe 'Compare-Quantization' {
         New-Item -ItemType Directory -Path $whatIf | Out-Null
         Compare-Quantization $Stories @Measure -Type Q8_0, Q4_0 -OutputDirectory $whatIf -KeepFiles -WhatIf 3>$null | Should -BeNullOrEmpty
         Get-ChildItem $whatIf | Should -BeNullOrEmpty
+    }
+
+    It 'continues -SamplePrompt for -SampleTokens tokens, or gives no sample with 0' {
+        $rows = Compare-Quantization $Stories @Measure -Type Q8_0 -OutputDirectory $scratch -SamplePrompt 'Lily and Tom' -SampleTokens 4 3>$null
+        $rows | ForEach-Object { $_.Sample | Should -BeLike 'Lily and Tom*' }
+        $rows = Compare-Quantization $Stories @Measure -Type Q8_0 -OutputDirectory $scratch -SampleTokens 0 3>$null
+        $rows | ForEach-Object { $_.Sample | Should -BeNullOrEmpty }
     }
 
     It 'takes the text as a string' {

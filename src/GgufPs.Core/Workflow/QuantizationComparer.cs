@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GgufPs.Evaluation;
+using GgufPs.Generation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
 using GgufPs.Tokenization;
@@ -33,7 +34,7 @@ public sealed class QuantizationComparer : IDisposable
         OutputDirectory = directory;
         LogitsPath = logitsPath;
         Candidates = candidates;
-        SourceType = SourceTypeName(source);
+        SourceType = ModelTypeName.Of(source);
     }
 
     public string SourcePath { get; }
@@ -70,6 +71,10 @@ public sealed class QuantizationComparer : IDisposable
         if (options.Context < 4)
         {
             throw new ArgumentException($"The context must be at least 4 tokens; {options.Context} was given.", nameof(options));
+        }
+        if (options.SampleTokens < 0 || options.GenerationTokens < 1 || options.SamplePrompt is null)
+        {
+            throw new ArgumentException("The sample needs a prompt and 0 or more tokens, and the generation test at least one token.", nameof(options));
         }
         string source = Path.GetFullPath(sourcePath);
         using var file = GgufFile.Open(source);
@@ -190,6 +195,7 @@ public sealed class QuantizationComparer : IDisposable
             throw new OperationCanceledException(cancellation);
         }
         _baseline = result;
+        var (generationRate, sample) = MeasureGeneration(model, SourceType, QuantizationComparisonStage.MeasuringSource, progress, cancellation);
         return new QuantizationComparison
         {
             Type = SourceType,
@@ -201,7 +207,9 @@ public sealed class QuantizationComparer : IDisposable
             SameTopTokenPercent = 100,
             FileSize = Source.FileSize,
             BitsPerWeight = Source.BitsPerWeight,
-            TokensPerSecond = steady.TokensPerSecond(result),
+            GenerationTokensPerSecond = generationRate,
+            PromptTokensPerSecond = steady.TokensPerSecond(result),
+            Sample = sample,
             RamBytes = RamEstimate.Bytes(Source.FileSize, _config, result.Context),
             Quality = QualityRating.Baseline,
             FallbackTensors = 0,
@@ -231,15 +239,18 @@ public sealed class QuantizationComparer : IDisposable
             double quantizeSeconds = clock.Elapsed.TotalSeconds;
 
             PerplexityResult result;
+            double generationRate;
+            string? sample;
             var steady = new SteadyRate(name, QuantizationComparisonStage.Measuring, progress);
             using (var model = TransformerModel.Open(candidate.OutputPath))
             {
                 var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { ReferenceLogitsPath = LogitsPath, Warning = Warn };
                 result = evaluator.Measure(default, steady, cancellation);
-            }
-            if (!result.Completed)
-            {
-                throw new OperationCanceledException(cancellation);
+                if (!result.Completed)
+                {
+                    throw new OperationCanceledException(cancellation);
+                }
+                (generationRate, sample) = MeasureGeneration(model, name, QuantizationComparisonStage.Measuring, progress, cancellation);
             }
             var kld = result.KlDivergence!;
             double delta = 100 * (result.Perplexity / baseline.Perplexity - 1);
@@ -254,7 +265,9 @@ public sealed class QuantizationComparer : IDisposable
                 SameTopTokenPercent = kld.SameTopTokenPercent,
                 FileSize = info.FileSize,
                 BitsPerWeight = info.BitsPerWeight,
-                TokensPerSecond = steady.TokensPerSecond(result),
+                GenerationTokensPerSecond = generationRate,
+                PromptTokensPerSecond = steady.TokensPerSecond(result),
+                Sample = sample,
                 RamBytes = RamEstimate.Bytes(info.FileSize, _config, result.Context),
                 Quality = QualityRating.Rate(delta, kld.MeanKlDivergence),
                 FallbackTensors = candidate.FallbackTensors,
@@ -303,6 +316,35 @@ public sealed class QuantizationComparer : IDisposable
         Threads = Math.Max(1, _options.Threads),
     };
 
+    /// <summary>
+    /// The generation rate (llama-bench's tg test, one timed run after a warm-up) and a few words generated greedily
+    /// from the sample prompt, the prompt in front, so that garbled output shows.
+    /// </summary>
+    private (double Rate, string? Sample) MeasureGeneration(TransformerModel model, string type, QuantizationComparisonStage stage,
+        IProgress<QuantizationComparisonProgress>? progress, CancellationToken cancellation)
+    {
+        progress?.Report(new QuantizationComparisonProgress(type, stage, 100, "measuring the generation speed and generating a sample", null));
+        int threads = Math.Max(1, _options.Threads);
+        double rate = ThroughputBenchmark.Samples(model, 0, _options.GenerationTokens, 1, threads, _options.BatchSize, warmup: true, null, cancellation)[0];
+        if (_options.SampleTokens == 0)
+        {
+            return (rate, null);
+        }
+        var generator = new TextGenerator(model, new GenerationOptions
+        {
+            Sampling = new SamplingOptions { Greedy = true },
+            MaxTokens = _options.SampleTokens,
+            Threads = threads,
+            BatchSize = _options.BatchSize,
+        });
+        var generated = generator.Generate(_options.SamplePrompt, null, cancellation);
+        if (generated.StopReason == StopReason.Cancelled)
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+        return (rate, _options.SamplePrompt + generated.Text);
+    }
+
     private void Warn(string message)
     {
         bool first;
@@ -314,21 +356,6 @@ public sealed class QuantizationComparer : IDisposable
         {
             Warning?.Invoke(message);
         }
-    }
-
-    // general.file_type names the source's type; llama2.c conversions have none, so the commonest tensor type does.
-    private static string SourceTypeName(GgufModelInfo source)
-    {
-        if (source.Metadata.GetInteger("general.file_type") is { } stored)
-        {
-            var preset = QuantizationPreset.All.FirstOrDefault(p => (long)p.FileType == stored && p.AliasOf is null && !p.IsCopy);
-            if (preset is not null)
-            {
-                return preset.Name;
-            }
-        }
-        return source.Tensors.Where(t => t.Shape.Length >= 2).GroupBy(t => t.TypeName).MaxBy(g => g.Sum(t => t.ElementCount))?.Key
-            ?? source.FileType ?? "source";
     }
 
     private static void DeleteQuietly(string path)

@@ -31,6 +31,18 @@ public sealed class QuantizationComparisonOptions
     /// </summary>
     public string? OutputDirectory { get; init; }
 
+    /// <summary>The prompt each type continues greedily, for a look at its text.</summary>
+    public string SamplePrompt { get; init; } = DefaultSamplePrompt;
+
+    /// <summary>Tokens each type generates from <see cref="SamplePrompt"/>; 0 for no sample.</summary>
+    public int SampleTokens { get; init; } = 16;
+
+    /// <summary>Tokens of the generation-speed test (llama-bench's tg) of each type.</summary>
+    public int GenerationTokens { get; init; } = 64;
+
+    /// <summary>The start of a story: a base model continues it with prose, a chat model too, and garbling shows at once.</summary>
+    public const string DefaultSamplePrompt = "Once upon a time";
+
     /// <summary>Keep the quantized files, under Invoke-Quantize's names, and the log-probabilities file.</summary>
     public bool KeepFiles { get; init; }
 
