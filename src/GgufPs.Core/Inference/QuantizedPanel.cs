@@ -6,11 +6,10 @@ namespace GgufPs.Inference;
 
 /// <summary>
 /// Sixteen rows of a quantized weight matrix unpacked for the int8 kernels: every weight as an unsigned byte in the
-/// layout vpdpbusd wants (for each 4 columns, 4 bytes of each of the 16 rows), plus the integer scale and the
-/// integer offset coefficient of each group of 16 or 32 weights, and the float scales of each block. A weight is
-/// Scale·(GroupScale·u − GroupOffset) for the K-quants, where u is the stored unsigned value, so that dot products
-/// stay in integers until the end of each 256-wide block, as in ggml's vec_dot kernels; for Q4_0/Q5_0/Q8_0 it is
-/// Scale·(u − Bias) per block of 32.
+/// layout vpdpbusd wants (for each 4 columns, 4 bytes of each of the 16 rows), plus the integer scale (and for the
+/// types with a separate minimum the integer minimum) of each group of 16 or 32 weights, and the float scales of each
+/// block. A K-quant weight is Scale·GroupScale·(u − Bias), or Scale·GroupScale·u − MinScale·GroupOffset, where u is
+/// the stored unsigned value; for Q4_0/Q5_0/Q8_0 it is Scale·(u − Bias) per block of 32.
 /// </summary>
 internal sealed unsafe class QuantizedPanel : IDisposable
 {
@@ -47,13 +46,13 @@ internal sealed unsafe class QuantizedPanel : IDisposable
     /// <summary>[groups][16 rows] integer group scales (K-quants).</summary>
     public int* GroupScales { get; }
 
-    /// <summary>[groups][16 rows] integer offsets subtracted per activation group sum (K-quants).</summary>
+    /// <summary>[groups][16 rows] integer minimums, times the activation group sums (K-quants with a separate minimum).</summary>
     public int* GroupOffsets { get; }
 
     /// <summary>[groups][16 rows] the float scale of each group: d·scale.</summary>
     public float* GroupScaleFloats { get; }
 
-    /// <summary>[groups][16 rows] the float coefficient of each group's activation sum: dmin·m, or d·offset.</summary>
+    /// <summary>[groups][16 rows] the float coefficient of each group's activation sum: dmin·m.</summary>
     public float* GroupOffsetFloats { get; }
 
     /// <summary>[blocks][16 rows] float block scales (d).</summary>
@@ -101,7 +100,10 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 {
                     float d = Scales[b * Rows + r];
                     GroupScaleFloats[g * Rows + r] = d * GroupScales[g * Rows + r];
-                    GroupOffsetFloats[g * Rows + r] = (Format.SeparateMinimum ? MinScales[b * Rows + r] : d) * GroupOffsets[g * Rows + r];
+                    if (Format.SeparateMinimum)
+                    {
+                        GroupOffsetFloats[g * Rows + r] = MinScales[b * Rows + r] * GroupOffsets[g * Rows + r];
+                    }
                 }
             }
         }
@@ -172,7 +174,6 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 {
                     int ls = ((lowScales[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
                     scales[g * Rows] = ls - 32;
-                    offsets[g * Rows] = 128 * (ls - 32);
                     NonLinear(qs, u);
                 }
                 break;
@@ -229,7 +230,6 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     for (int k = 0; k < 8; k++, g++)
                     {
                         scales[g * Rows] = sc[k];
-                        offsets[g * Rows] = 32 * sc[k];
                     }
                 }
                 break;
@@ -249,9 +249,7 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 sbyte* packed = (sbyte*)aux;
                 for (int g = 0; g < 16; g++)
                 {
-                    int s = packed[g] - 32;
-                    scales[g * Rows] = s;
-                    offsets[g * Rows] = 4 * s;
+                    scales[g * Rows] = packed[g] - 32;
                 }
                 int bit = 0;
                 for (int n = 0; n < 256; n += 128)
