@@ -6,20 +6,29 @@
     CompanyName          = 'GgufPs'
     Copyright            = '(c) GgufPs contributors. MIT License.'
     Description          = 'Convert, quantize, evaluate and inspect GGUF models natively in .NET, compatible with llama.cpp.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('GgufPs.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-GgufInfo'
         'Set-GgufMetadata'
+        'Split-GgufFile'
+        'Join-GgufFile'
         'Invoke-Quantize'
         'Convert-Model'
         'Get-GgufToken'
+        'ConvertTo-ChatPrompt'
+        'Invoke-TextGeneration'
+        'Enter-Chat'
         'Measure-Perplexity'
         'Compare-Quantization'
+        'Measure-Throughput'
         'Get-GgufQuantizationType'
         'New-ImportanceMatrix'
         'Get-ImportanceMatrix'
+        'Find-HfModel'
+        'Get-HfModelFile'
+        'Save-HfModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -10,7 +10,9 @@
            that the kernels of every tier run here: AVX2 without AVX-512 or AVX-VNNI, AVX-512 without AVX-VNNI, and
            Vector128 only (no AVX2, as on ARM64). Prints the time and counts of each; exits non-zero on any failure.
     Help   turns docs/help into out/GgufPs/en-US (part of Build).
-    Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine.
+    Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine: against the llama.cpp build in
+           -LlamaCppPath when given (its llama-perplexity runs as a user runs it), else against the NuGet oracle.
+           -BenchArgs profile prints where a perplexity chunk's time goes.
     Demo   builds and runs the seed's workflow on the bundled tiny models.
     Clean  removes out/ and every bin/ and obj/.
 #>
@@ -22,8 +24,12 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
 
-    # Passed to the benchmark program, e.g. -BenchArgs info or -BenchArgs quantize,--types,Q4_K_M.
-    [string[]] $BenchArgs = @()
+    # Passed to the benchmark program, e.g. -BenchArgs info, -BenchArgs quantize,--types,Q4_K_M or
+    # -BenchArgs perplexity,--models,320M,--chunks,8,--rounds,2.
+    [string[]] $BenchArgs = @(),
+
+    # A folder holding a llama.cpp build (llama-perplexity, llama-bench, ...): the benchmark compares against it.
+    [string] $LlamaCppPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -107,11 +113,12 @@ function Read-TrxCounts {
     param([string] $Directory)
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem $Directory -Filter *.trx -ErrorAction SilentlyContinue) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $run = ([xml](Get-Content $trx.FullName -Raw)).TestRun
+        $counters = $run.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        # xunit v3 reports skipped cases as not executed without counting them in notExecuted.
-        $skipped += [Math]::Max([int]$counters.notExecuted, [int]$counters.total - [int]$counters.executed)
+        # VSTest leaves the notExecuted counter at 0 for xunit's skipped tests: count their results instead.
+        $skipped += @($run.Results.UnitTestResult | Where-Object { $_.outcome -eq 'NotExecuted' }).Count
     }
     [pscustomobject]@{ Passed = $passed; Failed = $failed; Skipped = $skipped }
 }
@@ -196,6 +203,10 @@ function Invoke-Bench {
     $exe = Join-Path $Root 'bench/GgufPs.Bench/bin/Release/net10.0/GgufPs.Bench.dll'
     # pwsh -File passes 'quantize,--types,Q4_K_M,Q6_K' as one string: split it into the program's arguments.
     $arguments = @($BenchArgs | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+    if ($LlamaCppPath) {
+        if (-not (Test-Path -LiteralPath $LlamaCppPath -PathType Container)) { throw "-LlamaCppPath '$LlamaCppPath' is not a folder." }
+        $arguments += @('--llama-cpp', (Resolve-Path -LiteralPath $LlamaCppPath).ProviderPath)
+    }
     Invoke-Native dotnet (@($exe, '--work', (Join-Path $Out 'bench')) + $arguments)
     Invoke-ChildPwsh (Join-Path $Root 'bench/Measure-CmdletSpeed.ps1') @('-ModulePath', $ModuleOut, '-WorkPath', (Join-Path $Out 'bench'))
 }

@@ -4,11 +4,13 @@
     The README's first command: the seed's workflow on the bundled tinystories-3m model, in GgufPs commands.
 .DESCRIPTION
     Converts the bundled Hugging Face checkpoint of tinystories-3m (a 3.4M-parameter llama trained on TinyStories,
-    whose rows fit every K-quant) to GGUF with Convert-Model, shows it with Get-GgufInfo, compares the seed's
-    quantization types with Compare-Quantization on the model's held-out text at llama-perplexity's settings
-    (perplexity, KL divergence, size, RAM, speed), puts the perplexities beside those llama.cpp printed for the same
-    model, and ends with a recommendation drawn from the table. Every command is printed as it is run, from the
-    repository root, so it can be typed again.
+    whose rows fit every K-quant) to GGUF with Convert-Model, shows it with Get-GgufInfo, lets it continue a story
+    with Invoke-TextGeneration, compares the seed's quantization types with Compare-Quantization on the model's
+    held-out text at llama-perplexity's settings (perplexity, KL divergence, size, RAM, generation speed, and a few
+    words from each type), puts the perplexities beside those llama.cpp printed for the same
+    model (tests/fixtures/models/tinystories-3m-hf/llama-cpp-reference.json, which the tests read too), and ends with
+    a recommendation drawn from the table. Every command is printed as it is run, from the repository root, so it can
+    be typed again, and paths in its output are shown relative to that root.
 #>
 [CmdletBinding()]
 param(
@@ -35,19 +37,30 @@ try {
     $checkpoint = "$work/tinystories-3m"
     $model = "$work/tinystories-3m-F16.gguf"
     $text = './tests/fixtures/text/tinystories-3m-heldout.txt'
-    $types = 'Q8_0', 'Q6_K', 'Q5_K_M', 'Q4_K_M', 'Q4_K_S', 'Q3_K_M', 'Q2_K'
-    # What llama.cpp (build b4748: convert_hf_to_gguf, llama-quantize, llama-perplexity -c 256) printed for this
-    # model, from tests/fixtures/models/tinystories-3m-hf/README.md.
-    $llamaCpp = @{ F16 = 7.4197; Q8_0 = 7.4208; Q6_K = 7.4247; Q5_K_M = 7.4250; Q4_K_M = 7.4474; Q4_K_S = 7.4438; Q3_K_M = 7.4553; Q2_K = 7.7398 }
+    # What llama.cpp's converter, llama-quantize and llama-perplexity gave for this model: the types, the context
+    # and the perplexities to compare with.
+    $referencePath = './tests/fixtures/models/tinystories-3m-hf/llama-cpp-reference.json'
+    $reference = Get-Content $referencePath -Raw | ConvertFrom-Json
+    $llamaCpp = @{}
+    foreach ($entry in $reference.types) { $llamaCpp[$entry.type] = $entry.perplexity }
+    $types = @($reference.types.type | Where-Object { $_ -notin 'F32', 'F16' })
+    $context = $reference.context
 
     function Show-Command([string] $Command) {
         Write-Host ''
         Write-Host "PS> $Command"
     }
 
-    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, compare quantizations, choose) on tinystories-3m,'
+    # Formatted output with the clone's root written as '.', as the commands above it are: the objects keep their
+    # full paths, only the transcript is relative.
+    $rootPrefix = $root.TrimEnd([IO.Path]::DirectorySeparatorChar) + [IO.Path]::DirectorySeparatorChar
+    function Show-Output {
+        Write-Host -NoNewline ($input | Out-String).Replace($rootPrefix, '.' + [IO.Path]::DirectorySeparatorChar)
+    }
+
+    Write-Host 'GgufPs demo: the seed''s workflow (convert, inspect, generate, compare quantizations, choose) on tinystories-3m,'
     Write-Host 'a 3.4M-parameter llama trained on TinyStories whose rows (256, 768) fit every K-quant, measured on its'
-    Write-Host 'held-out text as llama-perplexity -c 256 measures it.'
+    Write-Host "held-out text as llama-perplexity -c $context measures it."
 
     # The fixture keeps the weights gzipped to stay small; a checkpoint folder is what Convert-Model reads.
     $source = './tests/fixtures/models/tinystories-3m-hf'
@@ -65,25 +78,33 @@ try {
     Write-Host "(The bundled checkpoint was unpacked to $checkpoint.)"
 
     Show-Command "Convert-Model $checkpoint -OutType F16 -OutputPath $model -Force | Format-Table"
-    Convert-Model $checkpoint -OutType F16 -OutputPath $model -Force | Format-Table | Out-Host
+    Convert-Model $checkpoint -OutType F16 -OutputPath $model -Force | Format-Table | Show-Output
 
     Show-Command "Get-GgufInfo $model | Format-List"
-    Get-GgufInfo $model | Format-List | Out-Host
+    Get-GgufInfo $model | Format-List | Show-Output
 
-    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context 256 -Type $($types -join ',')"
-    $rows = Compare-Quantization $model -TextPath $text -Context 256 -Type $types
+    # The model writes: the text streams to the console as it is generated, then the result's summary.
+    Show-Command "Invoke-TextGeneration $model -Prompt 'Once upon a time' -MaxTokens 60 -Seed 42"
+    Invoke-TextGeneration $model -Prompt 'Once upon a time' -MaxTokens 60 -Seed 42 | Format-Table | Show-Output
+
+    Show-Command "`$rows = Compare-Quantization $model -TextPath $text -Context $context -Type $($types -join ',') -SampleTokens 24"
+    $rows = Compare-Quantization $model -TextPath $text -Context $context -Type $types -SampleTokens 24
     Show-Command '$rows | Format-Table'
-    $rows | Format-Table | Out-Host
+    $rows | Format-Table | Show-Output
+
+    # A few words from each type, greedily from the same prompt: a quantization that garbles the model shows here.
+    Show-Command '$rows | ForEach-Object { ''{0,-7}{1}'' -f $_.Type, $_.Sample }'
+    $rows | ForEach-Object { '{0,-7}{1}' -f $_.Type, $_.Sample } | Show-Output
 
     Show-Command "`$rows | Export-Csv $work/comparison.csv"
     $rows | Export-Csv "$work/comparison.csv"
 
     Write-Host ''
-    Write-Host 'The same perplexities from llama.cpp (build b4748, the model''s README):'
+    Write-Host "The same perplexities from llama.cpp ($($reference.source.llamaCpp)), from $referencePath`:"
     $rows | ForEach-Object {
         $type = if ($_.IsBaseline) { 'F16' } else { $_.Type }
         [pscustomobject]@{ Type = $type; GgufPs = '{0:F4}' -f $_.Perplexity; 'llama.cpp' = '{0:F4}' -f $llamaCpp[$type] }
-    } | Format-Table | Out-Host
+    } | Format-Table | Show-Output
 
     # The recommendation, from the table: the smallest file rated good or better, as the seed recommends Q4_K_M.
     $quantized = @($rows | Where-Object { -not $_.IsBaseline })

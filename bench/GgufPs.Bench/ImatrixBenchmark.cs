@@ -10,7 +10,8 @@ namespace GgufPs.Bench;
 /// among the oracle's libraries, so llama.cpp is measured two ways: llama_decode with outputs at every position (what
 /// llama-imatrix asks of it, without collecting: a lower bound on llama-imatrix's time), and the same with the eval
 /// callback collecting every block weight's input as llama-imatrix does (the sums taken in C#). Ours is
-/// New-ImportanceMatrix's computation, perplexity included. Each run is a child process of its own.
+/// New-ImportanceMatrix's computation, perplexity included. Each run is a child process of its own. Given a
+/// llama.cpp build with llama-imatrix, whole runs of it (as a user runs it) are timed against whole runs of ours.
 /// </summary>
 internal static class ImatrixBenchmark
 {
@@ -18,21 +19,21 @@ internal static class ImatrixBenchmark
 
     private static readonly string[] Engines = ["ours", "llama-decode", "llama-callback"];
 
-    public static void Run(string benchDll, string work, string f16Model, string text, int threads, int chunks)
+    public static void Run(string benchDll, string f16Model, string q8Model, string text, int threads, int chunks, string? llamaCppPath)
     {
-        var models = new List<(string Name, string Path)> { ("F16", f16Model) };
-        string q8 = Path.Combine(work, "bench-llama-q8_0.gguf");
-        if (!File.Exists(q8) || File.GetLastWriteTimeUtc(q8) < File.GetLastWriteTimeUtc(f16Model))
+        var models = new List<(string Name, string Path)> { ("F16", f16Model), ("Q8_0", q8Model) };
+        string? llamaImatrix = llamaCppPath is null ? null
+            : new[] { "llama-imatrix", "llama-imatrix.exe", "bin/llama-imatrix", "bin/llama-imatrix.exe" }
+                .Select(n => Path.Combine(Path.GetFullPath(llamaCppPath), n)).FirstOrDefault(File.Exists);
+        if (llamaImatrix is not null)
         {
-            var parameters = LlamaCppOracle.DefaultQuantizeParams();
-            parameters.FType = (int)LlamaFileType.MOSTLY_Q8_0;
-            parameters.NThread = threads;
-            if (LlamaCppOracle.QuantizeModel(f16Model, q8, parameters) != 0)
-            {
-                throw new InvalidOperationException("llama.cpp could not quantize the benchmark model to Q8_0.");
-            }
+            RunAgainstBuild(llamaImatrix, models, text, threads, chunks);
+            return;
         }
-        models.Add(("Q8_0", q8));
+        if (llamaCppPath is not null)
+        {
+            Console.WriteLine($"imatrix: '{llamaCppPath}' has no llama-imatrix; comparing with the NuGet libllama instead.");
+        }
 
         const int rounds = 3;
         Console.WriteLine($"imatrix: c={Context}, {chunks} chunks, {threads} threads, {Path.GetFileName(text)}; tokens/s = evaluated positions per second,");
@@ -59,6 +60,42 @@ internal static class ImatrixBenchmark
             var callback = best["llama-callback"];
             Console.WriteLine(FormattableString.Invariant(
                 $"| {name} | {ours.TokensPerSecond:F1} | {decode.TokensPerSecond:F1} | {callback.TokensPerSecond:F1} | {ours.TokensPerSecond / decode.TokensPerSecond:F2}× | {ours.TokensPerSecond / callback.TokensPerSecond:F2}× | {ours.PeakRss / 1e6:F0} MB | {callback.PeakRss / 1e6:F0} MB |"));
+        }
+        Console.WriteLine($"(load average {LoadAverage()} at the end)");
+    }
+
+    /// <summary>Whole runs, each a fresh process timed from start to exit: ours against the user's llama-imatrix.</summary>
+    private static void RunAgainstBuild(string llamaImatrix, List<(string Name, string Path)> models, string text, int threads, int chunks)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        Console.WriteLine($"imatrix: c={Context}, {chunks} chunks, {threads} threads, {Path.GetFileName(text)}, against {llamaImatrix}; whole runs, each a fresh process timed");
+        Console.WriteLine($"from start to exit, both computing the perplexity alongside; tokens/s = evaluated tokens / wall time (load average {LoadAverage()} at the start)");
+        Console.WriteLine("| type | GgufPs tok/s | llama-imatrix tok/s | GgufPs / llama-imatrix | wall GgufPs / llama-imatrix | CPU time GgufPs / llama-imatrix | peak RSS GgufPs / llama-imatrix |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        string output = Path.Combine(Path.GetTempPath(), $"ggufps-bench-{Environment.ProcessId}.imatrix");
+        try
+        {
+            foreach (var (name, path) in models)
+            {
+                var ours = ChildProcess.RunBench(["imatrix-child", "ours", path, text, threads.ToString(inv), chunks.ToString(inv)]);
+                if (ours.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"Our imatrix run on {path} failed ({ours.ExitCode}): {ours.Output}{ours.Errors}");
+                }
+                var theirs = ChildProcess.Run(llamaImatrix, ["-m", path, "-f", text, "-o", output, "-c", Context.ToString(inv),
+                    "--chunks", chunks.ToString(inv), "-t", threads.ToString(inv), "-b", Context.ToString(inv)]);
+                if (theirs.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"llama-imatrix failed on {path} ({theirs.ExitCode}): {theirs.Output}{theirs.Errors}");
+                }
+                int tokens = chunks * Context;
+                Console.WriteLine(string.Create(inv,
+                    $"| {name} | {tokens / ours.WallSeconds:F1} | {tokens / theirs.WallSeconds:F1} | {theirs.WallSeconds / ours.WallSeconds:F2}× | {ours.WallSeconds:F2} / {theirs.WallSeconds:F2} s | {ours.CpuSeconds:F1} / {theirs.CpuSeconds:F1} s | {ours.PeakRssBytes / 1e6:F0} / {theirs.PeakRssBytes / 1e6:F0} MB |"));
+            }
+        }
+        finally
+        {
+            File.Delete(output);
         }
         Console.WriteLine($"(load average {LoadAverage()} at the end)");
     }

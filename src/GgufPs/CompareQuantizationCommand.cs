@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Text;
 using GgufPs.Quantization;
@@ -11,19 +9,17 @@ namespace GgufPs.Commands;
 /// Compare-Quantization: the seed's format comparison for one's own model. Quantizes the source to each type,
 /// measures perplexity, KL divergence and speed on the same text, and returns one row per type (after the source's
 /// own baseline row). It writes files (the quantizations, removed afterwards unless -KeepFiles), so it supports
-/// -WhatIf and -Confirm.
+/// -WhatIf and -Confirm, and checks that they fit on the disk before it starts.
 /// </summary>
 [Cmdlet(VerbsData.Compare, "Quantization", DefaultParameterSetName = TextPathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(QuantizationComparison))]
-public sealed class CompareQuantizationCommand : PSCmdlet
+public sealed class CompareQuantizationCommand : LongRunningCommand
 {
     private const string TextPathSet = "TextPath";
     private const string TextSet = "Text";
 
-    private readonly CancellationTokenSource _stop = new();
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
-    private readonly ConcurrentQueue<string> _warnings = new();
     private byte[]? _text;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -69,6 +65,14 @@ public sealed class CompareQuantizationCommand : PSCmdlet
     public string? OutputDirectory { get; set; }
 
     [Parameter]
+    [ValidateNotNull]
+    public string SamplePrompt { get; set; } = QuantizationComparisonOptions.DefaultSamplePrompt;
+
+    [Parameter]
+    [ValidateRange(0, 4096)]
+    public int SampleTokens { get; set; } = 16;
+
+    [Parameter]
     public SwitchParameter KeepFiles { get; set; }
 
     [Parameter]
@@ -78,11 +82,11 @@ public sealed class CompareQuantizationCommand : PSCmdlet
     {
         try
         {
-            _presets = Type.Select(QuantizationPreset.Parse).ToList();
+            _presets = Type.Select(QuantizationTypeCatalog.ParsePreset).ToList();
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "InvalidType", ErrorCategory.InvalidArgument, null));
+            ThrowCoreError(ex, null);
         }
         if (ImportanceMatrix is not null)
         {
@@ -91,9 +95,9 @@ public sealed class CompareQuantizationCommand : PSCmdlet
             {
                 _importance = Quantization.ImportanceMatrix.Load(path, ImportanceMatrix);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+                ThrowCoreError(ex, path);
             }
         }
     }
@@ -105,10 +109,9 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         {
             return;
         }
-        QuantizationComparer comparer;
         try
         {
-            comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
+            using var comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
             {
                 Types = _presets,
                 Context = Context,
@@ -119,51 +122,21 @@ public sealed class CompareQuantizationCommand : PSCmdlet
                 OutputDirectory = OutputDirectory is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputDirectory),
                 KeepFiles = KeepFiles,
                 Overwrite = Force,
-            }, _warnings.Enqueue);
-        }
-        catch (Exception ex) when (IsExpected(ex))
-        {
-            WriteError(ToErrorRecord(ex, source));
-            return;
-        }
-
-        using (comparer)
-        {
+                SamplePrompt = SamplePrompt,
+                SampleTokens = SampleTokens,
+            });
             var approved = Approve(comparer);
-            if (approved.Count == 0)
+            if (approved.Count > 0)
             {
-                return;
+                comparer.CheckFreeSpace(text, approved);
+                RunWorker((channel, cancel) => Compare(channel, cancel, comparer, approved, text));
             }
-            try
-            {
-                int steps = approved.Count + 1;
-                var baseline = Step(comparer, 0, steps, null, p => comparer.MeasureSource(text, p, _stop.Token));
-                if (baseline is null)
-                {
-                    return;  // without the source's measurement there is nothing to compare with
-                }
-                WriteObject(baseline);
-                for (int i = 0; i < approved.Count; i++)
-                {
-                    var candidate = approved[i];
-                    var row = Step(comparer, i + 1, steps, candidate.Type.Name, p => comparer.Compare(candidate, p, _stop.Token));
-                    if (row is not null)
-                    {
-                        WriteObject(row);
-                    }
-                }
-            }
-            finally
-            {
-                if (!_stop.IsCancellationRequested)
-                {
-                    WriteProgress(new ProgressRecord(1, $"Compare-Quantization {comparer.Source.FileName}", "Done") { RecordType = ProgressRecordType.Completed });
-                }
-            }
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            WriteCoreError(ex, source);
         }
     }
-
-    protected override void StopProcessing() => _stop.Cancel();
 
     // Reports what cannot be compared and the fallbacks, then asks about each type before any work starts.
     private List<QuantizationCandidate> Approve(QuantizationComparer comparer)
@@ -174,18 +147,12 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         {
             if (candidate.Plan is not { } plan)
             {
-                WriteError(ToErrorRecord(candidate.Error!, candidate.Type.Name));
+                WriteCoreError(candidate.Error!, candidate.Type.Name);
                 continue;
             }
-            foreach (string summary in candidate.FallbackSummaries)
-            {
-                WriteWarning(summary);
-            }
-            foreach (string note in plan.Notes)
-            {
-                WriteVerbose($"{candidate.Type.Name}: {note}");
-            }
-            string action = $"Quantize to {candidate.Type.Name} ({FormatSize(plan.PredictedFileSize)}) and measure it against the source on {chunks} of {Context} tokens" +
+            candidate.FallbackSummaries.ToList().ForEach(WriteWarning);
+            plan.Notes.ToList().ForEach(note => WriteVerbose($"{candidate.Type.Name}: {note}"));
+            string action = $"Quantize to {candidate.Type.Name} ({ByteSize.Format(plan.PredictedFileSize)}) and measure it against the source on {chunks} of {Context} tokens" +
                             (KeepFiles ? "" : ", then delete it");
             if (ShouldProcess(candidate.OutputPath, action))
             {
@@ -195,111 +162,54 @@ public sealed class CompareQuantizationCommand : PSCmdlet
         return approved;
     }
 
-    // Runs one step on a worker while this, the pipeline thread, shows its progress and warnings. Errors of the step
-    // are written here and give null; stopping ends the pipeline.
-    private QuantizationComparison? Step(QuantizationComparer comparer, int step, int steps, string? type,
-        Func<IProgress<QuantizationComparisonProgress>, QuantizationComparison> work)
+    // On the worker thread: the source's row, then one per type as each is done. A type that fails is reported and
+    // the next goes on; without the source's measurement there is nothing to compare with.
+    private static bool Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
     {
-        var queue = new BlockingCollection<QuantizationComparisonProgress>();
-        var task = Task.Run(() =>
+        comparer.Warning = channel.Warning;
+        channel.Output(comparer.MeasureSource(text, StepProgress(channel, comparer, 0, approved.Count, $"Measuring the source ({comparer.SourceType})"), cancel));
+        for (int i = 0; i < approved.Count; i++)
         {
+            var candidate = approved[i];
             try
             {
-                return work(new QueueProgress(queue));
+                channel.Output(comparer.Compare(candidate, StepProgress(channel, comparer, i + 1, approved.Count, $"{candidate.Type.Name} ({i + 1} of {approved.Count})"), cancel));
             }
-            finally
+            catch (Exception ex) when (ErrorCatalog.Covers(ex) && !cancel.IsCancellationRequested)
             {
-                queue.CompleteAdding();
+                channel.Error(ex, candidate.Type.Name);
             }
-        });
-        var parent = new ProgressRecord(1, $"Compare-Quantization {comparer.Source.FileName}",
-            type is null ? $"Measuring the source ({comparer.SourceType})" : $"{type} ({step} of {steps - 1})");
-        var child = new ProgressRecord(2, "Starting", "...") { ParentActivityId = 1 };
-        var clock = Stopwatch.StartNew();
-        long lastShown = -1000;
-        while (!queue.IsCompleted)
+        }
+        return true;
+    }
+
+    // A bar for the whole comparison (half of each type's share quantizing, half measuring) and one for the step.
+    private static IProgress<QuantizationComparisonProgress> StepProgress(WorkerChannel channel, QuantizationComparer comparer, int step, int types, string status) =>
+        channel.ProgressOf<QuantizationComparisonProgress>(p =>
         {
-            bool got = queue.TryTake(out var p, 100);
-            FlushWarnings();
-            if (!got || clock.ElapsedMilliseconds - lastShown < 250)
-            {
-                continue;
-            }
-            lastShown = clock.ElapsedMilliseconds;
             int within = p.Stage switch
             {
                 QuantizationComparisonStage.Quantizing => p.PercentComplete / 2,
                 QuantizationComparisonStage.Measuring => 50 + p.PercentComplete / 2,
                 _ => p.PercentComplete,
             };
-            parent.PercentComplete = Math.Min(100, (step * 100 + within) / steps);
-            child.Activity = p.Stage switch
+            channel.Progress(new WorkerProgress(1, $"Compare-Quantization {comparer.Source.FileName}", status)
+            {
+                PercentComplete = WorkerProgress.Percent(step * 100 + within, (types + 1) * 100),
+            });
+            string activity = p.Stage switch
             {
                 QuantizationComparisonStage.Quantizing => $"Quantizing to {p.Type}",
                 QuantizationComparisonStage.Measuring => $"Measuring {p.Type} against the source",
                 _ => $"Measuring the source ({p.Type})",
             };
-            child.StatusDescription = p.Status;
-            child.PercentComplete = Math.Clamp(p.PercentComplete, 0, 100);
-            child.SecondsRemaining = p.EstimatedRemaining is { } left ? (int)Math.Ceiling(left.TotalSeconds) : -1;
-            WriteProgress(parent);
-            WriteProgress(child);
-        }
-        FlushWarnings();
-        child.RecordType = ProgressRecordType.Completed;
-        WriteProgress(child);
-        try
-        {
-            return task.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (Exception ex) when (IsExpected(ex))
-        {
-            WriteError(ErrorRecordFactory.FromException(ex, (object?)type ?? comparer.SourcePath));
-            return null;
-        }
-    }
-
-    private void FlushWarnings()
-    {
-        while (_warnings.TryDequeue(out string? warning))
-        {
-            WriteWarning(warning);
-        }
-    }
-
-    private static ErrorRecord ToErrorRecord(Exception ex, object target) => ex is OutputExistsException exists
-        ? new ErrorRecord(ex, "OutputExists", ErrorCategory.ResourceExists, exists.Path)
-        : ErrorRecordFactory.FromException(ex, target);
-
-    private static bool IsExpected(Exception ex) =>
-        ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or NotImplementedException
-            or ArgumentException or InvalidOperationException or GgufFormatException or OperationCanceledException;
+            return new WorkerProgress(2, activity, p.Status) { ParentId = 1, PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
+        });
 
     private bool TryReadText(out byte[] text)
     {
         _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath);
         text = _text ?? [];
         return _text is not null;
-    }
-
-    private static string FormatSize(long bytes) =>
-        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB"
-        : bytes >= 1L << 20 ? $"{bytes / (double)(1L << 20):F2} MiB"
-        : $"{bytes / 1024.0:F2} KiB";
-
-    /// <summary>Hands progress reports to the pipeline thread, which alone may write them.</summary>
-    private sealed class QueueProgress(BlockingCollection<QuantizationComparisonProgress> queue) : IProgress<QuantizationComparisonProgress>
-    {
-        public void Report(QuantizationComparisonProgress value)
-        {
-            if (!queue.IsAddingCompleted)
-            {
-                queue.Add(value);
-            }
-        }
     }
 }

@@ -1,19 +1,17 @@
 using System.Collections;
-using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text;
 using GgufPs.Conversion;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
 /// <summary>Convert-Model: a Hugging Face model folder (or a llama2.c checkpoint) to GGUF, streamed tensor by tensor.</summary>
 [Cmdlet(VerbsData.Convert, "Model", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(GgufModelInfo))]
-public sealed class ConvertModelCommand : PSCmdlet
+public sealed class ConvertModelCommand : LongRunningCommand
 {
-    private readonly CancellationTokenSource _stop = new();
-
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
@@ -39,57 +37,84 @@ public sealed class ConvertModelCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? TokenizerPath { get; set; }
 
+    /// <summary>--split-max-size: bytes, or convert_hf_to_gguf's '500M'/'5G' (K, M, G are powers of 1000).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SplitMaxSize { get; set; }
+
+    /// <summary>--split-max-tensors.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int SplitMaxTensors { get; set; }
+
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
         try
         {
-            Convert(input);
+            var options = new ConversionOptions
+            {
+                OutputType = OutType,
+                OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+                VocabOnly = VocabOnly,
+                Metadata = PlainValueConverter.ToPlainEntries(Metadata, nameof(Metadata)).ToDictionary(e => e.Key, e => e.Value),
+                TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
+            };
+            using var plan = ModelConverter.Plan(input, options, WriteWarning);
+            long? maxBytes = SplitMaxSize is null ? null : ConversionSplit.ParseSize(SplitMaxSize);
+            int? maxTensors = SplitMaxTensors > 0 ? SplitMaxTensors : null;
+            var parts = maxBytes is null && maxTensors is null ? null : ConversionSplit.Plan(plan, maxTensors, maxBytes);
+            if (parts is { Count: 1 })
+            {
+                WriteWarning("The model fits in one file within the split limits, so it is not split.");
+            }
+            var outputs = parts?.Select(p => p.Path).ToList() ?? [plan.OutputPath];
+            foreach (string output in outputs)
+            {
+                OutputFile.Check(output, [input], Force);
+            }
+            string target = parts is { Count: > 1 } ? $"{parts.Count} files, '{parts[0].Path}' ..." : $"'{plan.OutputPath}'";
+            string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to {target} ({ByteSize.Format(parts?.Sum(p => p.PredictedSize) ?? plan.PredictedSize)})";
+            if (ShouldProcess(Describe(plan, summary, parts), summary, "Convert-Model"))
+            {
+                WriteObject(RunWorker((channel, cancel) => Write(channel, cancel, plan, parts, outputs[0])));
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
-            or NotImplementedException or InvalidDataException or OperationCanceledException or System.Text.Json.JsonException
-            or OverflowException or FormatException)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            WriteError(ErrorRecordFactory.FromException(ex, input));
+            WriteCoreError(ex, input);
         }
     }
 
-    protected override void StopProcessing() => _stop.Cancel();
-
-    private void Convert(string input)
+    // On the worker thread.
+    private GgufModelInfo Write(WorkerChannel channel, CancellationToken cancel, ConversionPlan plan, IReadOnlyList<ConversionSplitPart>? parts, string firstOutput)
     {
-        var options = new ConversionOptions
+        var progress = channel.ProgressOf<ConversionProgress>(p => new WorkerProgress(1, "Convert-Model", $"Converting to {firstOutput}")
         {
-            OutputType = OutType,
-            OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
-            VocabOnly = VocabOnly,
-            Metadata = Unwrap(Metadata),
-            TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
-        };
-        using var plan = ModelConverter.Plan(input, options, WriteWarning);
-        if (File.Exists(plan.OutputPath) && !Force)
+            PercentComplete = (int)(p.Fraction * 100),
+            Remaining = p.Remaining,
+            CurrentOperation = p.TensorIndex == p.TensorCount ? "Finishing" : $"Tensor {p.TensorIndex + 1} of {p.TensorCount}: {p.TensorName}",
+        });
+        if (parts is null)
         {
-            WriteError(new ErrorRecord(new IOException($"'{plan.OutputPath}' already exists; use -Force to replace it."),
-                "OutputExists", ErrorCategory.ResourceExists, plan.OutputPath));
-            return;
+            GgufModelWriter.Write(plan, Force, progress, cancel);
         }
-        string summary = $"Convert '{input}' ({plan.Architecture}, {plan.Tensors.Count} tensors, {plan.OutputType}) to '{plan.OutputPath}' ({FormatSize(plan.PredictedSize)})";
-        if (!ShouldProcess(Describe(plan, summary), summary, "Convert-Model"))
+        else
         {
-            return;
+            GgufModelWriter.WriteSplit(plan, parts, Force, progress, cancel);
         }
-        var progress = new ProgressRecord(1, "Convert-Model", $"Converting to {plan.OutputPath}");
-        GgufModelWriter.Write(plan, Force, new PipelineProgress(this, progress), _stop.Token);
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
-        WriteObject(GgufFile.ReadInfo(plan.OutputPath));
+        return GgufFile.ReadInfo(firstOutput);
     }
 
     /// <summary>The -WhatIf text: the output, its size, the metadata and every tensor's mapping and types.</summary>
-    private static string Describe(ConversionPlan plan, string summary)
+    private static string Describe(ConversionPlan plan, string summary, IReadOnlyList<ConversionSplitPart>? parts)
     {
         var sb = new StringBuilder();
         sb.AppendLine(summary + ".");
+        foreach (var part in parts is { Count: > 1 } ? parts : [])
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {part.Path}: {part.Tensors.Count} tensors, {part.PredictedSize:N0} bytes");
+        }
         foreach (string warning in plan.Warnings)
         {
             sb.AppendLine("  warning: " + warning);
@@ -108,67 +133,5 @@ public sealed class ConvertModelCommand : PSCmdlet
                 $"    {t.SourceName.PadRight(width)} -> {t.Name} [{string.Join(", ", t.Shape)}] {t.SourceType} -> {t.Type}{(t.Transform == TensorTransform.None ? "" : $" ({t.Transform})")}");
         }
         return sb.ToString().TrimEnd();
-    }
-
-    private static string FormatSize(long bytes) => bytes switch
-    {
-        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB"),
-        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes"),
-    };
-
-    // PowerShell may wrap values in PSObject; the core wants plain .NET values.
-    private static Dictionary<string, object>? Unwrap(IDictionary? metadata)
-    {
-        if (metadata is null)
-        {
-            return null;
-        }
-        var result = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in metadata)
-        {
-            object key = e.Key is PSObject pk ? pk.BaseObject : e.Key;
-            object? value = e.Value is PSObject pv ? pv.BaseObject : e.Value;
-            if (value is null)
-            {
-                throw new ArgumentException($"The metadata value for '{key}' is null.");
-            }
-            if (value is object[] items)
-            {
-                value = items.Select(i => i is PSObject p ? p.BaseObject : i).ToArray() switch
-                {
-                    var a when a.All(i => i is string) => a.Cast<string>().ToArray(),
-                    var a when a.All(i => i is int) => a.Cast<int>().ToArray(),
-                    var a => a.Select(i => System.Convert.ToString(i, CultureInfo.InvariantCulture) ?? "").ToArray(),
-                };
-            }
-            result[System.Convert.ToString(key, CultureInfo.InvariantCulture)!] = value;
-        }
-        return result;
-    }
-
-    /// <summary>Turns the core's per-tensor reports into Write-Progress; the core reports on the calling (pipeline) thread.</summary>
-    private sealed class PipelineProgress(PSCmdlet cmdlet, ProgressRecord record) : IProgress<ConversionProgress>
-    {
-        private readonly Stopwatch _shown = new();
-
-        public void Report(ConversionProgress value)
-        {
-            // The first and last reports always show; in between, at most five a second.
-            if (_shown.IsRunning && _shown.ElapsedMilliseconds < 200 && value.TensorIndex < value.TensorCount)
-            {
-                return;
-            }
-            _shown.Restart();
-            record.PercentComplete = (int)(value.Fraction * 100);
-            record.CurrentOperation = value.TensorCount == value.TensorIndex
-                ? "Finishing"
-                : $"Tensor {value.TensorIndex + 1} of {value.TensorCount}: {value.TensorName}";
-            if (value.Remaining is { } left)
-            {
-                record.SecondsRemaining = (int)Math.Ceiling(left.TotalSeconds);
-            }
-            cmdlet.WriteProgress(record);
-        }
     }
 }

@@ -28,12 +28,12 @@ internal static class FileSystemPathResolver
     {
         if (Directory.Exists(path))
         {
-            cmdlet.WriteError(ErrorRecordFactory.NotAFile(path));
+            cmdlet.WriteError(ErrorCatalog.NotAFile(path));
             return false;
         }
         if (!File.Exists(path))
         {
-            cmdlet.WriteError(ErrorRecordFactory.FileNotFound(path));
+            cmdlet.WriteError(ErrorCatalog.FileNotFound(path));
             return false;
         }
         return true;
@@ -59,7 +59,7 @@ internal static class FileSystemPathResolver
         }
         catch (Exception ex) when (ex is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
         {
-            cmdlet.WriteError(ErrorRecordFactory.FromException(ex, path));
+            cmdlet.WriteError(ErrorCatalog.Record(ex, path));
             yield break;
         }
         // A path that names an existing file is taken as it is, even outside -LiteralPath, so names with [ ] work.
@@ -76,11 +76,11 @@ internal static class FileSystemPathResolver
         }
         catch (ItemNotFoundException ex)
         {
-            failure = ErrorRecordFactory.FromException(ex, path);
+            failure = ErrorCatalog.Record(ex, path);
         }
         if (failure is not null || matches is null || matches.Count == 0)
         {
-            cmdlet.WriteError(failure ?? ErrorRecordFactory.FileNotFound(path));
+            cmdlet.WriteError(failure ?? ErrorCatalog.FileNotFound(path));
             yield break;
         }
         foreach (string match in matches)

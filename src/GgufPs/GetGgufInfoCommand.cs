@@ -22,6 +22,10 @@ public sealed class GetGgufInfoCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = [];
 
+    // The first parts of the split sets already written, so that the parts of one set (as Get-ChildItem lists them)
+    // give the set once.
+    private readonly HashSet<string> _sets = new(Workflow.FileSystemPath.Comparer);
+
     [Parameter]
     public SwitchParameter Tensors { get; set; }
 
@@ -48,9 +52,14 @@ public sealed class GetGgufInfoCommand : PSCmdlet
             {
                 info = GgufFile.ReadInfo(file);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                WriteError(ErrorRecordFactory.FromException(ex, file));
+                WriteError(ErrorCatalog.Record(ex, file));
+                continue;
+            }
+            if (info.SplitCount > 1 && !_sets.Add(info.Path))
+            {
+                WriteVerbose($"'{file}' is a part of the split set '{info.Path}', which is already listed.");
                 continue;
             }
             if (Tensors)

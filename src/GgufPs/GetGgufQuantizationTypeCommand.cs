@@ -5,7 +5,8 @@ namespace GgufPs.Commands;
 
 /// <summary>
 /// Get-GgufQuantizationType: the quantization types Invoke-Quantize and Compare-Quantization accept, with their block
-/// layouts, llama.cpp's notes and what each is for; with -Path, what each would give for a particular model.
+/// layouts, llama.cpp's notes and what each is for; with a model (-Path, or a path among the names), what each would
+/// give for that model.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "GgufQuantizationType", DefaultParameterSetName = CatalogSet)]
 [OutputType(typeof(QuantizationType), ParameterSetName = [CatalogSet])]
@@ -17,7 +18,9 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
 
     private Quantization.ImportanceMatrix? _importance;
 
-    [Parameter(Position = 0)]
+    // Remaining arguments too, so that `Get-GgufQuantizationType ./model.gguf Q8_0, Q4_K_M` reads as it is meant.
+    [Parameter(Position = 0, ValueFromRemainingArguments = true)]
+    [FlattenedList]
     [ArgumentCompleter(typeof(QuantizationTypeCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -29,7 +32,7 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    [Parameter(ParameterSetName = ModelSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ImportanceMatrix { get; set; }
 
@@ -44,21 +47,24 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
         {
             _importance = Quantization.ImportanceMatrix.Load(path, ImportanceMatrix);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+            ThrowTerminatingError(ErrorCatalog.Record(ex, path));
         }
     }
 
     protected override void ProcessRecord()
     {
-        var types = Select();
-        if (ParameterSetName == CatalogSet)
+        // A name with a '.' or a path separator is a model's file, as with -Path: no type name has one.
+        string[] models = ParameterSetName == ModelSet ? [Path] : Name.Where(IsPath).ToArray();
+        string[] names = ParameterSetName == ModelSet ? Name : Name.Where(n => !IsPath(n)).DefaultIfEmpty("*").ToArray();
+        var types = Select(names);
+        if (models.Length == 0)
         {
             WriteObject(types, enumerateCollection: true);
             return;
         }
-        foreach (string model in FileSystemPathResolver.ResolveExistingFiles(this, [Path], literal: false))
+        foreach (string model in FileSystemPathResolver.ResolveExistingFiles(this, models, literal: false))
         {
             try
             {
@@ -68,26 +74,26 @@ public sealed class GetGgufQuantizationTypeCommand : PSCmdlet
                     WriteObject(QuantizationEstimator.Estimate(file, type, _importance));
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                WriteError(ErrorRecordFactory.FromException(ex, model));
+                WriteError(ErrorCatalog.Record(ex, model));
             }
         }
     }
 
+    private static bool IsPath(string name) => name.IndexOfAny(['.', '/', '\\']) >= 0;
+
     // Every name must match something, as Get-Command's -Name does; a name without wildcards that matches nothing is an error.
-    private List<QuantizationType> Select()
+    private List<QuantizationType> Select(string[] names)
     {
         var selected = new List<QuantizationType>();
-        foreach (string name in Name)
+        foreach (string name in names)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
             var matches = QuantizationTypeCatalog.All.Where(t => pattern.IsMatch(t.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                WriteError(new ErrorRecord(
-                    new ArgumentException($"'{name}' is not a quantization type. Valid types: {string.Join(", ", QuantizationTypeCatalog.All.Select(t => t.Name))}."),
-                    "UnknownType", ErrorCategory.ObjectNotFound, name));
+                WriteError(ErrorCatalog.Record(QuantizationTypeCatalog.Unknown(name, "To estimate the types for a model, give its file (-Path)."), name));
             }
             selected.AddRange(matches.Where(m => !selected.Contains(m)));
         }

@@ -9,7 +9,7 @@ namespace GgufPs.Commands;
 [OutputType(typeof(int))]
 public sealed class GetGgufTokenCommand : PSCmdlet
 {
-    private readonly Dictionary<string, Tokenizer> _tokenizers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tokenizer> _tokenizers = new(Workflow.FileSystemPath.Comparer);
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
@@ -43,9 +43,9 @@ public sealed class GetGgufTokenCommand : PSCmdlet
                 _tokenizers[model] = tokenizer;
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or InvalidDataException)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            WriteError(ErrorRecordFactory.FromException(ex, model));
+            WriteError(ErrorCatalog.Record(ex, model));
             return;
         }
 

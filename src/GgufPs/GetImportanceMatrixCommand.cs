@@ -37,9 +37,9 @@ public sealed class GetImportanceMatrixCommand : PSCmdlet
                     WriteObject(info);
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                WriteError(ErrorRecordFactory.FromException(ex, path));
+                WriteError(ErrorCatalog.Record(ex, path));
             }
         }
     }

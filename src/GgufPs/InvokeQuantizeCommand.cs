@@ -1,26 +1,27 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Collections.Specialized;
-using System.Diagnostics;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using GgufPs.Quantization;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
 /// <summary>
 /// Invoke-Quantize: llama-quantize in PowerShell. Quantizes GGUF models to one or more types, byte-identical to
 /// llama.cpp, streaming tensor by tensor, and returns the new files as GgufModelInfo objects.
+/// <para>
+/// One parameter set takes both a path and a piped ImportanceMatrixInfo. With two sets PowerShell would bind a piped
+/// matrix by its Path property to the default (path) set, and a mandatory InputObject in its own set would be
+/// prompted for, which no one can type; so neither is mandatory, and a missing model is an error naming -Path.
+/// </para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Quantize", DefaultParameterSetName = ImportanceMatrixInputSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "Quantize", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(GgufModelInfo))]
-public sealed class InvokeQuantizeCommand : PSCmdlet
+public sealed class InvokeQuantizeCommand : LongRunningCommand
 {
     private const string PathSet = "Path";
-    private const string ImportanceMatrixInputSet = "ImportanceMatrixInput";
 
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Dictionary<string, ImportanceMatrix> _pipedImportance = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ImportanceMatrix> _pipedImportance = new(FileSystemPath.Comparer);
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
     private GgmlType? _outputType;
@@ -28,14 +29,14 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     private List<KeyValuePair<string, GgmlType>> _tensorTypes = [];
     private List<KeyValuePair<string, object>> _metadata = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
-    /// <summary>An importance matrix from New-ImportanceMatrix: its model is quantized with it.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ImportanceMatrixInputSet)]
+    /// <summary>An importance matrix from New-ImportanceMatrix: its model is quantized with it (a piped one also binds -Path, to the matrix's file, which is then ignored).</summary>
+    [Parameter(ValueFromPipeline = true, ParameterSetName = PathSet)]
     public ImportanceMatrixInfo? InputObject { get; set; }
 
     [Parameter(Mandatory = true, Position = 1)]
@@ -91,40 +92,38 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter AllowRequantize { get; set; }
 
+    /// <summary>--keep-split: a split input gives a split output with the same parts.</summary>
+    [Parameter]
+    public SwitchParameter KeepSplit { get; set; }
+
     protected override void BeginProcessing()
     {
         try
         {
-            _presets = Type.Select(QuantizationPreset.Parse).DistinctBy(p => p.Name).ToList();
-            _outputType = OutputTensorType is null ? null : ParseTensorType(OutputTensorType, nameof(OutputTensorType));
-            _tokenType = TokenEmbeddingType is null ? null : ParseTensorType(TokenEmbeddingType, nameof(TokenEmbeddingType));
-            _tensorTypes = ParseTensorTypes(TensorType);
-            _metadata = ParseMetadata(OverrideMetadata);
+            _presets = Type.Select(QuantizationTypeCatalog.ParsePreset).DistinctBy(p => p.Name).ToList();
             if (IncludeWeights.Length > 0 && ExcludeWeights.Length > 0)
             {
                 throw new ArgumentException("Use -IncludeWeights or -ExcludeWeights, not both.");
             }
-            if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && ImportanceMatrix is null && !MyInvocation.ExpectingInput)
-            {
-                throw new ArgumentException("-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix.");
-            }
+            _outputType = OutputTensorType is null ? null : QuantizationOverrides.ParseTensorType(OutputTensorType, "-" + nameof(OutputTensorType));
+            _tokenType = TokenEmbeddingType is null ? null : QuantizationOverrides.ParseTensorType(TokenEmbeddingType, "-" + nameof(TokenEmbeddingType));
+            _tensorTypes = QuantizationOverrides.ParseTensorTypes(PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary, "-" + nameof(TensorType));
+            _metadata = QuantizationOverrides.ParseMetadata(PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), "-" + nameof(OverrideMetadata));
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "InvalidArgument", ErrorCategory.InvalidArgument, null));
+            ThrowCoreError(ex, null);
         }
         if (ImportanceMatrix is not null)
         {
             string path = FileSystemPathResolver.ResolveOutput(this, ImportanceMatrix);
             try
             {
-                WriteVerbose($"Reading importance matrix '{path}'.");
-                _importance = Quantization.ImportanceMatrix.Load(path, ImportanceMatrix);
-                WriteVerbose($"Importance matrix: {_importance.Count} entries, {_importance.ChunkCount} chunks, datasets: {string.Join(", ", _importance.Datasets)}.");
+                _importance = LoadImportance(path, ImportanceMatrix);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                ThrowTerminatingError(ErrorRecordFactory.FromException(ex, path));
+                ThrowCoreError(ex, path);
             }
         }
     }
@@ -132,304 +131,168 @@ public sealed class InvokeQuantizeCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         var importance = _importance;
-        List<string> inputs;
+        string[] inputs = Path;
+        if (InputObject is null && Path.Length == 0)
+        {
+            ThrowTerminatingError(ErrorCatalog.InvalidArgument("MissingInput", "Give the model to quantize with -Path (or from the pipeline: files, Get-GgufInfo, or New-ImportanceMatrix's result).", null));
+        }
         if (InputObject is { } piped)
         {
+            if (_importance is not null)
+            {
+                ThrowTerminatingError(ErrorCatalog.InvalidArgument("TwoImportanceMatrices", $"The importance matrix '{piped.Path}' came from the pipeline; -ImportanceMatrix gives another. Use one.", piped));
+            }
             if (piped.Model is null)
             {
-                WriteError(new ErrorRecord(new ArgumentException($"The importance matrix '{piped.Path}' does not say which model it was computed from; give the model with -Path and the matrix with -ImportanceMatrix."),
-                    "NoModel", ErrorCategory.InvalidArgument, piped));
+                WriteError(ErrorCatalog.InvalidArgument("NoModel", $"The importance matrix '{piped.Path}' does not say which model it was computed from; give the model with -Path and the matrix with -ImportanceMatrix.", piped));
                 return;
             }
-            if (!TryLoadPiped(piped.Path, out importance))
+            try
             {
+                importance = _pipedImportance.TryGetValue(piped.Path, out var cached) ? cached : _pipedImportance[piped.Path] = LoadImportance(piped.Path, null);
+            }
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
+            {
+                WriteCoreError(ex, piped.Path);
                 return;
             }
-            inputs = FileSystemPathResolver.ResolveExistingFiles(this, [piped.Model], literal: true).ToList();
-        }
-        else
-        {
-            inputs = FileSystemPathResolver.ResolveExistingFiles(this, Path, literal: false).ToList();
+            inputs = [piped.Model];
         }
         if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && importance is null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix."),
-                "InvalidArgument", ErrorCategory.InvalidArgument, null));
-            return;
+            ThrowTerminatingError(ErrorCatalog.InvalidArgument("ImportanceMatrixNeeded", "-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix.", null));
         }
-        foreach (string input in inputs)
+        foreach (string input in FileSystemPathResolver.ResolveExistingFiles(this, inputs, literal: InputObject is not null).ToList())
         {
             foreach (var preset in _presets)
             {
-                if (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
                 try
                 {
                     Quantize(input, OutputFor(input, preset), preset, importance);
                 }
-                catch (PipelineStoppedException)
+                catch (Exception ex) when (ErrorCatalog.Covers(ex))
                 {
-                    throw;
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
-                                               or InvalidDataException or InvalidOperationException or OperationCanceledException or GgufFormatException)
-                {
-                    WriteError(ErrorRecordFactory.FromException(ex, input));
+                    WriteCoreError(ex, input);
                 }
             }
-        }
-    }
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    private string OutputFor(string input, QuantizationPreset preset)
-    {
-        if (OutputPath is null)
-        {
-            return QuantizedFileNaming.DefaultOutputPath(input, preset.Name);
-        }
-        string resolved = FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        if (Directory.Exists(resolved))
-        {
-            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(input), preset.Name));
-        }
-        if (_presets.Count > 1)
-        {
-            throw new PSArgumentException("With several types, -OutputPath must be an existing folder; each file is named after its type there.");
-        }
-        return resolved;
-    }
-
-    /// <summary>Reads (once) an importance matrix that came down the pipeline.</summary>
-    private bool TryLoadPiped(string path, out ImportanceMatrix? matrix)
-    {
-        if (_pipedImportance.TryGetValue(path, out var cached))
-        {
-            matrix = cached;
-            return true;
-        }
-        try
-        {
-            WriteVerbose($"Reading importance matrix '{path}'.");
-            matrix = Quantization.ImportanceMatrix.Load(path);
-            _pipedImportance[path] = matrix;
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
-        {
-            WriteError(ErrorRecordFactory.FromException(ex, path));
-            matrix = null;
-            return false;
         }
     }
 
     private void Quantize(string input, string output, QuantizationPreset preset, ImportanceMatrix? importance)
     {
-        if (string.Equals(System.IO.Path.GetFullPath(output), System.IO.Path.GetFullPath(input), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
-        {
-            WriteError(new ErrorRecord(new ArgumentException($"The output '{output}' is the input file; give -OutputPath to write elsewhere."),
-                "OutputIsInput", ErrorCategory.InvalidArgument, input));
-            return;
-        }
-        var options = new QuantizationOptions
-        {
-            Preset = preset,
-            OutputTensorType = _outputType,
-            TokenEmbeddingType = _tokenType,
-            TensorTypes = _tensorTypes,
-            Pure = Pure,
-            LeaveOutputTensor = LeaveOutputTensor,
-            AllowRequantize = AllowRequantize,
-            ImportanceMatrix = importance,
-            IncludeWeights = IncludeWeights,
-            ExcludeWeights = ExcludeWeights,
-            MetadataOverrides = _metadata,
-            Threads = Threads,
-        };
+        QuantizationOptions options;
         QuantizationPlan plan;
+        KeepSplitPlan? split = null;
         using (var file = GgufFile.Open(input))
         {
+            if (KeepSplit && !file.IsSplit)
+            {
+                WriteWarning($"-KeepSplit: '{input}' is not a split set, so the output is one file.");
+            }
+            options = Options(preset, importance, KeepSplit && file.IsSplit);
             plan = QuantizationPlanner.Create(file, options);
+            split = options.KeepSplit ? KeepSplitPlan.Create(plan, output) : null;
         }
-        foreach (string warning in plan.Warnings)
+        foreach (string path in split?.Parts.Select(p => p.Path) ?? [output])
         {
-            WriteWarning(warning);
+            OutputFile.Check(path, [input], Force);
         }
-        foreach (string note in plan.Notes)
-        {
-            WriteVerbose(note);
-        }
-        if (File.Exists(output) && !Force)
-        {
-            WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."),
-                "OutputExists", ErrorCategory.ResourceExists, output));
-            return;
-        }
-        string action = $"Quantize to {preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {FormatSize(plan.PredictedFileSize)})";
+        plan.Warnings.ToList().ForEach(WriteWarning);
+        plan.Notes.ToList().ForEach(WriteVerbose);
+        long predicted = split?.Parts.Sum(p => p.PredictedFileSize) ?? plan.PredictedFileSize;
+        string action = $"Quantize to {options.Preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {ByteSize.Format(predicted)}"
+            + (split is null ? ")" : $", in {split.Parts.Count} parts as the input)");
         if (IsWhatIf())
         {
             ShouldProcess($"{input} -> {output}", action);
+            foreach (var part in split?.Parts ?? [])
+            {
+                ShouldProcess(part.Path, $"{part.Descriptors.Count} tensors, {ByteSize.Format(part.PredictedFileSize)}");
+            }
             foreach (var t in plan.Tensors)
             {
                 string fallback = t.IsFallback ? $"fallback: yes, {t.RequestedType} does not fit" : "fallback: no";
                 ShouldProcess($"{t.Name} [{string.Join(", ", t.Shape)}]", $"{t.SourceType} -> {t.TargetType} ({fallback})");
             }
-            return;
         }
-        if (!ShouldProcess($"{input} -> {output}", action))
+        else if (ShouldProcess($"{input} -> {output}", action))
         {
-            return;
+            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, plan, split, output)));
         }
-        WriteObject(Run(plan, input, output));
     }
 
-    // The quantizer runs on a worker; progress and completion come back to the pipeline thread, where Write-Progress is allowed.
-    private GgufModelInfo Run(QuantizationPlan plan, string input, string output)
+    // On the worker thread: a bar for the file, with a bar for the tensor at hand under it.
+    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationPlan plan, KeepSplitPlan? split, string output)
     {
-        var updates = new BlockingCollection<QuantizationProgress>(new ConcurrentQueue<QuantizationProgress>());
-        var progress = new QueueProgress(updates);
-        var work = Task.Run(() =>
+        string activity = $"Invoke-Quantize {plan.Preset.Name}";
+        string files = $"{System.IO.Path.GetFileName(plan.InputPath)} -> {System.IO.Path.GetFileName(output)}";
+        var progress = channel.ProgressOf<QuantizationProgress>(p =>
         {
-            try
+            channel.Progress(new WorkerProgress(1, activity, files)
             {
-                return ModelQuantizer.Run(plan, output, Force, Threads, progress, _stop.Token);
-            }
-            finally
+                PercentComplete = WorkerProgress.Percent(p.BytesDone, p.BytesTotal),
+                Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, p.BytesDone, p.BytesTotal),
+            });
+            return new WorkerProgress(2, $"Tensor {p.TensorIndex + 1} of {p.TensorCount}: {p.TensorName}", p.SourceType == p.TargetType ? $"copying {p.SourceType}" : $"{p.SourceType} -> {p.TargetType}")
             {
-                updates.CompleteAdding();
-            }
+                ParentId = 1,
+                PercentComplete = p.RowCount == 0 ? 100 : WorkerProgress.Percent(p.RowsDone, p.RowCount),
+            };
         });
-        var parent = new ProgressRecord(1, $"Invoke-Quantize {plan.Preset.Name}", $"{System.IO.Path.GetFileName(input)} -> {System.IO.Path.GetFileName(output)}");
-        var child = new ProgressRecord(2, "Tensor", "starting") { ParentActivityId = 1 };
-        var clock = Stopwatch.StartNew();
-        long lastShown = -1000;
-        foreach (var p in updates.GetConsumingEnumerable())
-        {
-            if (clock.ElapsedMilliseconds - lastShown < 250 && p.RowsDone != 0)
-            {
-                continue;
-            }
-            lastShown = clock.ElapsedMilliseconds;
-            parent.PercentComplete = p.BytesTotal == 0 ? 0 : (int)Math.Min(100, p.BytesDone * 100 / p.BytesTotal);
-            if (p.BytesDone > 0 && p.BytesDone < p.BytesTotal)
-            {
-                parent.SecondsRemaining = (int)(clock.Elapsed.TotalSeconds * (p.BytesTotal - p.BytesDone) / p.BytesDone);
-            }
-            child.Activity = $"Tensor {p.TensorIndex + 1} of {p.TensorCount}: {p.TensorName}";
-            child.StatusDescription = p.SourceType == p.TargetType ? $"copying {p.SourceType}" : $"{p.SourceType} -> {p.TargetType}";
-            child.PercentComplete = p.RowCount == 0 ? 100 : (int)Math.Min(100, p.RowsDone * 100 / p.RowCount);
-            WriteProgress(parent);
-            WriteProgress(child);
-        }
-        child.RecordType = ProgressRecordType.Completed;
-        parent.RecordType = ProgressRecordType.Completed;
-        WriteProgress(child);
-        WriteProgress(parent);
-        try
-        {
-            var info = work.GetAwaiter().GetResult();
-            WriteVerbose($"Wrote '{output}' ({FormatSize(info.FileSize)}) in {clock.Elapsed.TotalSeconds:F1} s.");
-            return info;
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
+        var info = split is null
+            ? ModelQuantizer.Run(plan, output, Force, Threads, progress, cancel)
+            : ModelQuantizer.RunKeepSplit(split.Plan, output, Force, Threads, progress, cancel);
+        channel.Verbose(FormattableString.Invariant($"Wrote '{output}' ({ByteSize.Format(info.FileSize)}) in {channel.Elapsed.TotalSeconds:F1} s."));
+        return info;
     }
 
-    private bool IsWhatIf()
+    private QuantizationOptions Options(QuantizationPreset preset, ImportanceMatrix? importance, bool keepSplit) => new()
     {
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
-        {
-            return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
-        }
-        return LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
-    }
+        KeepSplit = keepSplit,
+        Preset = preset,
+        OutputTensorType = _outputType,
+        TokenEmbeddingType = _tokenType,
+        TensorTypes = _tensorTypes,
+        Pure = Pure,
+        LeaveOutputTensor = LeaveOutputTensor,
+        AllowRequantize = AllowRequantize,
+        ImportanceMatrix = importance,
+        IncludeWeights = IncludeWeights,
+        ExcludeWeights = ExcludeWeights,
+        MetadataOverrides = _metadata,
+        Threads = Threads,
+    };
 
-    private static GgmlType ParseTensorType(string name, string parameter)
+    private string OutputFor(string input, QuantizationPreset preset)
     {
-        if (GgmlTypeInfo.TryParse(name, out var type) && BlockFormats.TryGet(type, out var format) && format.IsTensorFormat)
+        if (OutputPath is null)
         {
-            return type;
+            return QuantizedFileNaming.DefaultOutputPath(NamingBasis(input), preset.Name);
         }
-        string valid = string.Join(", ", BlockFormats.All.Where(f => f.IsTensorFormat).Select(f => f.Type));
-        throw new ArgumentException($"-{parameter}: '{name}' is not a tensor type this module can write. Valid types: {valid}.");
+        string resolved = FileSystemPathResolver.ResolveOutput(this, OutputPath);
+        if (Directory.Exists(resolved))
+        {
+            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(NamingBasis(input)), preset.Name));
+        }
+        return _presets.Count == 1 ? resolved
+            : throw new ArgumentException("With several types, -OutputPath must be an existing folder; each file is named after its type there.");
     }
 
-    // A plain hashtable has no order; its patterns are tried longest first, so the most specific usually wins.
-    private static List<KeyValuePair<string, GgmlType>> ParseTensorTypes(IDictionary? types)
+    // A part of a split set is named after the set: model-F16-00002-of-00003.gguf stands for model-F16.gguf.
+    private static string NamingBasis(string input) =>
+        GgufSplitNaming.TryParse(input, out string prefix, out _, out _) ? prefix + ".gguf" : input;
+
+    private ImportanceMatrix LoadImportance(string path, string? givenAs)
     {
-        var result = new List<KeyValuePair<string, GgmlType>>();
-        if (types is null)
-        {
-            return result;
-        }
-        foreach (DictionaryEntry entry in types)
-        {
-            string pattern = Unwrap(entry.Key)?.ToString() ?? "";
-            string typeName = Unwrap(entry.Value)?.ToString() ?? "";
-            if (pattern.Length == 0)
-            {
-                throw new ArgumentException("-TensorType: a pattern is empty.");
-            }
-            try
-            {
-                _ = new Regex(pattern.ToLowerInvariant(), RegexOptions.CultureInvariant);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new ArgumentException($"-TensorType: '{pattern}' is not a valid regular expression: {ex.Message}");
-            }
-            result.Add(new(pattern, ParseTensorType(typeName, nameof(TensorType))));
-        }
-        if (types is not OrderedDictionary && result.Count > 1)
-        {
-            result = result.OrderByDescending(r => r.Key.Length).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
-        }
-        return result;
+        WriteVerbose($"Reading importance matrix '{path}'.");
+        var matrix = Quantization.ImportanceMatrix.Load(path, givenAs);
+        WriteVerbose($"Importance matrix: {matrix.Count} entries, {matrix.ChunkCount} chunks, datasets: {string.Join(", ", matrix.Datasets)}.");
+        return matrix;
     }
 
-    private static List<KeyValuePair<string, object>> ParseMetadata(IDictionary? overrides)
-    {
-        var result = new List<KeyValuePair<string, object>>();
-        if (overrides is null)
-        {
-            return result;
-        }
-        foreach (DictionaryEntry entry in overrides)
-        {
-            string key = Unwrap(entry.Key)?.ToString() ?? "";
-            object value = Unwrap(entry.Value) ?? throw new ArgumentException($"-OverrideMetadata: '{key}' has no value.");
-            if (key.Length == 0)
-            {
-                throw new ArgumentException("-OverrideMetadata: a key is empty.");
-            }
-            if (value is not (string or bool or float or double or decimal or sbyte or byte or short or ushort or int or uint or long or ulong))
-            {
-                throw new ArgumentException($"-OverrideMetadata: '{key}' is a {value.GetType().Name}; use a string, a bool, an integer or a number.");
-            }
-            result.Add(new(key, value));
-        }
-        return result;
-    }
-
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
-
-    private static string FormatSize(long bytes) =>
-        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB"
-        : bytes >= 1L << 20 ? $"{bytes / (double)(1L << 20):F2} MiB"
-        : $"{bytes / 1024.0:F2} KiB";
-
-    private sealed class QueueProgress(BlockingCollection<QuantizationProgress> queue) : IProgress<QuantizationProgress>
-    {
-        public void Report(QuantizationProgress value)
-        {
-            if (!queue.IsAddingCompleted)
-            {
-                queue.Add(value);
-            }
-        }
-    }
+    // -WhatIf lists every tensor, which ShouldProcess alone cannot tell from -Confirm.
+    private bool IsWhatIf() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
+            ? value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value)
+            : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 }

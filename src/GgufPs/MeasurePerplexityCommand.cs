@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Text;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
@@ -12,13 +12,12 @@ namespace GgufPs.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "Perplexity", DefaultParameterSetName = TextPathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(PerplexityResult))]
-public sealed class MeasurePerplexityCommand : PSCmdlet
+public sealed class MeasurePerplexityCommand : LongRunningCommand
 {
     private const string TextPathSet = "TextPath";
     private const string TextSet = "Text";
     private const string ReferenceLogitsSet = "ReferenceLogits";
 
-    private readonly CancellationTokenSource _stop = new();
     private byte[]? _text;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -69,131 +68,78 @@ public sealed class MeasurePerplexityCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        if (Interrupted)
+        {
+            return;
+        }
         string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
-        {
-            return;
-        }
-        if (!TryReadText(out byte[] text))
-        {
-            return;
-        }
         string? reference = ReferenceModel is null ? null : FileSystemPathResolver.ResolveOutput(this, ReferenceModel);
         string? referenceLogits = ParameterSetName == ReferenceLogitsSet ? FileSystemPathResolver.ResolveOutput(this, ReferenceLogits) : null;
-        if ((reference is not null && !FileSystemPathResolver.CheckExistingFile(this, reference)) || (referenceLogits is not null && !FileSystemPathResolver.CheckExistingFile(this, referenceLogits)))
+        string? save = SaveLogits is null ? null : FileSystemPathResolver.ResolveOutput(this, SaveLogits);
+        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !TryReadText(out byte[] text)
+            || (reference is not null && !FileSystemPathResolver.CheckExistingFile(this, reference))
+            || (referenceLogits is not null && !FileSystemPathResolver.CheckExistingFile(this, referenceLogits)))
         {
             return;
         }
-        string? save = SaveLogits is null ? null : FileSystemPathResolver.ResolveOutput(this, SaveLogits);
-        if (save is not null)
-        {
-            if (File.Exists(save) && !Force)
-            {
-                WriteError(new ErrorRecord(new IOException($"'{save}' already exists; use -Force to replace it."),
-                    "OutputExists", ErrorCategory.ResourceExists, save));
-                return;
-            }
-            if (!ShouldProcess(save, "Write the model's log-probabilities (llama.cpp --kl-divergence-base format)"))
-            {
-                return;
-            }
-        }
-
-        try
-        {
-            Run(model, text, reference, save, referenceLogits);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException
-            or NotImplementedException or ArgumentException or OperationCanceledException or InvalidOperationException)
-        {
-            WriteError(ErrorRecordFactory.FromException(ex, model));
-        }
-    }
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    private void Run(string modelPath, byte[] text, string? referencePath, string? save, string? referenceLogits)
-    {
-        using var model = TransformerModel.Open(modelPath);
-        using var reference = referencePath is null ? null : TransformerModel.Open(referencePath);
-        var messages = new BlockingCollection<object>();
-        var evaluator = new PerplexityEvaluator(model, new PerplexityOptions
+        var options = new PerplexityOptions
         {
             Context = Context,
             Chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null,
             BatchSize = BatchSize,
             Threads = Threads,
-        })
+        };
+        try
+        {
+            if (save is not null)
+            {
+                OutputFile.Check(save, new[] { model, reference }.OfType<string>(), Force);
+                if (!ShouldProcess(save, "Write the model's log-probabilities (llama.cpp --kl-divergence-base format)"))
+                {
+                    return;
+                }
+            }
+            var result = RunWorker((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits), interruptible: true);
+            if (!result.Completed)
+            {
+                WriteWarning($"Stopped after {result.Chunks} chunk(s); the result covers those only.");
+            }
+            WriteObject(result);
+        }
+        catch (OperationCanceledException) when (Interrupted)
+        {
+            WriteWarning("Stopped before the first chunk was finished; there is no result.");
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            WriteCoreError(ex, model);
+        }
+    }
+
+    // On the worker thread.
+    private static PerplexityResult Measure(WorkerChannel channel, CancellationToken cancel, string modelPath, byte[] text, PerplexityOptions options,
+        string? referencePath, string? save, string? referenceLogits)
+    {
+        string activity = $"Measuring the perplexity of {System.IO.Path.GetFileName(modelPath)}";
+        channel.Progress(new WorkerProgress(1, activity, "Tokenizing and evaluating the first chunk..."));
+        using var model = TransformerModel.Open(modelPath);
+        using var reference = referencePath is null ? null : TransformerModel.Open(referencePath);
+        var evaluator = new PerplexityEvaluator(model, options)
         {
             ReferenceModel = reference,
             SaveLogitsPath = save,
             ReferenceLogitsPath = referenceLogits,
-            Warning = w => messages.Add(new WarningMessage(w)),
+            Warning = channel.Warning,
         };
-
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        var progress = new Progress(messages);
-        var work = Task.Run(() =>
+        return evaluator.Measure(text, channel.ProgressOf<PerplexityProgress>(p =>
         {
-            try
+            channel.Verbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
+            return new WorkerProgress(1, activity, FormattableString.Invariant($"Chunk {p.ChunksDone} of {p.Chunks}: perplexity {p.RunningPerplexity:F4}"))
             {
-                return evaluator.Measure(text, progress, cancel.Token);
-            }
-            finally
-            {
-                messages.CompleteAdding();
-            }
-        });
-
-        bool interrupted = false;
-        using (var keyboard = ControlCWatcher.TryStart())
-        {
-            var activity = $"Measuring the perplexity of {System.IO.Path.GetFileName(modelPath)}";
-            WriteProgress(new ProgressRecord(1, activity, "Tokenizing and evaluating the first chunk..."));
-            while (!messages.IsCompleted)
-            {
-                if (messages.TryTake(out object? message, 100))
-                {
-                    switch (message)
-                    {
-                        case PerplexityProgress p:
-                            WriteProgress(new ProgressRecord(1, activity, FormattableString.Invariant(
-                                $"Chunk {p.ChunksDone} of {p.Chunks}: perplexity {p.RunningPerplexity:F4}"))
-                            {
-                                PercentComplete = p.PercentComplete,
-                                SecondsRemaining = (int)Math.Ceiling(p.EstimatedRemaining.TotalSeconds),
-                            });
-                            WriteVerbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
-                            break;
-                        case WarningMessage w:
-                            WriteWarning(w.Text);
-                            break;
-                    }
-                }
-                if (keyboard?.ControlCPressed == true && !cancel.IsCancellationRequested)
-                {
-                    interrupted = true;
-                    cancel.Cancel();
-                }
-            }
-            WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        }
-
-        PerplexityResult result;
-        try
-        {
-            result = work.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (interrupted)
-        {
-            WriteWarning("Stopped before the first chunk was finished; there is no result.");
-            return;
-        }
-        if (!result.Completed)
-        {
-            WriteWarning($"Stopped after {result.Chunks} chunk(s); the result covers those only.");
-        }
-        WriteObject(result);
+                PercentComplete = p.PercentComplete,
+                Remaining = p.EstimatedRemaining,
+            };
+        }), cancel);
     }
 
     private bool TryReadText(out byte[] text)
@@ -206,19 +152,5 @@ public sealed class MeasurePerplexityCommand : PSCmdlet
         };
         text = _text ?? [];
         return _text is not null;
-    }
-
-    private sealed record WarningMessage(string Text);
-
-    /// <summary>Hands progress reports to the pipeline thread, which alone may write them.</summary>
-    private sealed class Progress(BlockingCollection<object> messages) : IProgress<PerplexityProgress>
-    {
-        public void Report(PerplexityProgress value)
-        {
-            if (!messages.IsAddingCompleted)
-            {
-                messages.Add(value);
-            }
-        }
     }
 }

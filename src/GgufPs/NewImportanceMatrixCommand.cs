@@ -1,51 +1,49 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Text;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
 /// <summary>
 /// New-ImportanceMatrix: llama-imatrix. Runs a model over calibration text and writes the per-column mean squared
 /// activations of its weights (GGUF or legacy .dat) for Invoke-Quantize -ImportanceMatrix; merges existing matrices.
+/// Without a model (-Path) it only merges (-Merge, -OutputPath); llama-imatrix decides the same way by the presence
+/// of -f. The model and the text are not mandatory parameters, so a missing one is an error that says what to give
+/// rather than a prompt.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "ImportanceMatrix", DefaultParameterSetName = MergeSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommon.New, "ImportanceMatrix", DefaultParameterSetName = TextPathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(ImportanceMatrixInfo))]
-public sealed class NewImportanceMatrixCommand : PSCmdlet
+public sealed class NewImportanceMatrixCommand : LongRunningCommand
 {
     private const string TextPathSet = "TextPath";
     private const string TextSet = "Text";
-    private const string MergeSet = "Merge";
 
-    private readonly CancellationTokenSource _stop = new();
+    private static readonly string[] ComputeOnly = [nameof(Chunks), nameof(SkipChunks), nameof(BatchSize), nameof(Threads), nameof(ProcessOutput), nameof(ParseSpecial), nameof(NoPerplexity)];
+
     private byte[]? _text;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TextPathSet)]
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TextSet)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    public string? Path { get; set; }
 
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = TextPathSet)]
+    [Parameter(Position = 1, ParameterSetName = TextPathSet)]
     [ValidateNotNullOrEmpty]
-    public string TextPath { get; set; } = "";
+    public string? TextPath { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = TextSet)]
     [AllowEmptyString]
     public string Text { get; set; } = "";
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
-    [Parameter(Mandatory = true, ParameterSetName = MergeSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Merge { get; set; } = [];
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
-    [Parameter(Mandatory = true, ParameterSetName = MergeSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? OutputPath { get; set; }
 
@@ -56,36 +54,29 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
     [ValidateRange(4, 1 << 20)]
     public int Context { get; set; } = 512;
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Chunks { get; set; }
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int SkipChunks { get; set; }
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     [ValidateRange(1, 1 << 20)]
     public int BatchSize { get; set; } = 512;
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     [ValidateRange(1, 1024)]
     public int Threads { get; set; } = Environment.ProcessorCount;
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     public SwitchParameter ProcessOutput { get; set; }
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     public SwitchParameter ParseSpecial { get; set; }
 
-    [Parameter(ParameterSetName = TextPathSet)]
-    [Parameter(ParameterSetName = TextSet)]
+    [Parameter]
     public SwitchParameter NoPerplexity { get; set; }
 
     [Parameter]
@@ -96,90 +87,85 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        if (Interrupted)
+        {
+            return;
+        }
+        CheckArguments();
         try
         {
-            if (ParameterSetName == MergeSet)
+            if (Path is null)
             {
-                MergeOnly();
+                MergeOnly(FileSystemPathResolver.ResolveOutput(this, OutputPath!));
             }
             else
             {
-                Compute();
+                Compute(FileSystemPathResolver.ResolveOutput(this, Path));
             }
         }
-        catch (PipelineStoppedException)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            throw;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or GgufFormatException
-            or NotImplementedException or ArgumentException or OperationCanceledException or InvalidOperationException)
-        {
-            WriteError(ErrorRecordFactory.FromException(ex, ParameterSetName == MergeSet ? OutputPath : Path));
+            WriteCoreError(ex, Path ?? OutputPath);
         }
     }
 
-    protected override void StopProcessing() => _stop.Cancel();
-
-    private void MergeOnly()
+    // What the parameter sets cannot say: a model needs a text, and merging alone needs inputs and an output.
+    private void CheckArguments()
     {
-        string output = FileSystemPathResolver.ResolveOutput(this, OutputPath!);
+        bool text = ParameterSetName == TextSet || TextPath is not null;
+        string? problem = Path is null && (text || Merge.Length == 0)
+            ? "Give the model with -Path (or from the pipeline) and the calibration text with -TextPath or -Text; or, to merge importance matrices, -Merge and -OutputPath."
+            : Path is null && OutputPath is null ? "Merging importance matrices without a model needs -OutputPath, the file to write."
+            : Path is not null && !text ? "Give the calibration text with -TextPath (a file) or -Text (a string)."
+            : null;
+        if (problem is null && Path is null && ComputeOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } name)
+        {
+            problem = $"-{name} applies to computing from a model and a text; merging alone takes -Merge, -OutputPath, -Format, -Context and -Statistics.";
+        }
+        if (problem is not null)
+        {
+            ThrowTerminatingError(ErrorCatalog.InvalidArgument("MissingInput", problem, null));
+        }
+    }
+
+    private void MergeOnly(string output)
+    {
         var format = FormatFor(output);
-        var inputs = LoadMerged(null);
-        if (inputs is null || !CheckOutput(output, inputs.Select(m => m.Path)))
+        if (LoadMerged(null) is not { } inputs)
         {
             return;
         }
+        OutputFile.Check(output, inputs.Select(m => m.Path), Force);
         // Without a text the chunk size only turns counts into chunks: take the first GGUF input's, else -Context.
-        int chunkSize = MyInvocation.BoundParameters.ContainsKey(nameof(Context)) ? Context
-            : inputs.Select(m => m.ChunkSize).FirstOrDefault(s => s > 0, Context);
+        int chunkSize = MyInvocation.BoundParameters.ContainsKey(nameof(Context)) ? Context : inputs.Select(m => m.ChunkSize).FirstOrDefault(s => s > 0, Context);
         var matrix = new ImportanceMatrixAccumulator(chunkSize);
-        foreach (var m in inputs)
+        inputs.ForEach(m => matrix.Add(m));
+        if (ShouldProcess(output, $"Write the merge of {inputs.Count} importance matrices ({matrix.Count} entries, {format})"))
         {
-            matrix.Add(m);
+            matrix.Save(output, format, Force);
+            WriteObject(ImportanceMatrixFiles.Describe(output, format, matrix, null, null, Statistics));
         }
-        if (!ShouldProcess(output, $"Write the merge of {inputs.Count} importance matrices ({matrix.Count} entries, {format})"))
-        {
-            return;
-        }
-        matrix.Save(output, format, Force);
-        WriteObject(Describe(output, format, matrix, null, null));
     }
 
-    private void Compute()
+    private void Compute(string model)
     {
-        string modelPath = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, modelPath) || !TryReadText(out byte[] text, out string? dataset))
+        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !TryReadText(out byte[] text))
         {
             return;
         }
-        string output = OutputPath is null
-            ? DefaultOutputPath(modelPath)
-            : FileSystemPathResolver.ResolveOutput(this, OutputPath);
+        string output = OutputPath is null ? ImportanceMatrixFiles.DefaultPath(model, FormatFor(null)) : FileSystemPathResolver.ResolveOutput(this, OutputPath);
         var format = FormatFor(output);
-        var merged = LoadMerged(modelPath);
-        if (merged is null || !CheckOutput(output, [modelPath, .. merged.Select(m => m.Path)]))
+        if (LoadMerged(model) is not { } merged)
         {
             return;
         }
+        OutputFile.Check(output, [model, .. merged.Select(m => m.Path)], Force);
         string chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? $"{Chunks} chunk(s)" : "all chunks";
-        if (!ShouldProcess(output, $"Compute the importance matrix of {System.IO.Path.GetFileName(modelPath)} over {chunks} of {Context} tokens ({format})"))
+        if (!ShouldProcess(output, $"Compute the importance matrix of {System.IO.Path.GetFileName(model)} over {chunks} of {Context} tokens ({format})"))
         {
             return;
         }
-
-        var matrix = new ImportanceMatrixAccumulator(Context, Threads) { ProcessOutput = ProcessOutput };
-        if (merged.Count > 0)
-        {
-            using var file = GgufFile.Open(modelPath);
-            foreach (var m in merged)
-            {
-                matrix.Add(m, file);
-            }
-        }
-        if (dataset is not null)
-        {
-            matrix.AddDataset(dataset);
-        }
+        var matrix = Accumulator(model, merged);
         var options = new ImportanceMatrixOptions
         {
             Context = Context,
@@ -190,215 +176,112 @@ public sealed class NewImportanceMatrixCommand : PSCmdlet
             ComputePerplexity = !NoPerplexity,
             ParseSpecial = ParseSpecial,
         };
-        PerplexityResult? result;
-        using (var model = TransformerModel.Open(modelPath))
-        {
-            result = Run(model, options, text, matrix);
-        }
-        bool pipelineStopped = _stop.IsCancellationRequested;
-        if (result is { Completed: true })
-        {
-            matrix.Save(output, format, Force);
-            WriteObject(Describe(output, format, matrix, modelPath, result));
-            return;
-        }
-        string when = result is null ? "before the first chunk was finished" : $"after {result.Chunks} chunk(s)";
-        bool anything = result is not null || merged.Count > 0;
-        if (Force && anything)
-        {
-            matrix.Save(output, format, overwrite: true);
-        }
-        if (pipelineStopped)
-        {
-            throw new PipelineStoppedException();
-        }
-        if (Force && anything)
-        {
-            WriteWarning($"Stopped {when}; '{output}' holds what was computed until then.");
-            WriteObject(Describe(output, format, matrix, modelPath, result));
-        }
-        else
-        {
-            WriteWarning($"Stopped {when}; nothing was written (with -Force, what was computed until a stop is saved).");
-        }
-    }
-
-    /// <summary>
-    /// Runs the computation on a worker while this, the pipeline thread, writes its progress and warnings and watches
-    /// for Ctrl+C. Returns null when stopped before the first chunk was finished.
-    /// </summary>
-    private PerplexityResult? Run(TransformerModel model, ImportanceMatrixOptions options, byte[] text, ImportanceMatrixAccumulator matrix)
-    {
-        var messages = new BlockingCollection<object>();
-        var computer = new ImportanceMatrixComputer(model, options) { Warning = w => messages.Add(new WarningMessage(w)) };
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        var progress = new Progress(messages);
-        var work = Task.Run(() =>
-        {
-            try
-            {
-                return computer.Compute(text, matrix, progress, cancel.Token);
-            }
-            finally
-            {
-                messages.CompleteAdding();
-            }
-        });
-
-        using (var keyboard = ControlCWatcher.TryStart())
-        {
-            string activity = $"Computing the importance matrix of {System.IO.Path.GetFileName(model.Path)}";
-            WriteProgress(new ProgressRecord(1, activity, "Tokenizing and evaluating the first chunk..."));
-            while (!messages.IsCompleted)
-            {
-                if (messages.TryTake(out object? message, 100) && !_stop.IsCancellationRequested)
-                {
-                    switch (message)
-                    {
-                        case PerplexityProgress p:
-                            string ppl = double.IsNaN(p.RunningPerplexity) ? "" : FormattableString.Invariant($": perplexity {p.RunningPerplexity:F4}");
-                            WriteProgress(new ProgressRecord(1, activity, $"Chunk {p.ChunksDone} of {p.Chunks}{ppl}")
-                            {
-                                PercentComplete = p.PercentComplete,
-                                SecondsRemaining = (int)Math.Ceiling(p.EstimatedRemaining.TotalSeconds),
-                            });
-                            if (!double.IsNaN(p.RunningPerplexity))
-                            {
-                                WriteVerbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
-                            }
-                            break;
-                        case WarningMessage w:
-                            WriteWarning(w.Text);
-                            break;
-                    }
-                }
-                if (keyboard?.ControlCPressed == true && !cancel.IsCancellationRequested)
-                {
-                    cancel.Cancel();
-                }
-            }
-            if (!_stop.IsCancellationRequested)
-            {
-                WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-            }
-        }
+        PerplexityResult? result = null;
         try
         {
-            return work.GetAwaiter().GetResult();
+            result = RunWorker((channel, cancel) => Run(channel, cancel, model, options, text, matrix), interruptible: true);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (Interrupted)
         {
-            return null;
+        }
+        catch (PipelineStoppedException)
+        {
+            // With -Force a stop keeps what was computed, as Ctrl+C does; the finished chunks are all in the matrix.
+            if (Force && matrix.ChunkCount > 0)
+            {
+                matrix.Save(output, format, overwrite: true);
+            }
+            throw;
+        }
+        bool keep = result is { Completed: true } || (Force && matrix.ChunkCount > 0);
+        if (keep)
+        {
+            matrix.Save(output, format, Force);
+        }
+        if (result is not { Completed: true })
+        {
+            string when = result is null ? "before the first chunk was finished" : $"after {result.Chunks} chunk(s)";
+            WriteWarning(keep ? $"Stopped {when}; '{output}' holds what was computed until then."
+                : $"Stopped {when}; nothing was written (with -Force, what was computed until a stop is saved).");
+        }
+        if (keep)
+        {
+            WriteObject(ImportanceMatrixFiles.Describe(output, format, matrix, model, result, Statistics));
         }
     }
 
-    private ImportanceMatrixInfo Describe(string output, ImportanceMatrixFormat format, ImportanceMatrixAccumulator matrix, string? model, PerplexityResult? result)
+    // On the worker thread.
+    private static PerplexityResult Run(WorkerChannel channel, CancellationToken cancel, string modelPath, ImportanceMatrixOptions options, byte[] text, ImportanceMatrixAccumulator matrix)
     {
-        // The legacy format leaves out entries that saw no data.
-        var entries = matrix.Entries().Where(e => format == ImportanceMatrixFormat.Gguf || e.Counts.Any(c => c != 0)).ToList();
-        bool measured = result is not null && !double.IsNaN(result.Perplexity);
-        return new ImportanceMatrixInfo(output, format, entries, matrix.ChunkCount, matrix.ChunkSize, matrix.Datasets)
+        string activity = $"Computing the importance matrix of {System.IO.Path.GetFileName(modelPath)}";
+        channel.Progress(new WorkerProgress(1, activity, "Tokenizing and evaluating the first chunk..."));
+        using var model = TransformerModel.Open(modelPath);
+        var computer = new ImportanceMatrixComputer(model, options) { Warning = channel.Warning };
+        return computer.Compute(text, matrix, channel.ProgressOf<PerplexityProgress>(p =>
         {
-            Model = model,
-            Perplexity = measured ? result!.Perplexity : null,
-            StandardError = measured ? result!.StandardError : null,
-            TokensPerSecond = result?.TokensPerSecond,
-            Seconds = result?.Seconds,
-            Completed = result?.Completed ?? model is null,
-            Statistics = Statistics ? ImportanceMatrixStatistics.Compute(entries, output) : null,
-        };
+            bool measured = !double.IsNaN(p.RunningPerplexity);
+            if (measured)
+            {
+                channel.Verbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
+            }
+            string perplexity = measured ? FormattableString.Invariant($": perplexity {p.RunningPerplexity:F4}") : "";
+            return new WorkerProgress(1, activity, $"Chunk {p.ChunksDone} of {p.Chunks}{perplexity}") { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
+        }), cancel);
     }
 
-    private ImportanceMatrixFormat FormatFor(string output) =>
+    private ImportanceMatrixAccumulator Accumulator(string model, List<ImportanceMatrix> merged)
+    {
+        var matrix = new ImportanceMatrixAccumulator(Context, Threads) { ProcessOutput = ProcessOutput };
+        if (merged.Count > 0)
+        {
+            using var file = GgufFile.Open(model);
+            merged.ForEach(m => matrix.Add(m, file));
+        }
+        if (ParameterSetName == TextPathSet)
+        {
+            matrix.AddDataset(TextPath!);
+        }
+        return matrix;
+    }
+
+    private ImportanceMatrixFormat FormatFor(string? output) =>
         MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format
-        : output.EndsWith(".dat", StringComparison.OrdinalIgnoreCase) ? ImportanceMatrixFormat.Dat
-        : ImportanceMatrixFormat.Gguf;
+        : output is null ? ImportanceMatrixFormat.Gguf
+        : ImportanceMatrixFiles.FormatOf(output);
 
-    /// <summary>model-f16.gguf → model-f16.imatrix.gguf (or .imatrix.dat) beside the model.</summary>
-    private string DefaultOutputPath(string modelPath)
+    // The matrices of -Merge; null when one is missing or unreadable (reported), as merging the rest would silently drop it.
+    private List<ImportanceMatrix>? LoadMerged(string? model)
     {
-        string name = System.IO.Path.GetFileName(modelPath);
-        if (name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-        {
-            name = name[..^".gguf".Length];
-        }
-        var format = MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format : ImportanceMatrixFormat.Gguf;
-        string extension = format == ImportanceMatrixFormat.Dat ? ".imatrix.dat" : ".imatrix.gguf";
-        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(modelPath)!, name + extension);
-    }
-
-    private bool CheckOutput(string output, IEnumerable<string> inputs)
-    {
-        if (Directory.Exists(output))
-        {
-            WriteError(new ErrorRecord(new ArgumentException($"'{output}' is a directory; -OutputPath names the file to write."), "OutputIsDirectory", ErrorCategory.InvalidArgument, output));
-            return false;
-        }
-        if (inputs.Any(i => SamePath(i, output)))
-        {
-            WriteError(new ErrorRecord(new ArgumentException($"The output '{output}' is one of the inputs, which are never modified; give another -OutputPath."),
-                "OutputIsInput", ErrorCategory.InvalidArgument, output));
-            return false;
-        }
-        if (File.Exists(output) && !Force)
-        {
-            WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."), "OutputExists", ErrorCategory.ResourceExists, output));
-            return false;
-        }
-        return true;
-    }
-
-    private List<ImportanceMatrix>? LoadMerged(string? modelPath)
-    {
-        var result = new List<ImportanceMatrix>();
         if (Merge.Length == 0)
         {
-            return result;
+            return [];
         }
+        var result = new List<ImportanceMatrix>();
         foreach (string input in FileSystemPathResolver.ResolveExistingFiles(this, Merge, literal: false))
         {
-            if (modelPath is not null && SamePath(input, modelPath))
+            if (model is not null && FileSystemPath.AreSame(input, model))
             {
-                WriteError(new ErrorRecord(new ArgumentException($"'{input}' is the model, not an importance matrix."), "MergeIsModel", ErrorCategory.InvalidArgument, input));
+                WriteError(ErrorCatalog.InvalidArgument("MergeIsModel", $"'{input}' is the model, not an importance matrix.", input));
                 return null;
             }
+            WriteVerbose($"Reading importance matrix '{input}'.");
             try
             {
-                WriteVerbose($"Reading importance matrix '{input}'.");
                 result.Add(ImportanceMatrix.Load(input));
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or GgufFormatException)
+            catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
-                WriteError(ErrorRecordFactory.FromException(ex, input));
+                WriteCoreError(ex, input);
                 return null;
             }
         }
-        // A name that resolved to nothing has been reported; merging the rest would silently drop it.
         return result.Count == 0 ? null : result;
     }
 
-    private bool TryReadText(out byte[] text, out string? dataset)
+    private bool TryReadText(out byte[] text)
     {
-        dataset = ParameterSetName == TextPathSet ? TextPath : null;
-        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath);
+        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath!);
         text = _text ?? [];
         return _text is not null;
-    }
-
-    private static bool SamePath(string a, string b) =>
-        string.Equals(System.IO.Path.GetFullPath(a), System.IO.Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-
-    private sealed record WarningMessage(string Text);
-
-    /// <summary>Hands progress reports to the pipeline thread, which alone may write them.</summary>
-    private sealed class Progress(BlockingCollection<object> messages) : IProgress<PerplexityProgress>
-    {
-        public void Report(PerplexityProgress value)
-        {
-            if (!messages.IsAddingCompleted)
-            {
-                messages.Add(value);
-            }
-        }
     }
 }

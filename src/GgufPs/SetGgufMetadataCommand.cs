@@ -1,16 +1,14 @@
 using System.Collections;
-using System.Diagnostics;
 using System.Management.Automation;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
 /// <summary>Set-GgufMetadata: changes, adds or removes metadata keys, in place when the layout allows or into a copy.</summary>
 [Cmdlet(VerbsCommon.Set, "GgufMetadata", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(GgufModelInfo))]
-public sealed class SetGgufMetadataCommand : PSCmdlet
+public sealed class SetGgufMetadataCommand : LongRunningCommand
 {
-    private readonly CancellationTokenSource _stop = new();
-
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
@@ -33,35 +31,43 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!File.Exists(input))
+        if (!FileSystemPathResolver.CheckExistingFile(this, input))
         {
-            WriteError(ErrorRecordFactory.FileNotFound(input));
             return;
         }
         string? output = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        if (output is not null && string.Equals(System.IO.Path.GetFullPath(output), input, StringComparison.Ordinal))
-        {
-            output = null;
-        }
         try
         {
-            Edit(input, output);
+            // -OutputPath naming the input itself is an edit in place.
+            Edit(input, output is null || FileSystemPath.AreSame(output, input) ? null : output);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or OperationCanceledException)
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
-            WriteError(ErrorRecordFactory.FromException(ex, input));
+            WriteCoreError(ex, input);
         }
     }
 
-    protected override void StopProcessing() => _stop.Cancel();
-
     private void Edit(string input, string? output)
     {
+        // A split set keeps the model's metadata in its first part, which is where llama.cpp reads it.
+        using (var set = GgufFile.Open(input))
+        {
+            if (set.IsSplit)
+            {
+                if (output is not null)
+                {
+                    throw new ArgumentException($"'{input}' is part of a split set of {set.SplitCount} files, whose metadata is edited in place in its first part; -OutputPath cannot make a copy of a set. Copy the parts first, then edit the copy.");
+                }
+                WriteWarning($"'{input}' is part of a split set of {set.SplitCount} files: editing the metadata of its first part, '{set.Path}'.");
+                input = set.Path;
+            }
+        }
         GgufMetadataEditor editor;
         bool patchInPlace;
-        using (var file = GgufFile.Open(input))
+        using (var file = GgufFile.OpenSingle(input))
         {
-            editor = new GgufMetadataEditor(file.Metadata, Unwrap(Set), Remove);
+            var set = PlainValueConverter.ToPlainEntries(Set, nameof(Set)).ToDictionary(e => e.Key, e => e.Value);
+            editor = new GgufMetadataEditor(file.Metadata, set, Remove);
             if (editor.Changes.Count == 0)
             {
                 WriteWarning($"No metadata changes were given for '{input}'.");
@@ -69,11 +75,9 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
             }
             string description = string.Join("; ", editor.Changes.Select(Describe));
             patchInPlace = output is null && editor.FitsInPlace;
-            if (output is not null && File.Exists(output) && !Force)
+            if (output is not null)
             {
-                WriteError(new ErrorRecord(new IOException($"'{output}' already exists; use -Force to replace it."),
-                    "OutputExists", ErrorCategory.ResourceExists, output));
-                return;
+                OutputFile.Check(output, [input], Force);
             }
             if (output is null && !patchInPlace && !Force)
             {
@@ -91,7 +95,8 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
             }
             if (!patchInPlace)
             {
-                Copy(file, editor, output ?? input);
+                string target = output ?? input;
+                RunWorker((channel, cancel) => Copy(channel, cancel, file, editor, target));
             }
         }
         if (patchInPlace)
@@ -116,27 +121,16 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
         return true;
     }
 
-    private void Copy(GgufFile file, GgufMetadataEditor editor, string target)
+    // On the worker thread.
+    private static bool Copy(WorkerChannel channel, CancellationToken cancel, GgufFile file, GgufMetadataEditor editor, string target)
     {
-        var progress = new ProgressRecord(1, "Set-GgufMetadata", $"Copying tensors to {target}");
-        var clock = Stopwatch.StartNew();
-        long lastShown = -1;
-        GgufCopier.CopyWithMetadata(file, editor.Result, target, overwrite: true, (done, total) =>
-        {
-            if (clock.ElapsedMilliseconds - lastShown < 200 && done < total)
+        GgufCopier.CopyWithMetadata(file, editor.Result, target, overwrite: true, (done, total) => channel.Progress(
+            new WorkerProgress(1, "Set-GgufMetadata", $"Copying tensors to {target}")
             {
-                return;
-            }
-            lastShown = clock.ElapsedMilliseconds;
-            progress.PercentComplete = total == 0 ? 100 : (int)(done * 100 / total);
-            if (done > 0 && done < total)
-            {
-                progress.SecondsRemaining = (int)(clock.Elapsed.TotalSeconds * (total - done) / done);
-            }
-            WriteProgress(progress);
-        }, _stop.Token);
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+                PercentComplete = total == 0 ? 100 : WorkerProgress.Percent(done, total),
+                Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, done, total),
+            }), cancel);
+        return true;
     }
 
     private static string Describe(GgufMetadataChange c) => c.Kind switch
@@ -145,24 +139,4 @@ public sealed class SetGgufMetadataCommand : PSCmdlet
         GgufMetadataChangeKind.Remove => $"remove {c.Key}",
         _ => $"{c.Key}: {c.OldValue} -> {c.NewValue}",
     };
-
-    // PowerShell may wrap values in PSObject; the core wants plain .NET values.
-    private static Hashtable? Unwrap(IDictionary? set)
-    {
-        if (set is null)
-        {
-            return null;
-        }
-        var plain = new Hashtable();
-        foreach (DictionaryEntry item in set)
-        {
-            object? value = item.Value is PSObject ps ? ps.BaseObject : item.Value;
-            if (value is object[] array)
-            {
-                value = array.Select(v => v is PSObject p ? p.BaseObject : v).ToArray();
-            }
-            plain[item.Key is PSObject k ? k.BaseObject : item.Key] = value;
-        }
-        return plain;
-    }
 }

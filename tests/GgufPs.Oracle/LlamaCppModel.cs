@@ -18,6 +18,9 @@ internal sealed unsafe class LlamaCppModel : IDisposable
 
     public IntPtr Vocab { get; }
 
+    /// <summary>The llama_model pointer, for calls the helpers here do not wrap.</summary>
+    public IntPtr Model => _model;
+
     public int VocabularySize { get; }
 
     /// <summary>llama_tokenize with llama-tokenize's defaults unless told otherwise.</summary>

@@ -51,6 +51,19 @@ Describe 'Convert-Model' {
         $info.Metadata['general.size_label'] | Should -Be '104K'
     }
 
+    It 'takes -Metadata values PowerShell wraps, and arrays as arrays of their elements'' type' {
+        $info = Convert-Model $llamaHf -OutputPath (Join-Path $scratch 'metadata-arrays.gguf') 3>$null -Metadata @{
+            'custom.number' = (Write-Output 42)
+            'custom.tags' = @('tiny', (Write-Output 'random'))
+            'custom.sizes' = @(1, 2, 3)
+        }
+        $info.Metadata['custom.number'] | Should -Be 42
+        $entries = Get-GgufInfo $info.Path -Metadata
+        ($entries | Where-Object Key -eq 'custom.tags').Value | Should -Be @('tiny', 'random')
+        ($entries | Where-Object Key -eq 'custom.sizes').Value | Should -Be @(1, 2, 3)
+        ($entries | Where-Object Key -eq 'custom.sizes').DisplayValue | Should -Match 'i32'
+    }
+
     It 'writes a vocabulary-only file with -VocabOnly' {
         $info = Convert-Model $llamaHf -VocabOnly -OutputPath (Join-Path $scratch 'vocab.gguf') 3>$null
         $info.TensorCount | Should -Be 0

@@ -31,8 +31,11 @@ Describe 'Get-GgufQuantizationType' {
 
     It 'reports an unknown name' {
         Get-GgufQuantizationType Q4_K_X -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].FullyQualifiedErrorId | Should -Be 'UnknownType,GgufPs.Commands.GetGgufQuantizationTypeCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -Be 'Q4_K_X'
         $err[0].Exception.Message | Should -Match 'Valid types: Q4_0'
+        $err[0].Exception.Message | Should -Match '\(-Path\)'
     }
 
     It 'shows a table with the use of each type' {
@@ -60,6 +63,27 @@ Describe 'Get-GgufQuantizationType' {
             $estimates[0].FallbackTensors | Should -Be 5
             $estimates[1].Fits | Should -BeFalse
             $estimates[1].Fallbacks | Should -Not -BeNullOrEmpty
+        }
+
+        It 'takes the model''s path positionally, as -Path, with or without type names' {
+            $positional = Get-GgufQuantizationType $Stories Q8_0, Q4_K_M
+            $positional | Should -HaveCount 2
+            $positional[0] | Should -BeOfType ([GgufPs.QuantizationEstimate])
+            $positional.FileSize | Should -Be $estimates.FileSize
+            (Get-GgufQuantizationType $Stories, Q8_0, Q4_K_M).FileSize | Should -Be $estimates.FileSize
+            $all = Get-GgufQuantizationType $Stories
+            $all.Type | Should -Be (Get-GgufQuantizationType -Path $Stories).Type
+            Push-Location (Split-Path $Stories)
+            try {
+                (Get-GgufQuantizationType ./stories260K.gguf Q8_0).FileSize | Should -Be $estimates[0].FileSize
+            } finally {
+                Pop-Location
+            }
+        }
+
+        It 'reports a missing model file as ObjectNotFound, not as an unknown type' {
+            Get-GgufQuantizationType ./missing-model.gguf -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 
         It 'shows them in a table' {

@@ -195,6 +195,87 @@ Describe 'Invoke-Quantize' {
         { Invoke-Quantize $Stories -Type Q8_0 -ImportanceMatrix $bogus -ErrorAction Stop } | Should -Throw
     }
 
+    Context 'parameter sets a user can guess' {
+        It 'is an error naming -Path, never a prompt, when no model is given' {
+            (Get-Command Invoke-Quantize).DefaultParameterSet | Should -Be 'Path'
+            $err = { Invoke-Quantize -Type Q8_0 -ErrorAction Stop } | Should -Throw -ErrorId 'MissingInput,GgufPs.Commands.InvokeQuantizeCommand' -PassThru
+            $err.Exception.Message | Should -Match '-Path'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            # Only -Type is mandatory: nothing an interactive session could prompt for is an object.
+            (Get-Command Invoke-Quantize).Parameters.Values | Where-Object { $_.Attributes.Mandatory -contains $true } |
+                ForEach-Object Name | Should -Be @('Type')
+        }
+
+        It 'refuses a piped importance matrix together with -ImportanceMatrix' {
+            $dat = Join-Path $scratch 'twice.imatrix.dat'
+            New-LegacyImatrix $dat @{ 'blk.0.attn_q.weight' = 64 }
+            { Get-ImportanceMatrix $dat | Invoke-Quantize -Type Q8_0 -ImportanceMatrix $dat -ErrorAction Stop } |
+                Should -Throw -ErrorId 'TwoImportanceMatrices,GgufPs.Commands.InvokeQuantizeCommand'
+        }
+    }
+
+    It 'shows a bar per file with a bar per tensor under it, and completes both' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModulePath).AddStatement()
+            $null = $ps.AddCommand('Invoke-Quantize').AddParameter('Path', $Stories).AddParameter('Type', 'Q8_0').
+                AddParameter('OutputPath', (Join-Path $scratch 'progress.gguf')).AddParameter('WarningAction', 'SilentlyContinue')
+            $result = $ps.Invoke()
+            $result | Should -HaveCount 1
+            $bars = $ps.Streams.Progress
+            $file = @($bars | Where-Object ActivityId -eq 1)
+            $tensor = @($bars | Where-Object ActivityId -eq 2)
+            $file[0].Activity | Should -Be 'Invoke-Quantize Q8_0'
+            $tensor[0].Activity | Should -Match '^Tensor \d+ of 48: '
+            $tensor | ForEach-Object { $_.ParentActivityId | Should -Be 1 }
+            $file[-1].RecordType | Should -Be 'Completed'
+            $tensor[-1].RecordType | Should -Be 'Completed'
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'compares paths as the file system does: <Case>' -ForEach @(
+        @{ Case = 'a relative detour to the input'; Output = { Join-Path $scratch 'sub/../same.gguf' }; Refused = $true }
+        @{ Case = 'the input in other letter case'; Output = { Join-Path $scratch 'SAME.gguf' }; Refused = $IsWindows -or $IsMacOS }
+    ) {
+        $source = New-Copy $Stories 'same.gguf'
+        New-Item -ItemType Directory -Path (Join-Path $scratch 'sub') -Force | Out-Null
+        $output = & $Output
+        $result = Invoke-Quantize $source -Type F16 -OutputPath $output -Force -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        if ($Refused) {
+            $err[0].FullyQualifiedErrorId | Should -Be 'OutputIsInput,GgufPs.Commands.InvokeQuantizeCommand'
+            $result | Should -BeNullOrEmpty
+            (Get-GgufInfo $source).FileType | Should -Not -Be 'MOSTLY_F16'
+        } else {
+            $err | Should -BeNullOrEmpty
+            $result.Path | Should -Be $output
+        }
+    }
+
+    It 'writes sizes in its messages the same in every culture' {
+        $culture = [cultureinfo]::CurrentCulture
+        try {
+            [cultureinfo]::CurrentCulture = 'de-DE'
+            $verbose = Invoke-Quantize $Stories -Type Q8_0 -OutputPath (Join-Path $scratch 'culture.gguf') -Force -Verbose -WarningAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        } finally {
+            [cultureinfo]::CurrentCulture = $culture
+        }
+        ($verbose.Message -join "`n") | Should -Match 'predicted size 489\.25 KB'
+        ($verbose.Message -join "`n") | Should -Match "Wrote '.*culture\.gguf' \(489\.25 KB\) in \d+\.\d s"
+    }
+
+    It 'takes values PowerShell wraps in PSObject, in -OverrideMetadata and -TensorType' {
+        $wrapped = Write-Output 7
+        $type = Write-Output 'Q8_0'
+        $model = Invoke-Quantize $Stories -Type Q4_0 -TensorType @{ 'attn_q' = $type } -OverrideMetadata @{ 'custom.number' = $wrapped } `
+            -OutputPath (Join-Path $scratch 'wrapped.gguf') -WarningAction SilentlyContinue
+        $model.Metadata['custom.number'] | Should -Be 7
+        (Get-GgufInfo $model.Path -Tensors | Where-Object Name -eq 'blk.0.attn_q.weight').Type | Should -Be 'Q8_0'
+        { Invoke-Quantize $Stories -Type Q4_0 -OverrideMetadata @{ 'custom.none' = $null } -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'custom.none' has no value*"
+    }
+
     It 'completes -Type with descriptions, case-insensitively' {
         $line = 'Invoke-Quantize -Path x.gguf -Type q4_k'
         $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches

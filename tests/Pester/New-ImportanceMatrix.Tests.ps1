@@ -137,6 +137,8 @@ Describe 'New-ImportanceMatrix' {
 
     Context 'stopping' {
         BeforeAll {
+            # Stops the pipeline once the second chunk is done and returns what the command reported, so a test can
+            # check that it ran that far (a command that failed to start would leave nothing behind as well).
             function Stop-Midway([string] $output, [switch] $Force) {
                 $ps = [powershell]::Create()
                 try {
@@ -145,11 +147,18 @@ Describe 'New-ImportanceMatrix' {
                         AddParameter('Context', 64).AddParameter('Threads', 2).AddParameter('OutputPath', $output).AddParameter('Force', [bool]$Force)
                     $handle = $ps.BeginInvoke()
                     $deadline = [DateTime]::UtcNow.AddSeconds(60)
-                    while (-not ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk [2-9]') -and [DateTime]::UtcNow -lt $deadline) {
+                    # Progress is shown a few times a second, so the bar may skip from chunk 1 to a later one.
+                    while (-not ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk ([2-9]|\d\d)') -and [DateTime]::UtcNow -lt $deadline) {
                         Start-Sleep -Milliseconds 20
                     }
                     $ps.Stop()
                     try { $null = $ps.EndInvoke($handle) } catch { }
+                    [pscustomobject]@{
+                        Chunks = ($ps.Streams.Progress | Where-Object StatusDescription -match '^Chunk \d+' |
+                            ForEach-Object { [int]($_.StatusDescription -replace '^Chunk (\d+).*', '$1') } | Measure-Object -Maximum).Maximum
+                        Errors = @($ps.Streams.Error | Where-Object FullyQualifiedErrorId -ne 'PipelineStopped')
+                        State  = $ps.InvocationStateInfo.State
+                    }
                 } finally {
                     $ps.Dispose()
                 }
@@ -158,18 +167,56 @@ Describe 'New-ImportanceMatrix' {
 
         It 'saves the finished chunks with -Force' {
             $output = Join-Path $scratch 'stopped.gguf'
-            Stop-Midway $output -Force
+            $run = Stop-Midway $output -Force
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Chunks | Should -BeGreaterOrEqual 2
+            $run.State | Should -Be 'Stopped'
             Test-Path $output | Should -BeTrue
             $info = Get-ImportanceMatrix $output
             $info.Chunks | Should -BeGreaterOrEqual 2
             $info.Chunks | Should -BeLessThan 150
         }
 
-        It 'leaves nothing without -Force' {
+        It 'leaves nothing without -Force, after running until it was stopped' {
             $output = Join-Path $scratch 'nothing.gguf'
-            Stop-Midway $output
+            $run = Stop-Midway $output
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Chunks | Should -BeGreaterOrEqual 2 -Because 'the command must have run for its stop to mean anything'
+            $run.State | Should -Be 'Stopped'
             Test-Path $output | Should -BeFalse
             Get-ChildItem $scratch -Filter 'nothing.gguf*' | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'parameter sets a user can guess' {
+        It 'takes the model and the text positionally in the default set' {
+            (Get-Command New-ImportanceMatrix).DefaultParameterSet | Should -Be 'TextPath'
+            $result = New-ImportanceMatrix $model $TextFile -Context 128 -Chunks 1 -Threads 2 -OutputPath (Join-Path $scratch 'positional.gguf') -NoPerplexity
+            $result.Chunks | Should -Be 1
+            $result.Datasets | Should -Be @($TextFile)
+        }
+
+        It 'says what to give when called bare, without prompting for merge inputs' {
+            $err = { New-ImportanceMatrix -ErrorAction Stop } | Should -Throw -ErrorId 'MissingInput,GgufPs.Commands.NewImportanceMatrixCommand' -PassThru
+            $err.Exception.Message | Should -Match '-Path'
+            $err.Exception.Message | Should -Match '-TextPath'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            # No parameter set needs a merge input, so PowerShell has nothing to prompt for.
+            (Get-Command New-ImportanceMatrix).ParameterSets | ForEach-Object { $_.Parameters | Where-Object IsMandatory } |
+                ForEach-Object Name | Should -Be @('Text')
+        }
+
+        It 'asks for the text when given only a model' {
+            $err = { New-ImportanceMatrix $model -ErrorAction Stop } | Should -Throw -ErrorId 'MissingInput,GgufPs.Commands.NewImportanceMatrixCommand' -PassThru
+            $err.Exception.Message | Should -Match '-TextPath.*-Text'
+        }
+
+        It 'merges without a model, which needs -OutputPath and refuses the options of a computation' {
+            $a = New-ImportanceMatrix $model @common -Chunks 1 -OutputPath (Join-Path $scratch 'merge-a.gguf') -NoPerplexity
+            ({ New-ImportanceMatrix -Merge $a.Path -ErrorAction Stop } | Should -Throw -PassThru).Exception.Message | Should -Match '-OutputPath'
+            ({ New-ImportanceMatrix -Merge $a.Path -OutputPath (Join-Path $scratch 'm.gguf') -Chunks 2 -ErrorAction Stop } | Should -Throw -PassThru).Exception.Message |
+                Should -Match '-Chunks applies to computing'
+            (New-ImportanceMatrix -Merge $a.Path -OutputPath (Join-Path $scratch 'merged-only.gguf')).Chunks | Should -Be 1
         }
     }
 }

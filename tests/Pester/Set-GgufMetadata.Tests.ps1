@@ -23,6 +23,34 @@ Describe 'Set-GgufMetadata' {
         (Get-Item $path).Length | Should -Be $size
     }
 
+    It 'takes values PowerShell wraps, and arrays as arrays of their elements'' type' {
+        $path = New-Copy 'wrapped.gguf'
+        $wrapped = Write-Output 5
+        $info = Set-GgufMetadata $path -Set @{ 'custom.count' = $wrapped; 'custom.names' = @('a', (Write-Output 'b')); 'custom.sizes' = @(1, 2, 3) } -OutputPath (Join-Path $scratch 'wrapped-out.gguf')
+        $info.Metadata['custom.count'] | Should -Be 5
+        $entries = Get-GgufInfo $info.Path -Metadata
+        ($entries | Where-Object Key -eq 'custom.names').Value | Should -Be @('a', 'b')
+        ($entries | Where-Object Key -eq 'custom.names').DisplayValue | Should -Match 'string'
+        ($entries | Where-Object Key -eq 'custom.sizes').Value | Should -Be @(1, 2, 3)
+        ($entries | Where-Object Key -eq 'custom.sizes').DisplayValue | Should -Match 'i32'
+    }
+
+    It 'shows a bar while it copies the tensors, and completes it' {
+        $path = New-Copy 'progress.gguf'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModulePath).AddStatement()
+            $null = $ps.AddCommand('Set-GgufMetadata').AddParameter('Path', $path).AddParameter('Set', @{ 'general.name' = 'a much longer name than the one before' }).
+                AddParameter('OutputPath', (Join-Path $scratch 'progress-out.gguf'))
+            $ps.Invoke() | Should -HaveCount 1
+            $bars = @($ps.Streams.Progress | Where-Object Activity -eq 'Set-GgufMetadata')
+            $bars | Should -Not -BeNullOrEmpty
+            $bars[-1].RecordType | Should -Be 'Completed'
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
     It 'writes a copy with -OutputPath and leaves the input untouched' {
         $path = New-Copy 'source.gguf'
         $hash = (Get-FileHash $path).Hash

@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// llama.cpp's converter recognises tokenizers by hashing a test encoding with transformers; without transformers we
 /// compare the split patterns the pre-tokenizer declares with the ones llama.cpp implements for each name.
 /// </summary>
-public static class BpePreTokenizerNames
+internal static class BpePreTokenizerNames
 {
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
     private const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";

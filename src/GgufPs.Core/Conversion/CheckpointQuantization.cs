@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// Reads config.json's quantization_config the way llama.cpp's converter dequantizes checkpoints: which tensors are
 /// scales for which weights (and so are not written themselves) and which are dropped.
 /// </summary>
-public sealed class CheckpointQuantization
+internal sealed class CheckpointQuantization
 {
     private readonly Dictionary<string, WeightScale> _scales = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dropped = new(StringComparer.Ordinal);

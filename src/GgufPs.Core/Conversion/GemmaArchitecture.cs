@@ -5,7 +5,7 @@ namespace GgufPs.Conversion;
 /// embeddings, a SentencePiece vocabulary; Gemma 2 adds its post-attention and post-feed-forward norms, logit
 /// soft-capping and the sliding window.
 /// </summary>
-public sealed class GemmaArchitecture : HfArchitecture
+internal sealed class GemmaArchitecture : HfArchitecture
 {
     private static readonly Dictionary<string, string> Gemma2BlockTensors = new(StringComparer.Ordinal)
     {

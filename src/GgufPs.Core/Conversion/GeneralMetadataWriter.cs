@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// front matter, config.json's "_name_or_path", the folder name, and generation_config.json; then the size label
 /// from the parameter count when nothing named one.
 /// </summary>
-public static class GeneralMetadataWriter
+internal static class GeneralMetadataWriter
 {
     public static void Write(GgufMetadataBuilder metadata, string folder, long totalParameters)
     {

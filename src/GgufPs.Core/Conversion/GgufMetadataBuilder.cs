@@ -4,7 +4,7 @@ namespace GgufPs.Conversion;
 /// Metadata in the order keys were first added. Setting a key again replaces its value in place, as gguf-py's writer
 /// does, so the file's key order follows the first time each key was set.
 /// </summary>
-public sealed class GgufMetadataBuilder
+internal sealed class GgufMetadataBuilder
 {
     private readonly List<GgufMetadataEntry> _entries = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);

@@ -11,15 +11,7 @@ public static class GgufModelWriter
     /// </summary>
     public static void Write(ConversionPlan plan, bool overwrite, IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (string.Equals(Path.GetFullPath(plan.OutputPath), Path.GetFullPath(plan.InputPath), StringComparison.Ordinal))
-        {
-            throw new IOException($"The output '{plan.OutputPath}' is the input; converting never overwrites its input.");
-        }
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(plan.OutputPath));
-        if (directory is not null && !Directory.Exists(directory))
-        {
-            throw new DirectoryNotFoundException($"The output folder '{directory}' does not exist.");
-        }
+        CheckOutput(plan, plan.OutputPath);
         var clock = Stopwatch.StartNew();
         long total = plan.Tensors.Sum(t => t.ByteSize);
         long written = 0;
@@ -41,5 +33,75 @@ public static class GgufModelWriter
         }
         writer.Commit();
         progress?.Report(new ConversionProgress(plan.Tensors.Count, plan.Tensors.Count, "", written, total, clock.Elapsed));
+    }
+
+    /// <summary>
+    /// Writes the plan as the shards of <see cref="ConversionSplit.Plan"/>, each to a temporary file; all are renamed
+    /// only when every shard is complete, so a failure or a cancellation leaves nothing behind.
+    /// </summary>
+    public static void WriteSplit(ConversionPlan plan, IReadOnlyList<ConversionSplitPart> parts, bool overwrite,
+        IProgress<ConversionProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        foreach (var part in parts)
+        {
+            CheckOutput(plan, part.Path);
+            if (!overwrite && File.Exists(part.Path))
+            {
+                throw new Workflow.OutputExistsException(part.Path);
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        long total = parts.Sum(p => p.Tensors.Sum(t => t.ByteSize));
+        long written = 0;
+        int index = 0;
+        var writers = new List<GgufWriter>(parts.Count);
+        try
+        {
+            foreach (var part in parts)
+            {
+                var writer = new GgufWriter(part.Path, overwrite);
+                writers.Add(writer);
+                writer.WriteHeader(part.Metadata, part.Tensors.Select(t => t.Descriptor).ToList());
+                foreach (var tensor in part.Tensors)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int current = index++;
+                    long tensorStart = written;
+                    progress?.Report(new ConversionProgress(current, plan.Tensors.Count, tensor.Name, written, total, clock.Elapsed));
+                    TensorDataConverter.Write(tensor, writer.WriteTensorData, cancellationToken, progress is null ? null : bytes =>
+                    {
+                        written += bytes;
+                        progress.Report(new ConversionProgress(current, plan.Tensors.Count, tensor.Name, written, total, clock.Elapsed));
+                    });
+                    written = tensorStart + tensor.ByteSize;
+                }
+            }
+            foreach (var writer in writers)
+            {
+                writer.Commit();
+            }
+        }
+        finally
+        {
+            foreach (var writer in writers)
+            {
+                writer.Dispose();
+            }
+        }
+        progress?.Report(new ConversionProgress(plan.Tensors.Count, plan.Tensors.Count, "", written, total, clock.Elapsed));
+    }
+
+    private static void CheckOutput(ConversionPlan plan, string outputPath)
+    {
+        if (Workflow.FileSystemPath.AreSame(outputPath, plan.InputPath))
+        {
+            throw new Workflow.OutputIsInputException(outputPath, $"The output '{outputPath}' is the input; converting never overwrites its input.");
+        }
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The output folder '{directory}' does not exist.");
+        }
     }
 }

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>GPT2LMHeadModel to gpt2: Conv1D weights ([in, out]) transposed to ggml's [out, in] rows.</summary>
-public sealed class Gpt2Architecture : HfArchitecture
+internal sealed class Gpt2Architecture : HfArchitecture
 {
     private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
     {

@@ -1,4 +1,4 @@
 namespace GgufPs.Conversion;
 
 /// <summary>An entry of tokenizer.json's "added_tokens".</summary>
-public sealed record HfAddedToken(int Id, string Content, bool Special, bool Normalized);
+internal sealed record HfAddedToken(int Id, string Content, bool Special, bool Normalized);

@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// One Hugging Face model class and how llama.cpp's converter turns it into a GGUF architecture: the
 /// hyperparameter keys, the tensor name mapping with any reshaping, and the vocabulary to write.
 /// </summary>
-public abstract partial class HfArchitecture
+internal abstract partial class HfArchitecture
 {
     /// <summary>The config.json "architectures" names this class converts.</summary>
     public abstract IReadOnlyList<string> HfNames { get; }

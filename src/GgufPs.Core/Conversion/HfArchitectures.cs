@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>The Hugging Face model classes Convert-Model knows.</summary>
-public static class HfArchitectures
+internal static class HfArchitectures
 {
     private static readonly HfArchitecture[] All = [new LlamaArchitecture(), new Qwen2Architecture(), new Gpt2Architecture(), GemmaArchitecture.Gemma, GemmaArchitecture.Gemma2, new Phi3Architecture()];
 
@@ -9,5 +9,5 @@ public static class HfArchitectures
 
     public static HfArchitecture Find(string hfName) =>
         All.FirstOrDefault(a => a.HfNames.Contains(hfName, StringComparer.Ordinal))
-        ?? throw new NotImplementedException($"The architecture '{hfName}' is not supported. Supported architectures: {string.Join(", ", SupportedNames)}.");
+        ?? throw new NotSupportedException($"The architecture '{hfName}' is not supported. Supported architectures: {string.Join(", ", SupportedNames)}.");
 }

@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// model.safetensors.index.json. Tensors come in the converter's order (shards by file name, tensors by name in
 /// each). A pytorch_model.bin is never unpickled: it gets an error saying how to save safetensors instead.
 /// </summary>
-public sealed class HfCheckpoint : IDisposable
+internal sealed class HfCheckpoint : IDisposable
 {
     private readonly List<SafetensorsFile> _files;
 

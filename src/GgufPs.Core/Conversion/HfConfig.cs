@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// A Hugging Face config.json as typed look-ups. A nested "text_config" (multimodal wrappers) is merged over the
 /// root, as llama.cpp's converter does; defaults that transformers' config classes fill in are the architecture's job.
 /// </summary>
-public sealed class HfConfig
+internal sealed class HfConfig
 {
     private readonly Dictionary<string, JsonElement> _values;
 

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>Plans the conversion of a Hugging Face model folder to GGUF, as convert_hf_to_gguf.py would write it.</summary>
-public static class HfModelConverter
+internal static class HfModelConverter
 {
     /// <summary>gguf-py's GGML_QUANT_VERSION.</summary>
     public const int QuantizationVersion = 2;

@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// A Hugging Face fast-tokenizer file (tokenizer.json): the model's vocabulary and merges, the added tokens, and the
 /// pre-tokenizer, decoder, normalizer and post-processor sections that decide how llama.cpp must tokenize.
 /// </summary>
-public sealed class HfTokenizerJson
+internal sealed class HfTokenizerJson
 {
     private HfTokenizerJson(string path, string modelType, Dictionary<string, int> vocab, IReadOnlyList<string> merges,
         IReadOnlyList<HfAddedToken> addedTokens, JsonElement root)

@@ -9,7 +9,7 @@ namespace GgufPs.Conversion;
 /// byte-level BPE ("gpt2" vocabulary with merges and a pre-tokenizer name). The vocabulary is cut or padded with
 /// [PAD{id}] pieces to the model's vocab_size so it always matches the embedding rows.
 /// </summary>
-public static partial class HfVocabularyWriter
+internal static partial class HfVocabularyWriter
 {
     private const int TokenNormal = 1, TokenUnknown = 2, TokenControl = 3, TokenUserDefined = 4, TokenUnused = 5, TokenByte = 6;
 

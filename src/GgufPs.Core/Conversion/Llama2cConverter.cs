@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// Plans the conversion of a llama2.c checkpoint (karpathy's model.bin: seven int32 hyperparameters, then F32
 /// weights) to a llama GGUF with the metadata, tensor names and order that llama.cpp's convert-llama2c-to-ggml writes.
 /// </summary>
-public static class Llama2cConverter
+internal static class Llama2cConverter
 {
     private const int HeaderBytes = 7 * 4;
 

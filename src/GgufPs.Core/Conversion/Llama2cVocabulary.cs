@@ -9,7 +9,7 @@ namespace GgufPs.Conversion;
 /// &lt;0xNN&gt; pieces are byte tokens and spaces become SentencePiece's U+2581. A GGUF with a llama vocabulary is
 /// accepted too, as that tool accepts one.
 /// </summary>
-public sealed class Llama2cVocabulary
+internal sealed class Llama2cVocabulary
 {
     private const int TokenNormal = 1, TokenUnknown = 2, TokenControl = 3, TokenByte = 6;
 

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>LlamaForCausalLM and MistralForCausalLM to llama: Q/K rows permuted back to ggml's RoPE layout.</summary>
-public sealed class LlamaArchitecture : HfArchitecture
+internal sealed class LlamaArchitecture : HfArchitecture
 {
     private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
     {

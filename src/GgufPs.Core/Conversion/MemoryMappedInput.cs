@@ -3,7 +3,7 @@ using System.IO.MemoryMappedFiles;
 namespace GgufPs.Conversion;
 
 /// <summary>A read-only memory map of a whole input file, with a raw pointer to its first byte for the converters.</summary>
-public sealed unsafe class MemoryMappedInput : IDisposable
+internal sealed unsafe class MemoryMappedInput : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;

@@ -4,7 +4,7 @@ namespace GgufPs.Conversion;
 /// The YAML front matter of a model card (README.md between "---" lines), read for the flat keys llama.cpp's
 /// converter uses: scalars, inline [a, b] lists and block "- item" lists. Nested mappings are skipped.
 /// </summary>
-public sealed class ModelCard
+internal sealed class ModelCard
 {
     private readonly Dictionary<string, object> _values;
 

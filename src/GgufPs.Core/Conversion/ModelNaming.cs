@@ -9,7 +9,7 @@ namespace GgufPs.Conversion;
 /// version; the title-cased display name; the parameter-count size label (104K, 7.2B, 8x7B); and the
 /// default file name convention.
 /// </summary>
-public static partial class ModelNaming
+internal static partial class ModelNaming
 {
     public static ModelIdComponents GetComponents(string? modelId, long totalParameters)
     {

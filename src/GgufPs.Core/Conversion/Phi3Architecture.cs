@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// Phi3ForCausalLM to phi3: fused qkv_proj and gate_up_proj kept fused (attn_qkv, ffn_up), NeoX RoPE (no
 /// permutation), LongRoPE factors as rope_factors_long/short tensors, and Phi-3's own SentencePiece reading.
 /// </summary>
-public sealed class Phi3Architecture : HfArchitecture
+internal sealed class Phi3Architecture : HfArchitecture
 {
     private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
     {

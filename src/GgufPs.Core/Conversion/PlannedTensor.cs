@@ -3,7 +3,7 @@ namespace GgufPs.Conversion;
 /// <summary>One tensor of a conversion plan: where it comes from, what it is called in the GGUF, and its types and shapes.</summary>
 public sealed class PlannedTensor
 {
-    public PlannedTensor(string sourceName, string name, TensorSource source, GgmlType type, TensorTransform transform = TensorTransform.None, int ropeHeads = 0,
+    internal PlannedTensor(string sourceName, string name, TensorSource source, GgmlType type, TensorTransform transform = TensorTransform.None, int ropeHeads = 0,
         WeightScale? scale = null)
     {
         Scale = scale;
@@ -38,12 +38,12 @@ public sealed class PlannedTensor
     /// <summary>The GGUF tensor name (blk.0.attn_q.weight).</summary>
     public string Name { get; }
 
-    public TensorSource Source { get; }
+    internal TensorSource Source { get; }
 
     public string SourceType => Source.Values is not null ? "F32" : Scale is null ? Source.DataType.ToString() : $"{Source.DataType}*scale";
 
     /// <summary>The scale a quantized checkpoint's weight is multiplied by; null for ordinary weights.</summary>
-    public WeightScale? Scale { get; }
+    internal WeightScale? Scale { get; }
 
     public GgmlType Type { get; }
 

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>Qwen2ForCausalLM to qwen2: llama's tensor names plus Q/K/V biases, NeoX RoPE so no permutation.</summary>
-public sealed class Qwen2Architecture : HfArchitecture
+internal sealed class Qwen2Architecture : HfArchitecture
 {
     private static readonly Dictionary<string, string> BlockTensors = new(StringComparer.Ordinal)
     {

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>The element types a safetensors header can name (its "dtype" strings).</summary>
-public enum SafetensorsDataType
+internal enum SafetensorsDataType
 {
     Bool,
     U8,

@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// tensor's dtype, shape and byte range, then the data. Every range is checked against the file before anything is
 /// read, so a truncated or lying file fails here with <see cref="ModelFormatException"/>.
 /// </summary>
-public sealed unsafe class SafetensorsFile : IDisposable
+internal sealed unsafe class SafetensorsFile : IDisposable
 {
     /// <summary>The safetensors library refuses headers above 100 MB; so do we, before allocating anything.</summary>
     public const long MaxHeaderLength = 100_000_000;

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>One tensor named in a safetensors header: its type, its shape (outermost dimension first) and where its bytes are.</summary>
-public sealed class SafetensorsTensor
+internal sealed class SafetensorsTensor
 {
     internal SafetensorsTensor(SafetensorsFile file, string name, SafetensorsDataType dataType, long[] shape, long dataOffset, long byteLength)
     {

@@ -1,4 +1,4 @@
 namespace GgufPs.Conversion;
 
 /// <summary>One piece of a SentencePiece vocabulary.</summary>
-public readonly record struct SentencePiece(string Text, float Score, SentencePieceType Type);
+internal readonly record struct SentencePiece(string Text, float Score, SentencePieceType Type);

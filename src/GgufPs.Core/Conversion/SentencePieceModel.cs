@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// The parts of a SentencePiece <c>tokenizer.model</c> (a serialized ModelProto) that conversion needs: the pieces
 /// with their scores and types, and the trainer and normalizer flags that say how the model tokenizes.
 /// </summary>
-public sealed class SentencePieceModel
+internal sealed class SentencePieceModel
 {
     /// <summary>Far beyond any real vocabulary; a count above it means a corrupt or hostile file.</summary>
     private const int MaxPieces = 4_000_000;

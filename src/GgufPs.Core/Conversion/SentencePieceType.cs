@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>sentencepiece's ModelProto.SentencePiece.Type; the values equal llama.cpp's token types.</summary>
-public enum SentencePieceType
+internal enum SentencePieceType
 {
     Normal = 1,
     Unknown = 2,

@@ -7,7 +7,7 @@ namespace GgufPs.Conversion;
 /// tokenizer_config.json (and chat_template.jinja/json) and config.json the way gguf-py's SpecialVocab does, and
 /// written under tokenizer.ggml.* in the same order.
 /// </summary>
-public sealed class SpecialVocabulary
+internal sealed class SpecialVocabulary
 {
     private static readonly string[] DefaultTypes = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"];
 

@@ -1,7 +1,7 @@
 namespace GgufPs.Conversion;
 
 /// <summary>Where a source tensor's bytes are: a range of a memory-mapped input file, or values computed by the converter.</summary>
-public sealed class TensorSource
+internal sealed class TensorSource
 {
     private TensorSource(MemoryMappedInput? input, long offset, SafetensorsDataType dataType, long[] shape, float[]? values)
     {

@@ -6,7 +6,7 @@ namespace GgufPs.Conversion;
 /// convert_hf_to_gguf's TextModel.set_gguf_parameters: the hyperparameters every text model writes, looked up
 /// under the names the various config classes use, in the converter's key order.
 /// </summary>
-public static class TextModelParameters
+internal static class TextModelParameters
 {
     /// <summary>Defaults that transformers' config class fills in when config.json omits a key.</summary>
     public sealed record Defaults(long? ContextLength, double? RmsNormEps, double? RopeTheta);

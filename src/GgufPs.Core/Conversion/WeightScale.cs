@@ -5,4 +5,4 @@ namespace GgufPs.Conversion;
 /// ModelOpt's weight_scale): the weight is dequantized as weight.float() * scale, the scale repeated over
 /// <see cref="BlockSize"/> blocks when there is one and otherwise broadcast along the trailing dimensions.
 /// </summary>
-public sealed record WeightScale(TensorSource Scale, string ScaleName, long[]? BlockSize);
+internal sealed record WeightScale(TensorSource Scale, string ScaleName, long[]? BlockSize);

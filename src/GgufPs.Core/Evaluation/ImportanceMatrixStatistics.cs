@@ -8,7 +8,7 @@ namespace GgufPs.Evaluation;
 /// (sum / count), computed in float in llama.cpp's order, and sorted as it prints them: by short tensor name, then
 /// by Σ(Act²) descending.
 /// </summary>
-public static partial class ImportanceMatrixStatistics
+internal static partial class ImportanceMatrixStatistics
 {
     /// <summary>Columns whose mean squared activation is at most this count as inactive.</summary>
     public const float InactiveThreshold = 1e-5f;

@@ -26,6 +26,10 @@ internal static class LogitsFile
         public int RowLength => TokenLogProbabilities.QuantizedRowLength(Vocabulary);
     }
 
+    /// <summary>The size of the file for <paramref name="chunks"/> chunks of <paramref name="context"/> tokens.</summary>
+    public static long FileSize(int context, int vocabulary, int chunks) =>
+        20 + 4L * context * chunks + (long)chunks * (context - 1 - context / 2) * 2L * TokenLogProbabilities.QuantizedRowLength(vocabulary);
+
     public static void WriteHeader(Stream stream, int context, int vocabulary, int chunks, ReadOnlySpan<int> tokens)
     {
         stream.Write(Magic);
@@ -54,8 +58,7 @@ internal static class LogitsFile
         {
             throw new InvalidDataException($"'{path}' has an invalid header (context {context}, vocabulary {vocabulary}, chunks {chunks}).");
         }
-        long rowBytes = 2L * TokenLogProbabilities.QuantizedRowLength(vocabulary);
-        long expected = 20 + 4L * context * chunks + (long)chunks * (context - 1 - context / 2) * rowBytes;
+        long expected = FileSize(context, vocabulary, chunks);
         if (stream.CanSeek && stream.Length < expected)
         {
             throw new InvalidDataException($"'{path}' is {stream.Length} bytes; its header promises {expected}.");

@@ -41,6 +41,9 @@ public sealed class PerplexityEvaluator
     /// <summary>Compares against a llama.cpp --kl-divergence-base file; its tokens are evaluated and the text is ignored.</summary>
     public string? ReferenceLogitsPath { get; init; }
 
+    /// <summary>Times each stage of every chunk when set (the benchmark's profile).</summary>
+    internal InferenceProfile? Profile { get; init; }
+
     /// <summary>Called for conditions llama.cpp only warns about (a context beyond the training context, ...).</summary>
     public Action<string>? Warning { get; init; }
 
@@ -101,7 +104,14 @@ public sealed class PerplexityEvaluator
         }
         finally
         {
-            save?.Dispose();
+            try
+            {
+                save?.Dispose();
+            }
+            catch (IOException) when (temporary is not null)
+            {
+                // Flushing an abandoned file failed (a full disk): it is deleted below all the same.
+            }
             if (temporary is not null && File.Exists(temporary))
             {
                 File.Delete(temporary);
@@ -149,7 +159,7 @@ public sealed class PerplexityEvaluator
         int bos = _model.Tokenizer.BosId;
         int threads = Math.Max(1, _options.Threads);
 
-        using var inference = new InferenceContext(_model, context, batch, threads);
+        using var inference = new InferenceContext(_model, context, batch, threads) { Profile = Profile };
         using var referenceInference = reference is null ? null : new InferenceContext(reference, context, batch, threads);
         var logits = new float[(long)outputs * vocabulary];
         var referenceLogitsBuffer = reference is null ? null : new float[(long)outputs * vocabulary];
@@ -174,6 +184,7 @@ public sealed class PerplexityEvaluator
                 {
                     chunkTokens[0] = bos;
                 }
+                Profile?.BeginChunk();
                 inference.Clear();
                 inference.Evaluate(chunkTokens, first, logits, cancellation);
                 if (referenceInference is not null)
@@ -193,6 +204,7 @@ public sealed class PerplexityEvaluator
             }
 
             // Position first + j predicts the token at first + j + 1 (of the original text, not the BOS).
+            var scoring = Profile?.Start() ?? default;
             int start = chunk * context;
             var partial = new (double Nll, double Nll2)[scored];
             Parallel.For(0, scored, new ParallelOptions { MaxDegreeOfParallelism = threads }, j =>
@@ -227,6 +239,8 @@ public sealed class PerplexityEvaluator
             {
                 LogitsFile.WriteRows(save, quantizedRows);
             }
+            Profile?.Add(InferenceProfile.Scoring, scoring);
+            Profile?.EndChunk();
             count += scored;
             running.Add(Math.Exp(nll / count));
             progress?.Report(new PerplexityProgress(chunk + 1, chunks, running[^1], clock.Elapsed));

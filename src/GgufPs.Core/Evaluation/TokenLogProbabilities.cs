@@ -1,15 +1,19 @@
+using System.Runtime.CompilerServices;
+using GgufPs.Inference;
+
 namespace GgufPs.Evaluation;
 
 /// <summary>The log-softmax arithmetic of llama-perplexity, kept in its order of float and double operations.</summary>
 internal static class TokenLogProbabilities
 {
     /// <summary>-log p(token) as perplexity()'s log_softmax: max, Σ expf(l − max) in double, then l − max − log(sum).</summary>
-    public static double NegativeLogLikelihood(ReadOnlySpan<float> logits, int token)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe double NegativeLogLikelihood(ReadOnlySpan<float> logits, int token)
     {
-        float max = logits[0];
-        for (int i = 1; i < logits.Length; i++)
+        float max;
+        fixed (float* l = logits)
         {
-            max = Math.Max(max, logits[i]);
+            max = ElementwiseMath.Max(l, logits.Length);
         }
         double sum = 0;
         for (int i = 0; i < logits.Length; i++)

@@ -27,7 +27,7 @@ public static class GgufCopier
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = (int)Math.Min(ChunkBytes, tensor.ByteSize - offset);
-                writer.WriteTensorData(source.GetBytes(tensor.FileOffset + offset, n));
+                writer.WriteTensorData(source.GetTensorBytes(tensor, offset, n));
                 done += n;
                 progress?.Invoke(done, total);
             }

@@ -4,8 +4,9 @@ namespace GgufPs;
 public sealed class GgufModelInfo
 {
     public GgufModelInfo(string path, long fileSize, uint version, GgufMetadataCollection metadata,
-        IReadOnlyList<GgufTensorInfo> tensors, uint alignment, long dataOffset)
+        IReadOnlyList<GgufTensorInfo> tensors, uint alignment, long dataOffset, IReadOnlyList<GgufSplitPart>? parts = null)
     {
+        Parts = parts ?? [new GgufSplitPart(0, path, fileSize, tensors.Count)];
         Path = path;
         FileSize = fileSize;
         Version = version;
@@ -14,7 +15,8 @@ public sealed class GgufModelInfo
         Alignment = alignment;
         DataOffset = dataOffset;
 
-        Architecture = metadata.GetString("general.architecture");
+        var hparams = ModelHyperparameters.From(metadata);
+        Architecture = hparams.Architecture;
         Name = metadata.GetString("general.name");
         long? fileType = metadata.GetInteger("general.file_type");
         FileType = fileType is null ? null : FileTypeName(fileType.Value);
@@ -28,18 +30,17 @@ public sealed class GgufModelInfo
         ParameterCount = parameters;
         TensorBytes = bytes;
 
-        string arch = Architecture ?? "";
-        ContextLength = metadata.GetInteger($"{arch}.context_length");
-        EmbeddingLength = metadata.GetInteger($"{arch}.embedding_length");
-        BlockCount = metadata.GetInteger($"{arch}.block_count");
-        FeedForwardLength = metadata.GetInteger($"{arch}.feed_forward_length");
-        HeadCount = metadata.GetInteger($"{arch}.attention.head_count");
-        HeadCountKv = metadata.GetInteger($"{arch}.attention.head_count_kv");
-        VocabularySize = metadata.GetInteger($"{arch}.vocab_size") ?? metadata.GetArrayLength("tokenizer.ggml.tokens");
+        ContextLength = hparams.ContextLength;
+        EmbeddingLength = hparams.EmbeddingLength;
+        BlockCount = hparams.BlockCount;
+        FeedForwardLength = hparams.FeedForwardLength;
+        HeadCount = hparams.HeadCount;
+        HeadCountKv = hparams.HeadCountKv;
+        VocabularySize = hparams.VocabularySize;
         TokenizerModel = metadata.GetString("tokenizer.ggml.model");
     }
 
-    /// <summary>The full path of the file.</summary>
+    /// <summary>The full path of the file, or of the first part of a split set.</summary>
     public string Path { get; }
 
     public string FileName => System.IO.Path.GetFileName(Path);
@@ -59,7 +60,14 @@ public sealed class GgufModelInfo
     /// <summary>Elements in all tensors.</summary>
     public long ParameterCount { get; }
 
+    /// <summary>Bytes on disk; for a split set, of all its parts.</summary>
     public long FileSize { get; }
+
+    /// <summary>The number of files: 1, or the parts of a split set.</summary>
+    public int SplitCount => Parts.Count;
+
+    /// <summary>The model's files in split order.</summary>
+    public IReadOnlyList<GgufSplitPart> Parts { get; }
 
     /// <summary>Bytes of tensor data, without header and padding.</summary>
     public long TensorBytes { get; }
@@ -73,10 +81,13 @@ public sealed class GgufModelInfo
 
     public long? BlockCount { get; }
 
+    /// <summary>Layer 0's when the file gives one per layer, as llama.cpp's n_ff().</summary>
     public long? FeedForwardLength { get; }
 
+    /// <summary>Layer 0's when the file gives one per layer, as llama.cpp's n_head().</summary>
     public long? HeadCount { get; }
 
+    /// <summary>Layer 0's; the head count when the file does not say, as llama.cpp defaults it.</summary>
     public long? HeadCountKv { get; }
 
     public long? VocabularySize { get; }

@@ -32,14 +32,26 @@ public sealed class GgufTensorInfo
     /// <summary>Offset of the data from the start of the data section, as stored in the file.</summary>
     public long Offset { get; }
 
-    /// <summary>Offset of the data from the start of the file.</summary>
+    /// <summary>Offset of the data from the start of its file (<see cref="FilePath"/>).</summary>
     public long FileOffset { get; }
+
+    /// <summary>The split.no of the file that holds the data: 0 for a single file and the first part of a set.</summary>
+    public int SplitIndex { get; private set; }
+
+    /// <summary>The file that holds the data, which <see cref="FileOffset"/> is an offset in.</summary>
+    public string FilePath { get; private set; } = "";
 
     public double BitsPerWeight => ElementCount == 0 || ByteSize == 0 ? double.NaN : ByteSize * 8.0 / ElementCount;
 
     public long RowLength => Shape.Length == 0 ? 1 : Shape[0];
 
     public long RowCount => RowLength == 0 ? 0 : ElementCount / RowLength;
+
+    internal void SetPart(int splitIndex, string filePath)
+    {
+        SplitIndex = splitIndex;
+        FilePath = filePath;
+    }
 
     public override string ToString() => $"{Name} {TypeName} [{string.Join(", ", Shape)}]";
 }

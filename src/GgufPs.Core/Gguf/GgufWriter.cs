@@ -47,13 +47,14 @@ public sealed class GgufWriter : IDisposable
     public long BytesWritten => _writer?.Position ?? 0;
 
     /// <summary>The file size the header and tensors will produce.</summary>
-    public static long PredictSize(IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensorDescriptor> tensors, uint version = 3)
+    public static long PredictSize(IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensorDescriptor> tensors, uint version = 3,
+        bool alignEmptyData = false)
     {
         using var counter = new ByteCountingStream();
         var w = new GgufBinaryWriter(counter);
         long alignment = AlignmentOf(metadata);
         WriteHeaderTo(w, metadata, tensors, version, alignment);
-        long size = tensors.Count == 0 ? w.Position : GgufLayout.Align(w.Position, alignment);
+        long size = tensors.Count == 0 && !alignEmptyData ? w.Position : GgufLayout.Align(w.Position, alignment);
         foreach (var t in tensors)
         {
             size += GgufLayout.Align(t.ByteSize, alignment);
@@ -61,7 +62,12 @@ public sealed class GgufWriter : IDisposable
         return size;
     }
 
-    public void WriteHeader(IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensorDescriptor> tensors, uint version = 3)
+    /// <summary>
+    /// Writes the header. A file without tensors ends right after it, as gguf-py writes vocab-only files, unless
+    /// <paramref name="alignEmptyData"/> pads it to the alignment as ggml's gguf writer always does.
+    /// </summary>
+    public void WriteHeader(IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensorDescriptor> tensors, uint version = 3,
+        bool alignEmptyData = false)
     {
         var w = Writer();
         if (_headerWritten)
@@ -71,8 +77,7 @@ public sealed class GgufWriter : IDisposable
         _alignment = AlignmentOf(metadata);
         _tensors = tensors;
         WriteHeaderTo(w, metadata, tensors, version, _alignment);
-        // A file without tensors has no data section to align, as llama.cpp's converters write vocab-only files.
-        if (tensors.Count > 0)
+        if (tensors.Count > 0 || alignEmptyData)
         {
             w.Pad(_alignment);
         }
@@ -156,7 +161,14 @@ public sealed class GgufWriter : IDisposable
         {
             // A failed background flush matters only to Commit, which rethrows it; an abandoned file is deleted below.
         }
-        _stream?.Dispose();
+        try
+        {
+            _stream?.Dispose();
+        }
+        catch (IOException) when (!_committed)
+        {
+            // Flushing an abandoned file failed (a full disk): it is deleted below all the same.
+        }
         _stream = null;
         _writer = null;
         if (!_committed)

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace GgufPs.Inference;
 
@@ -18,6 +18,7 @@ public sealed unsafe class InferenceContext : IDisposable
     private float* _roundedSource;
     private int _roundedRows;
     private ActivationFormat _roundedFormat;
+    private BatchBuffers? _buffers;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -47,6 +48,9 @@ public sealed unsafe class InferenceContext : IDisposable
 
     /// <summary>Sees the input of every weight matrix product (importance matrices); null costs nothing.</summary>
     public IWeightInputObserver? WeightInputObserver { get; set; }
+
+    /// <summary>Times each stage of the graph when set (the benchmark's profile); null costs one check per stage.</summary>
+    internal InferenceProfile? Profile { get; set; }
 
     /// <summary>How many positions the cache holds.</summary>
     public int Position => _cached;
@@ -102,20 +106,14 @@ public sealed unsafe class InferenceContext : IDisposable
         int ff = _c.FeedForwardLength;
         int outputs = t - firstOutput;
         int start = _cached;
-        int widest = Math.Max(Math.Max(d, ff), qLen + 2 * kvLen);
+        _buffers ??= new BatchBuffers(_c, BatchSize);
+        var b = _buffers;
+        NativeBuffer x = b.X, xn = b.Normalized, rounded = b.Rounded, q = b.Query, k = b.Key, v = b.Value;
+        NativeBuffer attention = b.Attention, projected = b.Projected, gate = b.Gate, up = b.Up;
 
-        using var x = new NativeBuffer((long)t * d);
-        using var xn = new NativeBuffer((long)t * d);
-        using var rounded = new NativeBuffer((long)t * widest);
-        using var q = new NativeBuffer((long)t * Math.Max(qLen, qLen + 2 * kvLen));
-        using var k = new NativeBuffer((long)t * kvLen);
-        using var v = new NativeBuffer((long)t * kvLen);
-        using var attention = new NativeBuffer((long)t * qLen);
-        using var projected = new NativeBuffer((long)t * d);
-        using var gate = new NativeBuffer((long)t * ff);
-        using var up = new NativeBuffer((long)t * ff);
-
+        var clock = Tick();
         Embed(tokens, start, x.Pointer);
+        Done(InferenceProfile.Embedding, clock);
         _roundedSource = null;
 
         for (int l = 0; l < _c.LayerCount; l++)
@@ -130,7 +128,7 @@ public sealed unsafe class InferenceContext : IDisposable
             {
                 int width = qLen + 2 * kvLen;
                 Linear(qkv, xn.Pointer, t, q.Pointer, rounded);
-                TransformerOps.AddBias(q.Pointer, t, width, layer.QueryKeyValueBias);
+                AddBias(q.Pointer, t, width, layer.QueryKeyValueBias);
                 for (int i = 0; i < t; i++)
                 {
                     new Span<float>(q.Pointer + (long)i * width + qLen, kvLen).CopyTo(k.Span((long)i * kvLen, kvLen));
@@ -147,13 +145,13 @@ public sealed unsafe class InferenceContext : IDisposable
             else
             {
                 Linear(layer.Key!, xn.Pointer, t, k.Pointer, rounded);
-                TransformerOps.AddBias(k.Pointer, t, kvLen, layer.KeyBias);
+                AddBias(k.Pointer, t, kvLen, layer.KeyBias);
                 Linear(layer.Value!, xn.Pointer, t, v.Pointer, rounded);
-                TransformerOps.AddBias(v.Pointer, t, kvLen, layer.ValueBias);
+                AddBias(v.Pointer, t, kvLen, layer.ValueBias);
                 // The last layer needs queries only where logits are wanted.
                 int qFrom = last ? firstOutput : 0;
                 Linear(layer.Query!, xn.Pointer + (long)qFrom * d, t - qFrom, q.Pointer + (long)qFrom * qLen, rounded);
-                TransformerOps.AddBias(q.Pointer + (long)qFrom * qLen, t - qFrom, qLen, layer.QueryBias);
+                AddBias(q.Pointer + (long)qFrom * qLen, t - qFrom, qLen, layer.QueryBias);
                 qp = q.Pointer;
                 kp = k.Pointer;
                 vp = v.Pointer;
@@ -161,15 +159,21 @@ public sealed unsafe class InferenceContext : IDisposable
 
             if (_c.Architecture != ModelArchitecture.Gpt2)
             {
+                clock = Tick();
                 ApplyRope(qp, kp, t, start, last ? firstOutput : 0);
+                Done(InferenceProfile.Rope, clock);
             }
+            clock = Tick();
             StoreKeyValues(l, kp, vp, t, start);
+            Done(InferenceProfile.KeyValueStore, clock);
 
             int from = last ? firstOutput : 0;
+            clock = Tick();
             Attend(l, qp, t, start, from, attention.Pointer);
+            Done(InferenceProfile.Attention, clock);
             _roundedSource = null;
             Linear(layer.Output, attention.Pointer + (long)from * qLen, t - from, projected.Pointer + (long)from * d, rounded);
-            TransformerOps.AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
+            AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
             Add(x.Pointer + (long)from * d, projected.Pointer + (long)from * d, (long)(t - from) * d);
 
             int rows = t - from;
@@ -178,21 +182,25 @@ public sealed unsafe class InferenceContext : IDisposable
             if (layer.Gate is { } gateWeights)
             {
                 Linear(gateWeights, xn.Pointer, rows, gate.Pointer, rounded);
-                TransformerOps.AddBias(gate.Pointer, rows, ff, layer.GateBias);
+                AddBias(gate.Pointer, rows, ff, layer.GateBias);
                 Linear(layer.Up, xn.Pointer, rows, up.Pointer, rounded);
-                TransformerOps.AddBias(up.Pointer, rows, ff, layer.UpBias);
+                AddBias(up.Pointer, rows, ff, layer.UpBias);
+                clock = Tick();
                 Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
+                Done(InferenceProfile.GatedActivation, clock);
                 _roundedSource = null;
             }
             else
             {
                 Linear(layer.Up, xn.Pointer, rows, gate.Pointer, rounded);
-                TransformerOps.AddBias(gate.Pointer, rows, ff, layer.UpBias);
+                AddBias(gate.Pointer, rows, ff, layer.UpBias);
+                clock = Tick();
                 ParallelRows(rows, ff, (a, b) => GeluTable.Apply(gate.Pointer + a, b - a));
+                Done(InferenceProfile.GatedActivation, clock);
                 _roundedSource = null;
             }
             Linear(layer.Down, gate.Pointer, rows, projected.Pointer, rounded);
-            TransformerOps.AddBias(projected.Pointer, rows, d, layer.DownBias);
+            AddBias(projected.Pointer, rows, d, layer.DownBias);
             Add(xr, projected.Pointer, (long)rows * d);
         }
 
@@ -224,15 +232,16 @@ public sealed unsafe class InferenceContext : IDisposable
                 {
                     throw new InvalidOperationException($"Position {position} is beyond the model's {positions.Rows} learned positions.");
                 }
-                Span<float> pos = stackalloc float[d];
-                positions.DecodeRow(position, 0, pos);
-                TensorPrimitives.Add(row, pos, row);
+                float* pos = stackalloc float[d];
+                positions.DecodeRow(position, 0, new Span<float>(pos, d));
+                ElementwiseMath.Add(x + (long)i * d, pos, d);
             }
         });
     }
 
     private void Normalize(float* x, float* y, int rows, float[] weight, float[]? bias)
     {
+        var clock = Tick();
         _roundedSource = null;
         int d = _c.EmbeddingLength;
         float eps = _c.NormEpsilon;
@@ -248,6 +257,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 TransformerOps.RmsNorm(x + (long)i * d, y + (long)i * d, d, weight, eps);
             }
         });
+        Done(InferenceProfile.Norm, clock);
     }
 
     /// <summary>
@@ -261,9 +271,11 @@ public sealed unsafe class InferenceContext : IDisposable
             return;
         }
         WeightInputObserver?.Observe(w.Name, new ReadOnlySpan<float>(x, checked(rows * w.Columns)), rows);
+        var clock = Tick();
         if (Int8Gemm.Handles(w.Type))
         {
             Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
+            Done(w.ProfileStage, clock);
             return;
         }
         float* input = x;
@@ -277,11 +289,29 @@ public sealed unsafe class InferenceContext : IDisposable
                 _roundedSource = x;
                 _roundedRows = rows;
                 _roundedFormat = w.ActivationFormat;
+                Done(InferenceProfile.RoundActivations, clock);
+                clock = Tick();
             }
             input = rounded.Pointer;
         }
         FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);
+        Done(w.ProfileStage, clock);
     }
+
+    private void AddBias(float* rows, int count, int n, float[]? bias)
+    {
+        if (bias is null)
+        {
+            return;
+        }
+        var clock = Tick();
+        TransformerOps.AddBias(rows, count, n, bias);
+        Done(InferenceProfile.Bias, clock);
+    }
+
+    private (long, long) Tick() => Profile?.Start() ?? default;
+
+    private void Done(string stage, (long, long) start) => Profile?.Add(stage, start);
 
     private void ApplyRope(float* q, float* k, int t, int start, int qFrom)
     {
@@ -332,7 +362,8 @@ public sealed unsafe class InferenceContext : IDisposable
         float* values = _values[layer].Pointer;
         int work = (t - from) * heads;
         int capacity = (start + t + 15) / 16 * 16;
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd], (item, _, scratch) =>
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd],
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, _, scratch) =>
         {
             int i = from + item / heads;
             int h = item % heads;
@@ -344,11 +375,10 @@ public sealed unsafe class InferenceContext : IDisposable
                 float* query = s + capacity;
                 ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
                 GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
-                float max = TensorPrimitives.Max(new ReadOnlySpan<float>(scores, visible));
+                float max = ElementwiseMath.Max(scores, visible);
                 double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
-                float inverse = (float)(1.0 / sum);
+                ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
                 var probabilities = new Span<float>(scores, visible);
-                TensorPrimitives.Multiply(probabilities, inverse, probabilities);
                 ActivationRounding.RoundToHalf(probabilities, probabilities);
                 GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
             }
@@ -356,10 +386,11 @@ public sealed unsafe class InferenceContext : IDisposable
         }, _ => { });
     }
 
-    private static void Add(float* x, float* y, long n)
+    private void Add(float* x, float* y, long n)
     {
-        var a = new Span<float>(x, checked((int)n));
-        TensorPrimitives.Add(a, new ReadOnlySpan<float>(y, (int)n), a);
+        var clock = Tick();
+        ElementwiseMath.Add(x, y, n);
+        Done(InferenceProfile.Residual, clock);
     }
 
     private void ParallelRows(int rows, int width, Action<long, long> body)
@@ -375,6 +406,7 @@ public sealed unsafe class InferenceContext : IDisposable
 
     public void Dispose()
     {
+        _buffers?.Dispose();
         foreach (var b in _keys)
         {
             b.Dispose();

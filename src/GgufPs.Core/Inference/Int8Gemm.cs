@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GgufPs.Inference;
 
 /// <summary>
@@ -32,7 +34,7 @@ internal static unsafe class Int8Gemm
         using var activations = new QuantizedActivations(x, tokens, padded, k, format.KQuant, format.GroupSize, threads);
         int panels = (w.Rows + QuantizedPanel.Rows - 1) / QuantizedPanel.Rows;
         int workers = Math.Max(1, Math.Min(threads, panels));
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (worker) =>
         {
             using var panel = new QuantizedPanel(k, format);
             float* tile = stackalloc float[QuantizedPanel.Rows * MaxTokenTile];

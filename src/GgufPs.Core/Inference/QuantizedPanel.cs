@@ -62,6 +62,7 @@ internal sealed unsafe class QuantizedPanel : IDisposable
     public float* MinScales { get; }
 
     /// <summary>Unpacks rows [first, first + count) of <paramref name="w"/>; missing rows of the panel are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Load(WeightMatrix w, int first, int count)
     {
         int groupsPerRow = Columns / Format.GroupSize;

@@ -1,6 +1,6 @@
 namespace GgufPs.Inference;
 
-/// <summary>A model's shape and numeric constants, read from its {architecture}.* metadata with llama.cpp's defaults.</summary>
+/// <summary>A model's shape and numeric constants, from <see cref="ModelHyperparameters"/>, checked for what this engine runs.</summary>
 public sealed class TransformerConfig
 {
     public required ModelArchitecture Architecture { get; init; }
@@ -40,71 +40,75 @@ public sealed class TransformerConfig
     /// <summary>Reads the configuration; throws <see cref="NotSupportedException"/> for architectures or features not implemented.</summary>
     public static TransformerConfig FromMetadata(GgufMetadataCollection metadata)
     {
-        string name = metadata.GetString("general.architecture")
+        var hparams = ModelHyperparameters.From(metadata);
+        string name = hparams.Architecture
             ?? throw new InvalidDataException("The model has no general.architecture.");
         var architecture = name switch
         {
             "llama" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "gpt2" => ModelArchitecture.Gpt2,
-            _ => throw new NotImplementedException($"The architecture '{name}' is not supported for inference (supported: llama, qwen2, gpt2)."),
+            _ => throw new NotSupportedException($"The architecture '{name}' is not supported for inference (supported: llama, qwen2, gpt2)."),
         };
-        long Required(string key)
+        long Required(long? value, string key)
         {
-            long? value = metadata.GetInteger($"{name}.{key}");
             if (value is null or <= 0 or > int.MaxValue)
             {
                 throw new InvalidDataException($"The model lacks a valid {name}.{key}.");
             }
             return value.Value;
         }
-        if ((metadata.GetInteger($"{name}.expert_count") ?? 0) > 0)
+        if (hparams.ExpertCount > 0)
         {
-            throw new NotImplementedException($"Mixture-of-experts models ({name}.expert_count) are not supported for inference.");
+            throw new NotSupportedException($"Mixture-of-experts models ({name}.expert_count) are not supported for inference.");
         }
-        int embedding = (int)Required("embedding_length");
-        int heads = (int)Required("attention.head_count");
-        int kvHeads = (int)(metadata.GetInteger($"{name}.attention.head_count_kv") ?? heads);
+        if (hparams.VariesPerLayer)
+        {
+            throw new NotSupportedException($"Head counts or feed-forward lengths that differ between layers ({name}.attention.head_count, head_count_kv, feed_forward_length) are not supported for inference.");
+        }
+        int embedding = (int)Required(hparams.EmbeddingLength, "embedding_length");
+        int heads = (int)Required(hparams.HeadCount, "attention.head_count");
+        int kvHeads = (int)hparams.HeadCountKv!.Value;
         if (kvHeads <= 0 || heads % kvHeads != 0)
         {
             throw new InvalidDataException($"{name}.attention.head_count_kv ({kvHeads}) must divide head_count ({heads}).");
         }
-        int headDim = (int)(metadata.GetInteger($"{name}.attention.key_length") ?? embedding / heads);
-        int valueDim = (int)(metadata.GetInteger($"{name}.attention.value_length") ?? headDim);
+        int headDim = (int)hparams.KeyLength!.Value;
+        int valueDim = (int)hparams.ValueLength!.Value;
         if (headDim <= 0 || valueDim != headDim)
         {
-            throw new NotImplementedException($"Attention with key length {headDim} and value length {valueDim} is not supported.");
+            throw new NotSupportedException($"Attention with key length {headDim} and value length {valueDim} is not supported.");
         }
-        int rot = (int)(metadata.GetInteger($"{name}.rope.dimension_count") ?? headDim);
+        int rot = (int)hparams.RopeDimensionCount!.Value;
         if (rot > headDim || rot % 2 != 0)
         {
             throw new InvalidDataException($"{name}.rope.dimension_count ({rot}) must be even and at most the head size ({headDim}).");
         }
-        string scaling = metadata.GetString($"{name}.rope.scaling.type") ?? "linear";
+        string scaling = hparams.RopeScalingType;
         if (scaling is not ("linear" or "none"))
         {
-            throw new NotImplementedException($"RoPE scaling '{scaling}' is not supported.");
+            throw new NotSupportedException($"RoPE scaling '{scaling}' is not supported.");
         }
         // As llama.cpp: the factor (or the older scale_linear) divides the frequencies whatever the scaling type says.
-        double factor = metadata.GetNumber($"{name}.rope.scaling.factor") ?? metadata.GetNumber($"{name}.rope.scale_linear") ?? 0.0;
-        float scale = factor == 0 ? 1.0f : 1.0f / (float)factor;
+        float scale = hparams.RopeFrequencyScale;
         string epsKey = architecture == ModelArchitecture.Gpt2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon";
-        double epsilon = metadata.GetNumber($"{name}.{epsKey}") ?? throw new InvalidDataException($"The model lacks {name}.{epsKey}.");
+        float epsilon = (architecture == ModelArchitecture.Gpt2 ? hparams.LayerNormEpsilon : hparams.RmsNormEpsilon)
+            ?? throw new InvalidDataException($"The model lacks {name}.{epsKey}.");
         return new TransformerConfig
         {
             Architecture = architecture,
             ArchitectureName = name,
             EmbeddingLength = embedding,
-            LayerCount = (int)Required("block_count"),
+            LayerCount = (int)Required(hparams.BlockCount, "block_count"),
             HeadCount = heads,
             KeyValueHeadCount = kvHeads,
             HeadDimension = headDim,
-            FeedForwardLength = (int)Required("feed_forward_length"),
-            ContextLength = (int)Required("context_length"),
+            FeedForwardLength = (int)Required(hparams.FeedForwardLength, "feed_forward_length"),
+            ContextLength = (int)Required(hparams.ContextLength, "context_length"),
             RopeDimensions = rot,
-            RopeFrequencyBase = (float)(metadata.GetNumber($"{name}.rope.freq_base") ?? 10000.0),
+            RopeFrequencyBase = hparams.RopeFrequencyBase,
             RopeFrequencyScale = scale,
-            NormEpsilon = (float)epsilon,
+            NormEpsilon = epsilon,
         };
     }
 }

@@ -61,7 +61,7 @@ public sealed class TransformerModel : IDisposable
 
     /// <summary>Opens a GGUF model for inference.</summary>
     /// <exception cref="GgufFormatException">The file is not a valid GGUF.</exception>
-    /// <exception cref="NotImplementedException">The architecture is not supported.</exception>
+    /// <exception cref="NotSupportedException">The architecture is not supported.</exception>
     /// <exception cref="InvalidDataException">Tensors are missing or have the wrong shape.</exception>
     public static TransformerModel Open(string path)
     {

@@ -26,17 +26,21 @@ internal sealed unsafe class WeightMatrix
         {
             throw new InvalidDataException($"Tensor '{tensor.Name}' has rows of {Columns}, not a multiple of its {tensor.TypeName} block size {Decoder.BlockSize}.");
         }
-        // Validates that the whole tensor lies inside the file before any kernel reads it.
-        file.GetTensorRows(tensor, 0, 0);
-        if (tensor.FileOffset + RowBytes * Rows > file.FileSize)
-        {
-            throw new InvalidDataException($"Tensor '{tensor.Name}' extends past the end of the file.");
-        }
-        _data = file.BasePointer + tensor.FileOffset;
+        // Validates that the whole tensor lies inside its file before any kernel reads it.
+        _data = file.TensorPointer(tensor);
         _fast = FastDequantizer.Handles(tensor.Type);
+        string role = Name.EndsWith(".weight", StringComparison.Ordinal) ? Name[..^".weight".Length] : Name;
+        if (role.StartsWith("blk.", StringComparison.Ordinal) && role.IndexOf('.', 4) is int dot and > 4)
+        {
+            role = role[(dot + 1)..];
+        }
+        ProfileStage = $"{role} {tensor.TypeName}";
     }
 
     public string Name { get; }
+
+    /// <summary>This product's stage in an <see cref="InferenceProfile"/>: the tensor's role in any block and its type ("ffn_up Q4_K").</summary>
+    public string ProfileStage { get; }
 
     public GgmlType Type { get; }
 

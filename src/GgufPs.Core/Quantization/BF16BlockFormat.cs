@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 namespace GgufPs.Quantization;
 
 /// <summary>BF16: the top half of an F32, rounded to nearest even with NaNs kept quiet, as ggml_fp32_to_bf16_row_ref does.</summary>
-public sealed class BF16BlockFormat : BlockFormat
+internal sealed class BF16BlockFormat : BlockFormat
 {
     internal BF16BlockFormat() : base(GgmlType.BF16, GgmlType.BF16)
     {

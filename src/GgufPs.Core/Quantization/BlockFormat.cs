@@ -28,7 +28,7 @@ public abstract class BlockFormat
     /// The format ggml's CPU backend quantizes activations to before a dot product with this format (ggml-cpu's
     /// vec_dot_type): Q8_0 for Q4_0, Q8_1 for Q4_1, Q8_K for the K-quants, and so on.
     /// </summary>
-    public GgmlType VectorDotType { get; }
+    internal GgmlType VectorDotType { get; }
 
     /// <summary>True when importance weights change the result (ggml ignores them for Q8_0, the F types and TQ*).</summary>
     public virtual bool UsesImportance => false;

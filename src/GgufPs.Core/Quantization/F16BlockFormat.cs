@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 namespace GgufPs.Quantization;
 
 /// <summary>F16: IEEE half floats, rounded to nearest even with NaNs made quiet, as ggml_fp32_to_fp16_row does.</summary>
-public sealed class F16BlockFormat : BlockFormat
+internal sealed class F16BlockFormat : BlockFormat
 {
     internal F16BlockFormat() : base(GgmlType.F16, GgmlType.F16)
     {

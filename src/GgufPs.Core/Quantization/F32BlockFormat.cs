@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace GgufPs.Quantization;
 
 /// <summary>F32: plain little-endian floats, copied as they are.</summary>
-public sealed class F32BlockFormat : BlockFormat
+internal sealed class F32BlockFormat : BlockFormat
 {
     internal F32BlockFormat() : base(GgmlType.F32, GgmlType.F32)
     {

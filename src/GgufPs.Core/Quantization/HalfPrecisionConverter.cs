@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Row conversions between F32 and the 16-bit float formats, rounding as ggml does: F16 to nearest-even (what F16C
 /// and System.Half do), BF16 to nearest-even with NaN kept quiet (ggml_compute_fp32_to_bf16).
 /// </summary>
-public static class HalfPrecisionConverter
+internal static class HalfPrecisionConverter
 {
     public static void ToF16(ReadOnlySpan<float> source, Span<byte> destination)
     {

@@ -10,7 +10,7 @@ namespace GgufPs.Quantization;
 /// values and a 3-bit scale per group; the F16 super-scale is spread over the top nibbles of the scales (56 bytes:
 /// qs[32] index low bytes, qh[16] index high bits and shift flags, scales[8]).
 /// </summary>
-public sealed class IQ1_MBlockFormat : BlockFormat
+internal sealed class IQ1_MBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 56;

@@ -9,7 +9,7 @@ namespace GgufPs.Quantization;
 /// shifted by ±1/8) with a 3-bit scale and the shift's sign, under an F16 super-scale (50 bytes: d, qs[32] index low
 /// bytes, qh[8] as uint16: index high bits, scale, shift). Needs importance weights.
 /// </summary>
-public sealed class IQ1_SBlockFormat : BlockFormat
+internal sealed class IQ1_SBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 50;

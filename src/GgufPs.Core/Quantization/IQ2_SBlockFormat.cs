@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// 8 values and a 4-bit scale, under an F16 super-scale (82 bytes: d, qs[32] index low bytes, signs[32], qh[8] index
 /// high bits, scales[8]).
 /// </summary>
-public sealed class IQ2_SBlockFormat : BlockFormat
+internal sealed class IQ2_SBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 82;

@@ -9,7 +9,7 @@ namespace GgufPs.Quantization;
 /// per 8 values and a 4-bit scale, under an F16 super-scale (74 bytes: d, qs[32] as 9-bit index | signs &lt;&lt; 9,
 /// scales[8]). Needs importance weights.
 /// </summary>
-public sealed class IQ2_XSBlockFormat : BlockFormat
+internal sealed class IQ2_XSBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 74;

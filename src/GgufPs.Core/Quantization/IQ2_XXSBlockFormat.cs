@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// IQ2_XXS: 256 weights as 8 groups of 32, each group four points of the 256-point 2-bit grid with 7 stored sign bits
 /// per 8 values and a 4-bit scale, under an F16 super-scale (66 bytes: d, qs[64]). Needs importance weights.
 /// </summary>
-public sealed class IQ2_XXSBlockFormat : BlockFormat
+internal sealed class IQ2_XXSBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 66;

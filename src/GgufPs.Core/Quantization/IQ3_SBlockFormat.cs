@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// with all 8 sign bits per 8 values and a 4-bit scale, under an F16 super-scale (110 bytes: d, qs[64] index low
 /// bytes, qh[8] index high bits, signs[32], scales[4]).
 /// </summary>
-public sealed class IQ3_SBlockFormat : BlockFormat
+internal sealed class IQ3_SBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 110;

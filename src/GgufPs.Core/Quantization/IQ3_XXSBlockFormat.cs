@@ -9,7 +9,7 @@ namespace GgufPs.Quantization;
 /// with 7 stored sign bits per 8 values and a 4-bit scale, under an F16 super-scale (98 bytes: d, qs[64] indices,
 /// scales_and_signs[8] as uint32).
 /// </summary>
-public sealed class IQ3_XXSBlockFormat : BlockFormat
+internal sealed class IQ3_XXSBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 98;

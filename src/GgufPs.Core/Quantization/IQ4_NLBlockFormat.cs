@@ -5,7 +5,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>IQ4_NL: 32 weights as indices into a 16-entry non-linear grid with one F16 scale (18 bytes: d, qs[16]).</summary>
-public sealed class IQ4_NLBlockFormat : BlockFormat
+internal sealed class IQ4_NLBlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 18;

@@ -9,7 +9,7 @@ namespace GgufPs.Quantization;
 /// IQ4_XS: 256 weights in 8 groups of 32, indices into IQ4_NL's non-linear grid with 6-bit group scales and an F16
 /// super-scale (136 bytes: d, scales_h, scales_l[4], qs[128]).
 /// </summary>
-public sealed class IQ4_XSBlockFormat : BlockFormat
+internal sealed class IQ4_XSBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 136;

@@ -9,7 +9,7 @@ namespace GgufPs.Quantization;
 /// <see cref="ImportanceMatrix.Load"/>) reads: GGUF with &lt;name&gt;.in_sum2 and &lt;name&gt;.counts tensors, or the
 /// legacy .dat. Both go to a temporary file that is renamed over the target only when complete.
 /// </summary>
-public static class ImportanceMatrixWriter
+internal static class ImportanceMatrixWriter
 {
     /// <summary>
     /// The GGUF layout of llama-imatrix's save_imatrix: general.type = "imatrix", imatrix.datasets,

@@ -21,12 +21,9 @@ public static class ModelQuantizer
     {
         ArgumentNullException.ThrowIfNull(plan);
         string target = Path.GetFullPath(outputPath);
-        if (string.Equals(target, Path.GetFullPath(plan.InputPath), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The output '{target}' is the input file; choose another output path.", nameof(outputPath));
-        }
+        RefuseInputAsOutput(plan, target, nameof(outputPath));
         threads = threads <= 0 ? Environment.ProcessorCount : threads;
-        using var input = File.OpenHandle(plan.InputPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var inputs = new InputFiles(plan);
         using var workers = new WorkerPool(threads);
         using (var writer = new GgufWriter(target, overwrite))
         {
@@ -34,21 +31,91 @@ public static class ModelQuantizer
             var state = new RunState(plan, progress);
             for (int i = 0; i < plan.Tensors.Count; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var tensor = plan.Tensors[i];
-                state.Begin(i);
-                if (tensor.IsCopied)
-                {
-                    Copy(input, tensor, writer, state, cancellationToken);
-                }
-                else
-                {
-                    Convert(input, tensor, writer, workers, threads, state, cancellationToken);
-                }
+                WriteTensor(plan, i, inputs, writer, workers, threads, state, cancellationToken);
             }
             writer.Commit();
         }
         return GgufFile.ReadInfo(target);
+    }
+
+    /// <summary>
+    /// Carries out a plan made for a split input as llama-quantize's --keep-split does: one output part for each input
+    /// part, holding the same tensors, named <c>&lt;prefix&gt;-%05d-of-%05d.gguf</c> from <paramref name="outputPath"/>
+    /// without its .gguf. Every part goes to a temporary file; all are renamed only when all are written.
+    /// </summary>
+    public static GgufModelInfo RunKeepSplit(QuantizationPlan plan, string outputPath, bool overwrite = false, int threads = 0,
+        IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var split = KeepSplitPlan.Create(plan, outputPath);
+        foreach (var part in split.Parts)
+        {
+            RefuseInputAsOutput(split.Plan, part.Path, nameof(outputPath));
+            if (!overwrite && File.Exists(part.Path))
+            {
+                throw new Workflow.OutputExistsException(part.Path);
+            }
+        }
+        threads = threads <= 0 ? Environment.ProcessorCount : threads;
+        using var inputs = new InputFiles(split.Plan);
+        using var workers = new WorkerPool(threads);
+        var writers = new List<GgufWriter>();
+        try
+        {
+            // Every target is checked before anything is written, so an existing part stops the run at once.
+            foreach (var part in split.Parts)
+            {
+                writers.Add(new GgufWriter(part.Path, overwrite));
+            }
+            var state = new RunState(split.Plan, progress);
+            int next = 0;
+            for (int p = 0; p < split.Parts.Count; p++)
+            {
+                var part = split.Parts[p];
+                writers[p].WriteHeader(part.Metadata, part.Descriptors, alignEmptyData: true);
+                for (int i = 0; i < part.Descriptors.Count; i++, next++)
+                {
+                    WriteTensor(split.Plan, next, inputs, writers[p], workers, threads, state, cancellationToken);
+                }
+            }
+            foreach (var writer in writers)
+            {
+                writer.Commit();
+            }
+        }
+        finally
+        {
+            foreach (var writer in writers)
+            {
+                writer.Dispose();
+            }
+        }
+        return GgufFile.ReadInfo(split.Parts[0].Path);
+    }
+
+    private static void RefuseInputAsOutput(QuantizationPlan plan, string target, string parameter)
+    {
+        if (Workflow.FileSystemPath.AreSame(target, plan.InputPath) || plan.Tensors.Any(t => Workflow.FileSystemPath.AreSame(target, t.Source.FilePath)))
+        {
+            throw new ArgumentException($"The output '{target}' is an input file; choose another output path.", parameter);
+        }
+    }
+
+    private static void WriteTensor(QuantizationPlan plan, int index, InputFiles inputs, GgufWriter writer, WorkerPool workers, int threads,
+        RunState state, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var tensor = plan.Tensors[index];
+        var input = inputs.For(tensor.Source);
+        state.Begin(index);
+        if (tensor.IsCopied)
+        {
+            Copy(input, tensor, writer, state, cancellationToken);
+        }
+        else
+        {
+            Convert(input, tensor, writer, workers, threads, state, cancellationToken);
+        }
     }
 
     private static void Copy(SafeFileHandle input, TensorQuantizationPlan tensor, GgufWriter writer, RunState state, CancellationToken ct)
@@ -225,6 +292,38 @@ public static class ModelQuantizer
             }
             buffer = buffer[read..];
             offset += read;
+        }
+    }
+
+    /// <summary>A read handle on each file of the input, a single file or the parts of a split set.</summary>
+    private sealed class InputFiles : IDisposable
+    {
+        private readonly Dictionary<string, SafeFileHandle> _handles = new(StringComparer.Ordinal);
+
+        public InputFiles(QuantizationPlan plan)
+        {
+            try
+            {
+                foreach (string path in plan.Tensors.Select(t => t.Source.FilePath).Distinct(StringComparer.Ordinal))
+                {
+                    _handles.Add(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public SafeFileHandle For(GgufTensorInfo tensor) => _handles[tensor.FilePath];
+
+        public void Dispose()
+        {
+            foreach (var handle in _handles.Values)
+            {
+                handle.Dispose();
+            }
         }
     }
 

@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q2_K: 256 weights in 16 groups of 16, 2-bit levels with a 4-bit scale and 4-bit min per group and F16 super-scales
 /// (84 bytes: scales[16], qs[64], d, dmin).
 /// </summary>
-public sealed class Q2_KBlockFormat : BlockFormat
+internal sealed class Q2_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 84;

@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q3_K: 256 weights in 16 groups of 16, 3-bit levels (2 low bits plus a high-bit mask) with 6-bit signed group
 /// scales and an F16 super-scale (110 bytes: hmask[32], qs[64], scales[12], d).
 /// </summary>
-public sealed class Q3_KBlockFormat : BlockFormat
+internal sealed class Q3_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 110;

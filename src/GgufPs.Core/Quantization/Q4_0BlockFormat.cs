@@ -5,7 +5,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>Q4_0: 32 weights as 4-bit levels around zero with one F16 scale (18 bytes: d, qs[16]).</summary>
-public sealed class Q4_0BlockFormat : BlockFormat
+internal sealed class Q4_0BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 18;

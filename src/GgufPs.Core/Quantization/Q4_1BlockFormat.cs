@@ -5,7 +5,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>Q4_1: 32 weights as 4-bit levels above a minimum, with F16 scale and min (20 bytes: d, m, qs[16]).</summary>
-public sealed class Q4_1BlockFormat : BlockFormat
+internal sealed class Q4_1BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 20;

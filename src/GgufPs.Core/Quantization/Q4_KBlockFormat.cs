@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q4_K: 256 weights in 8 groups of 32, 4-bit levels with a 6-bit scale and 6-bit min per group and F16
 /// super-scales (144 bytes: d, dmin, scales[12], qs[128]).
 /// </summary>
-public sealed class Q4_KBlockFormat : BlockFormat
+internal sealed class Q4_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 144;

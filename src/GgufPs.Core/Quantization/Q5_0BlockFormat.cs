@@ -6,7 +6,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>Q5_0: 32 weights as 5-bit levels around zero with one F16 scale (22 bytes: d, qh[4], qs[16]).</summary>
-public sealed class Q5_0BlockFormat : BlockFormat
+internal sealed class Q5_0BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 22;

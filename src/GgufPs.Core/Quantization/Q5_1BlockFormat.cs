@@ -6,7 +6,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>Q5_1: 32 weights as 5-bit levels above a minimum, with F16 scale and min (24 bytes: d, m, qh[4], qs[16]).</summary>
-public sealed class Q5_1BlockFormat : BlockFormat
+internal sealed class Q5_1BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 24;

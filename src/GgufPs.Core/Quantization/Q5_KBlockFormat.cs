@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q5_K: 256 weights in 8 groups of 32, 5-bit levels (4 low bits plus a high-bit plane) with a 6-bit scale and
 /// 6-bit min per group and F16 super-scales (176 bytes: d, dmin, scales[12], qh[32], qs[128]).
 /// </summary>
-public sealed class Q5_KBlockFormat : BlockFormat
+internal sealed class Q5_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 176;

@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q6_K: 256 weights in 16 groups of 16, 6-bit levels (4 low bits, 2 high bits) with signed 8-bit group scales and an
 /// F16 super-scale (210 bytes: ql[128], qh[64], scales[16], d).
 /// </summary>
-public sealed class Q6_KBlockFormat : BlockFormat
+internal sealed class Q6_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 210;

@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q8_0: 32 weights as signed bytes with one F16 scale (34 bytes: d, qs[32]). Quantize is ggml's reference
 /// (roundf, half away from zero); <see cref="QuantizeActivations"/> is what ggml-cpu's x86 build uses for activations.
 /// </summary>
-public sealed class Q8_0BlockFormat : BlockFormat
+internal sealed class Q8_0BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 34;

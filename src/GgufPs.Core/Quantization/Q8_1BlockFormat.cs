@@ -7,7 +7,7 @@ namespace GgufPs.Quantization;
 /// Q8_1: ggml's activation format for Q4_1/Q5_1 dot products: 32 signed bytes, an F16 scale d and an F16 s = d·Σq
 /// (36 bytes: d, s, qs[32]). Quantize is quantize_row_q8_1_ref; <see cref="QuantizeActivations"/> is ggml-cpu's x86 path.
 /// </summary>
-public sealed class Q8_1BlockFormat : BlockFormat
+internal sealed class Q8_1BlockFormat : BlockFormat
 {
     private const int Qk = 32;
     private const int Bytes = 36;

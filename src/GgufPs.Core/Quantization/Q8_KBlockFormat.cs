@@ -8,7 +8,7 @@ namespace GgufPs.Quantization;
 /// Q8_K: the activation format for K-quant and IQ dot products: an F32 scale, 256 signed bytes and 16 sums of 16
 /// (292 bytes: d, qs[256], bsums[16]). ggml-cpu's x86 quantize_row_q8_K is this same reference quantizer.
 /// </summary>
-public sealed class Q8_KBlockFormat : BlockFormat
+internal sealed class Q8_KBlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 292;

@@ -38,6 +38,12 @@ public sealed class QuantizationOptions
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, object>> MetadataOverrides { get; init; } = [];
 
+    /// <summary>
+    /// --keep-split: tensors are taken part by part in file order, for an output split as the input is
+    /// (<see cref="ModelQuantizer.RunKeepSplit"/>).
+    /// </summary>
+    public bool KeepSplit { get; init; }
+
     /// <summary>Worker threads; 0 means one per processor.</summary>
     public int Threads { get; init; }
 }

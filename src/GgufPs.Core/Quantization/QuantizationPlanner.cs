@@ -17,7 +17,11 @@ public static class QuantizationPlanner
         var warnings = new List<string>();
         var notes = new List<string>();
 
-        var ordered = input.Tensors.OrderBy(t => t.Name, LlamaTensorOrder.Instance).ToList();
+        // llama-quantize walks its weights by name, or with --keep-split by part and then offset; the mix's
+        // "more bits" counters advance in that order.
+        var ordered = options.KeepSplit
+            ? input.Tensors.OrderBy(t => t.SplitIndex).ThenBy(t => t.FileOffset).ToList()
+            : input.Tensors.OrderBy(t => t.Name, LlamaTensorOrder.Instance).ToList();
         var fileType = preset.IsCopy ? InputFileType(input, ordered) : preset.FileType;
 
         ImportanceMatrix? importance = null;

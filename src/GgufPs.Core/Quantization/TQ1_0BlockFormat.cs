@@ -6,7 +6,7 @@ namespace GgufPs.Quantization;
 /// TQ1_0: ternary weights (BitNet b1.58, TriLMs), 256 as base-3 digits, five to a byte in qs[48] and four (plus a
 /// spare digit) to a byte in qh[4], with one F16 scale (54 bytes: qs, qh, d).
 /// </summary>
-public sealed class TQ1_0BlockFormat : BlockFormat
+internal sealed class TQ1_0BlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 54;

@@ -3,7 +3,7 @@ using static GgufPs.Quantization.QuantizerMath;
 namespace GgufPs.Quantization;
 
 /// <summary>TQ2_0: ternary weights as 2-bit fields (value + 1), four to a byte, with one F16 scale (66 bytes: qs[64], d).</summary>
-public sealed class TQ2_0BlockFormat : BlockFormat
+internal sealed class TQ2_0BlockFormat : BlockFormat
 {
     private const int Qk = 256;
     private const int Bytes = 66;

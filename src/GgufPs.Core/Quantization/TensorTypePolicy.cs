@@ -48,7 +48,7 @@ internal sealed class TensorTypePolicy
                 _hasTiedEmbeddings = false;
             }
         }
-        _layerCount = model.LayerCount;
+        _layerCount = (int)(model.BlockCount ?? 0);
     }
 
     /// <summary>A tensor-type override or forced type that does not fit a tensor's rows, which llama.cpp would reject or fail on.</summary>
@@ -135,7 +135,7 @@ internal sealed class TensorTypePolicy
     {
         var ft = _fileType;
         int gqa = _model.GroupedQueryFactor;
-        int experts = _model.ExpertCount;
+        int experts = (int)_model.ExpertCount;
         bool falcon = _model.IsFalcon;
 
         if (category == TensorCategory.Output || (_hasTiedEmbeddings && category == TensorCategory.TokenEmbedding))

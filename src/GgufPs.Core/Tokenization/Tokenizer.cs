@@ -70,6 +70,9 @@ public sealed class Tokenizer
 
     public TokenAttributes GetAttributes(int token) => _vocab.Attributes[CheckToken(token)];
 
+    /// <summary>Whether generation ends at the token (llama_vocab_is_eog: EOS, EOT, EOM and the like, per the vocabulary).</summary>
+    public bool IsEndOfGeneration(int token) => _vocab.EndOfGenerationIds.Contains(CheckToken(token));
+
     /// <summary>The token's text as stored in the vocabulary (SentencePiece's ▁, GPT-2's byte characters).</summary>
     public string GetText(int token) => Encoding.UTF8.GetString(_vocab.Texts[CheckToken(token)]);
 

@@ -377,29 +377,42 @@ internal sealed class Vocabulary
     /// <summary>Marks control-looking tokens (end-of-turn, fill-in-the-middle, end-of-generation texts) as control.</summary>
     private void DetectSpecialTokens(GgufMetadataCollection metadata)
     {
-        void MarkFirst(string[] candidates, bool alreadySet)
+        // The id the metadata gives, else the first token with one of the candidate texts, marked as control.
+        int Find(string[] candidates, params string[] keys)
         {
-            if (alreadySet)
+            foreach (string key in keys)
             {
-                return;
+                if (metadata.GetInteger("tokenizer.ggml." + key) is { } given && (ulong)given < (ulong)Count)
+                {
+                    return (int)given;
+                }
             }
             for (int id = 0; id < Count; id++)
             {
                 if (Array.IndexOf(candidates, Encoding.UTF8.GetString(Texts[id])) >= 0)
                 {
                     Attributes[id] |= TokenAttributes.Control;
-                    return;
+                    return id;
                 }
             }
+            return NoToken;
         }
-        MarkFirst(EotTexts, EotId != NoToken);
-        MarkFirst(["<|eom_id|>"], HasId(metadata, "eom_token_id"));
-        MarkFirst(FimPreTexts, HasId(metadata, "fim_pre_token_id") || HasId(metadata, "prefix_token_id"));
-        MarkFirst(FimSufTexts, HasId(metadata, "fim_suf_token_id") || HasId(metadata, "suffix_token_id"));
-        MarkFirst(FimMidTexts, HasId(metadata, "fim_mid_token_id") || HasId(metadata, "middle_token_id"));
-        MarkFirst(FimPadTexts, HasId(metadata, "fim_pad_token_id"));
-        MarkFirst(FimRepTexts, HasId(metadata, "fim_rep_token_id"));
-        MarkFirst(FimSepTexts, HasId(metadata, "fim_sep_token_id"));
+        if (EotId == NoToken)
+        {
+            Find(EotTexts);
+        }
+        int eom = Find(["<|eom_id|>"], "eom_token_id");
+        Find(FimPreTexts, "fim_pre_token_id", "prefix_token_id");
+        Find(FimSufTexts, "fim_suf_token_id", "suffix_token_id");
+        Find(FimMidTexts, "fim_mid_token_id", "middle_token_id");
+        // llama.cpp ends generation at the FIM pad, repo and file-separator tokens.
+        foreach (int fim in new[] { Find(FimPadTexts, "fim_pad_token_id"), Find(FimRepTexts, "fim_rep_token_id"), Find(FimSepTexts, "fim_sep_token_id") })
+        {
+            if (fim != NoToken)
+            {
+                EndOfGenerationIds.Add(fim);
+            }
+        }
 
         for (int id = 0; id < Count; id++)
         {
@@ -430,6 +443,10 @@ internal sealed class Vocabulary
         if (EotId != NoToken)
         {
             EndOfGenerationIds.Add(EotId);
+        }
+        if (eom != NoToken)
+        {
+            EndOfGenerationIds.Add(eom);
         }
 
         // o200k_harmony and solar-open: "<|end|>" is not an end of generation when "<|return|>"/"<|call|>" exist.

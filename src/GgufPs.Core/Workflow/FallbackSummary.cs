@@ -3,7 +3,7 @@ using GgufPs.Quantization;
 namespace GgufPs.Workflow;
 
 /// <summary>Describes a plan's fallbacks a line per kind, rather than a warning per tensor.</summary>
-public static class FallbackSummary
+internal static class FallbackSummary
 {
     /// <summary>Lines such as "Q8_0: 5 tensors use F32 instead of Q8_0 (reason): blk.0.ffn_down.weight, ... and 2 more."</summary>
     public static IReadOnlyList<string> Describe(string typeName, QuantizationPlan plan)

@@ -5,7 +5,7 @@ namespace GgufPs.Workflow;
 /// not recommended) from its perplexity increase and mean KL divergence over the source; the worse of the two decides,
 /// so a perplexity that improves by chance on a short text does not hide a real change in the distributions.
 /// </summary>
-public static class QualityRating
+internal static class QualityRating
 {
     public const string Baseline = "Baseline";
     public const string NearLossless = "NearLossless";

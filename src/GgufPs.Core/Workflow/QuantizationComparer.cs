@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using GgufPs.Evaluation;
+using GgufPs.Generation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
+using GgufPs.Tokenization;
 
 namespace GgufPs.Workflow;
 
@@ -10,17 +12,21 @@ namespace GgufPs.Workflow;
 /// log-probabilities saved (llama.cpp's --kl-divergence-base file); then each type is quantized, measured on the
 /// same tokens against that file (perplexity and KL divergence in one pass, as llama-perplexity --kl-divergence
 /// does) and, unless the files are kept, deleted. The caller decides between the steps (confirmation, progress).
+/// Files not kept go to a folder of their own under the system's temporary folder, unless an output directory is
+/// given; kept files go beside the source by default.
 /// </summary>
 public sealed class QuantizationComparer : IDisposable
 {
     private readonly QuantizationComparisonOptions _options;
     private readonly TransformerConfig _config;
     private readonly HashSet<string> _warned = [];
+    private readonly bool _ownsDirectory;
     private PerplexityResult? _baseline;
 
     private QuantizationComparer(string sourcePath, QuantizationComparisonOptions options, GgufModelInfo source, TransformerConfig config,
-        string directory, string logitsPath, IReadOnlyList<QuantizationCandidate> candidates)
+        string directory, bool ownsDirectory, string logitsPath, IReadOnlyList<QuantizationCandidate> candidates)
     {
+        _ownsDirectory = ownsDirectory;
         SourcePath = sourcePath;
         _options = options;
         Source = source;
@@ -28,7 +34,7 @@ public sealed class QuantizationComparer : IDisposable
         OutputDirectory = directory;
         LogitsPath = logitsPath;
         Candidates = candidates;
-        SourceType = SourceTypeName(source);
+        SourceType = ModelTypeName.Of(source);
     }
 
     public string SourcePath { get; }
@@ -38,6 +44,7 @@ public sealed class QuantizationComparer : IDisposable
     /// <summary>The source's type as the baseline row names it (F16, BF16, F32).</summary>
     public string SourceType { get; }
 
+    /// <summary>Where the quantized files and the log-probabilities go; created when the source is measured.</summary>
     public string OutputDirectory { get; }
 
     /// <summary>Where the source's log-probabilities are saved for the KL divergence.</summary>
@@ -47,13 +54,13 @@ public sealed class QuantizationComparer : IDisposable
     public IReadOnlyList<QuantizationCandidate> Candidates { get; }
 
     /// <summary>Called (once per distinct message, from the working thread) for conditions llama.cpp only warns about.</summary>
-    public Action<string>? Warning { get; private init; }
+    public Action<string>? Warning { get; set; }
 
     /// <summary>
-    /// Reads the source and plans every type. Nothing is written yet.
+    /// Reads the source and plans every type. Nothing is written yet, not even the output directory.
     /// </summary>
     /// <exception cref="ArgumentException">The source is already quantized, or an option is invalid.</exception>
-    /// <exception cref="NotImplementedException">The architecture cannot be run.</exception>
+    /// <exception cref="NotSupportedException">The architecture cannot be run.</exception>
     public static QuantizationComparer Open(string sourcePath, QuantizationComparisonOptions options, Action<string>? warning = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -64,6 +71,10 @@ public sealed class QuantizationComparer : IDisposable
         if (options.Context < 4)
         {
             throw new ArgumentException($"The context must be at least 4 tokens; {options.Context} was given.", nameof(options));
+        }
+        if (options.SampleTokens < 0 || options.GenerationTokens < 1 || options.SamplePrompt is null)
+        {
+            throw new ArgumentException("The sample needs a prompt and 0 or more tokens, and the generation test at least one token.", nameof(options));
         }
         string source = Path.GetFullPath(sourcePath);
         using var file = GgufFile.Open(source);
@@ -76,13 +87,15 @@ public sealed class QuantizationComparer : IDisposable
         }
         var config = TransformerConfig.FromMetadata(file.Metadata);
 
-        string directory = Path.GetFullPath(options.OutputDirectory ?? Path.GetDirectoryName(source) ?? ".");
-        if (!Directory.Exists(directory))
+        string run = Guid.NewGuid().ToString("N")[..8];
+        bool ownsDirectory = options.OutputDirectory is null && !options.KeepFiles;
+        string directory = Path.GetFullPath(options.OutputDirectory
+            ?? (ownsDirectory ? Path.Combine(Path.GetTempPath(), "ggufps-compare-" + run) : Path.GetDirectoryName(source) ?? "."));
+        if (File.Exists(directory))
         {
-            throw new DirectoryNotFoundException($"The output directory '{directory}' does not exist.");
+            throw new IOException($"The output directory '{directory}' is a file.");
         }
         string stem = Path.GetFileNameWithoutExtension(source);
-        string run = Guid.NewGuid().ToString("N")[..8];
         string logits = Path.Combine(directory, options.KeepFiles ? stem + ".logits" : $"{stem}.compare-{run}.logits");
         if (options.KeepFiles && File.Exists(logits) && !options.Overwrite)
         {
@@ -97,16 +110,16 @@ public sealed class QuantizationComparer : IDisposable
             string output = Path.Combine(directory, options.KeepFiles ? name : $"{Path.GetFileNameWithoutExtension(name)}.compare-{run}.gguf");
             candidates.Add(Plan(file, type, options, source, output, name));
         }
-        return new QuantizationComparer(source, options, info, config, directory, logits, candidates) { Warning = warning };
+        return new QuantizationComparer(source, options, info, config, directory, ownsDirectory, logits, candidates) { Warning = warning };
     }
 
     private static QuantizationCandidate Plan(GgufFile file, QuantizationType type, QuantizationComparisonOptions options, string source, string output, string name)
     {
         try
         {
-            if (string.Equals(output, source, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            if (FileSystemPath.AreSame(output, source))
             {
-                throw new ArgumentException($"{type.Name} would be written over the source '{source}'; give -OutputDirectory to write elsewhere.");
+                throw new OutputIsInputException(output, $"{type.Name} would be written over the source '{source}'; give -OutputDirectory to write elsewhere.");
             }
             if (options.KeepFiles && File.Exists(output) && !options.Overwrite)
             {
@@ -127,12 +140,51 @@ public sealed class QuantizationComparer : IDisposable
     }
 
     /// <summary>
+    /// The most the comparison of <paramref name="candidates"/> on <paramref name="text"/> has on disk at once: the
+    /// source's log-probabilities (n_vocab 16-bit values for every scored token: gigabytes for large vocabularies)
+    /// and the quantized files, all of them when kept, else the largest, as each is removed before the next.
+    /// </summary>
+    public long RequiredBytes(ReadOnlySpan<byte> text, IEnumerable<QuantizationCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var sizes = candidates.Select(c => c.Plan?.PredictedFileSize ?? 0).ToList();
+        long quantized = sizes.Count == 0 ? 0 : _options.KeepFiles ? sizes.Sum() : sizes.Max();
+        Tokenizer tokenizer;
+        using (var file = GgufFile.Open(SourcePath))
+        {
+            tokenizer = Tokenizer.FromMetadata(file.Metadata);
+        }
+        int tokens = tokenizer.Tokenize(text, addSpecial: true, parseSpecial: false).Length;
+        int chunks = Math.Min(_options.Chunks ?? int.MaxValue, tokens / _options.Context);
+        return quantized + LogitsFile.FileSize(_options.Context, tokenizer.VocabularySize, chunks);
+    }
+
+    /// <summary>Checks, before anything is written, that the output directory's disk has <see cref="RequiredBytes"/> free.</summary>
+    /// <exception cref="InsufficientSpaceException">It has not.</exception>
+    public void CheckFreeSpace(ReadOnlySpan<byte> text, IEnumerable<QuantizationCandidate> candidates)
+    {
+        long required = RequiredBytes(text, candidates);
+        string existing = OutputDirectory;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            existing = parent;
+        }
+        long available = new DriveInfo(existing).AvailableFreeSpace;
+        if (available < required)
+        {
+            throw new InsufficientSpaceException(OutputDirectory, required, available,
+                _ownsDirectory ? "Give -OutputDirectory on a disk with more space (the files are removed afterwards)." : null);
+        }
+    }
+
+    /// <summary>
     /// Measures the source on <paramref name="text"/> and saves its log-probabilities for the comparisons that follow.
     /// Returns the baseline row.
     /// </summary>
     /// <exception cref="OperationCanceledException">Stopped: there is nothing to compare with.</exception>
     public QuantizationComparison MeasureSource(ReadOnlySpan<byte> text, IProgress<QuantizationComparisonProgress>? progress = null, CancellationToken cancellation = default)
     {
+        Directory.CreateDirectory(OutputDirectory);
         using var model = TransformerModel.Open(SourcePath);
         var steady = new SteadyRate(SourceType, QuantizationComparisonStage.MeasuringSource, progress);
         var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { SaveLogitsPath = LogitsPath, Warning = Warn };
@@ -143,6 +195,7 @@ public sealed class QuantizationComparer : IDisposable
             throw new OperationCanceledException(cancellation);
         }
         _baseline = result;
+        var (generationRate, sample) = MeasureGeneration(model, SourceType, QuantizationComparisonStage.MeasuringSource, progress, cancellation);
         return new QuantizationComparison
         {
             Type = SourceType,
@@ -154,7 +207,9 @@ public sealed class QuantizationComparer : IDisposable
             SameTopTokenPercent = 100,
             FileSize = Source.FileSize,
             BitsPerWeight = Source.BitsPerWeight,
-            TokensPerSecond = steady.TokensPerSecond(result),
+            GenerationTokensPerSecond = generationRate,
+            PromptTokensPerSecond = steady.TokensPerSecond(result),
+            Sample = sample,
             RamBytes = RamEstimate.Bytes(Source.FileSize, _config, result.Context),
             Quality = QualityRating.Baseline,
             FallbackTensors = 0,
@@ -184,15 +239,18 @@ public sealed class QuantizationComparer : IDisposable
             double quantizeSeconds = clock.Elapsed.TotalSeconds;
 
             PerplexityResult result;
+            double generationRate;
+            string? sample;
             var steady = new SteadyRate(name, QuantizationComparisonStage.Measuring, progress);
             using (var model = TransformerModel.Open(candidate.OutputPath))
             {
                 var evaluator = new PerplexityEvaluator(model, PerplexityOptions()) { ReferenceLogitsPath = LogitsPath, Warning = Warn };
                 result = evaluator.Measure(default, steady, cancellation);
-            }
-            if (!result.Completed)
-            {
-                throw new OperationCanceledException(cancellation);
+                if (!result.Completed)
+                {
+                    throw new OperationCanceledException(cancellation);
+                }
+                (generationRate, sample) = MeasureGeneration(model, name, QuantizationComparisonStage.Measuring, progress, cancellation);
             }
             var kld = result.KlDivergence!;
             double delta = 100 * (result.Perplexity / baseline.Perplexity - 1);
@@ -207,7 +265,9 @@ public sealed class QuantizationComparer : IDisposable
                 SameTopTokenPercent = kld.SameTopTokenPercent,
                 FileSize = info.FileSize,
                 BitsPerWeight = info.BitsPerWeight,
-                TokensPerSecond = steady.TokensPerSecond(result),
+                GenerationTokensPerSecond = generationRate,
+                PromptTokensPerSecond = steady.TokensPerSecond(result),
+                Sample = sample,
                 RamBytes = RamEstimate.Bytes(info.FileSize, _config, result.Context),
                 Quality = QualityRating.Rate(delta, kld.MeanKlDivergence),
                 FallbackTensors = candidate.FallbackTensors,
@@ -229,12 +289,22 @@ public sealed class QuantizationComparer : IDisposable
         }
     }
 
-    /// <summary>Removes the saved log-probabilities unless files are kept.</summary>
+    /// <summary>Removes the saved log-probabilities unless files are kept, and the temporary folder it made.</summary>
     public void Dispose()
     {
         if (!_options.KeepFiles)
         {
             DeleteQuietly(LogitsPath);
+        }
+        if (_ownsDirectory)
+        {
+            try
+            {
+                Directory.Delete(OutputDirectory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 
@@ -245,6 +315,35 @@ public sealed class QuantizationComparer : IDisposable
         BatchSize = _options.BatchSize,
         Threads = Math.Max(1, _options.Threads),
     };
+
+    /// <summary>
+    /// The generation rate (llama-bench's tg test, one timed run after a warm-up) and a few words generated greedily
+    /// from the sample prompt, the prompt in front, so that garbled output shows.
+    /// </summary>
+    private (double Rate, string? Sample) MeasureGeneration(TransformerModel model, string type, QuantizationComparisonStage stage,
+        IProgress<QuantizationComparisonProgress>? progress, CancellationToken cancellation)
+    {
+        progress?.Report(new QuantizationComparisonProgress(type, stage, 100, "measuring the generation speed and generating a sample", null));
+        int threads = Math.Max(1, _options.Threads);
+        double rate = ThroughputBenchmark.Samples(model, 0, _options.GenerationTokens, 1, threads, _options.BatchSize, warmup: true, null, cancellation)[0];
+        if (_options.SampleTokens == 0)
+        {
+            return (rate, null);
+        }
+        var generator = new TextGenerator(model, new GenerationOptions
+        {
+            Sampling = new SamplingOptions { Greedy = true },
+            MaxTokens = _options.SampleTokens,
+            Threads = threads,
+            BatchSize = _options.BatchSize,
+        });
+        var generated = generator.Generate(_options.SamplePrompt, null, cancellation);
+        if (generated.StopReason == StopReason.Cancelled)
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+        return (rate, _options.SamplePrompt + generated.Text);
+    }
 
     private void Warn(string message)
     {
@@ -257,21 +356,6 @@ public sealed class QuantizationComparer : IDisposable
         {
             Warning?.Invoke(message);
         }
-    }
-
-    // general.file_type names the source's type; llama2.c conversions have none, so the commonest tensor type does.
-    private static string SourceTypeName(GgufModelInfo source)
-    {
-        if (source.Metadata.GetInteger("general.file_type") is { } stored)
-        {
-            var preset = QuantizationPreset.All.FirstOrDefault(p => (long)p.FileType == stored && p.AliasOf is null && !p.IsCopy);
-            if (preset is not null)
-            {
-                return preset.Name;
-            }
-        }
-        return source.Tensors.Where(t => t.Shape.Length >= 2).GroupBy(t => t.TypeName).MaxBy(g => g.Sum(t => t.ElementCount))?.Key
-            ?? source.FileType ?? "source";
     }
 
     private static void DeleteQuietly(string path)

@@ -26,8 +26,11 @@ public sealed class QuantizationComparison
     /// <summary>Tensor bits per parameter of the file.</summary>
     public required double BitsPerWeight { get; init; }
 
-    /// <summary>Tokens evaluated per second after the first chunk (which also pays for loading the weights).</summary>
-    public required double TokensPerSecond { get; init; }
+    /// <summary>
+    /// Tokens generated per second, one at a time (llama-bench's tg test): the seed's Tokens/sec, bound by reading
+    /// every weight for each token, so smaller files generate faster.
+    /// </summary>
+    public required double GenerationTokensPerSecond { get; init; }
 
     /// <summary>Estimated memory to run the model with the comparison's context, in GB: the file plus an F16 KV cache.</summary>
     public double RamGB => RamBytes / 1e9;
@@ -68,6 +71,12 @@ public sealed class QuantizationComparison
 
     /// <summary>True on the source's own row.</summary>
     public required bool IsBaseline { get; init; }
+
+    /// <summary>Prompt tokens evaluated per second while measuring the perplexity, after the first chunk (which also pays for loading the weights).</summary>
+    public required double PromptTokensPerSecond { get; init; }
+
+    /// <summary>The sample prompt and its greedy continuation by this type (null when no sample was asked for).</summary>
+    public required string? Sample { get; init; }
 
     /// <summary>The quantized file's name (the name Invoke-Quantize would give it).</summary>
     public required string Model { get; init; }

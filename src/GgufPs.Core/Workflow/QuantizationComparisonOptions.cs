@@ -25,8 +25,23 @@ public sealed class QuantizationComparisonOptions
     /// <summary>Importance weights for every quantization.</summary>
     public ImportanceMatrix? ImportanceMatrix { get; init; }
 
-    /// <summary>Where the quantized files (and the source's log-probabilities) go; null for the source's folder.</summary>
+    /// <summary>
+    /// Where the quantized files and the source's log-probabilities go, created if missing. Null for a new folder
+    /// under the system's temporary folder, removed at the end, or for the source's folder when the files are kept.
+    /// </summary>
     public string? OutputDirectory { get; init; }
+
+    /// <summary>The prompt each type continues greedily, for a look at its text.</summary>
+    public string SamplePrompt { get; init; } = DefaultSamplePrompt;
+
+    /// <summary>Tokens each type generates from <see cref="SamplePrompt"/>; 0 for no sample.</summary>
+    public int SampleTokens { get; init; } = 16;
+
+    /// <summary>Tokens of the generation-speed test (llama-bench's tg) of each type.</summary>
+    public int GenerationTokens { get; init; } = 64;
+
+    /// <summary>The start of a story: a base model continues it with prose, a chat model too, and garbling shows at once.</summary>
+    public const string DefaultSamplePrompt = "Once upon a time";
 
     /// <summary>Keep the quantized files, under Invoke-Quantize's names, and the log-probabilities file.</summary>
     public bool KeepFiles { get; init; }

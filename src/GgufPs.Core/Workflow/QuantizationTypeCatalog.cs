@@ -95,6 +95,14 @@ public static class QuantizationTypeCatalog
         return true;
     }
 
+    /// <summary>The preset of the type named <paramref name="name"/>, case-insensitively, for Invoke-Quantize -Type.</summary>
+    /// <exception cref="UnknownTypeException">No type has that name.</exception>
+    public static QuantizationPreset ParsePreset(string name) => TryGet(name, out var type) ? type.Preset : throw Unknown(name);
+
+    /// <summary>The error for a name that is no quantization type, listing those there are.</summary>
+    public static UnknownTypeException Unknown(string name, string? advice = null) =>
+        new(name, $"'{name}' is not a quantization type. Valid types: {string.Join(", ", All.Select(t => t.Name))}.{(advice is null ? "" : " " + advice)}");
+
     /// <summary>The type for a preset.</summary>
     public static QuantizationType Get(QuantizationPreset preset) => All.First(t => ReferenceEquals(t.Preset, preset));
 

@@ -6,7 +6,7 @@ namespace GgufPs.Workflow;
 /// The memory a model needs to run, as the usual "RAM needed" tables give it: the weights (the file, memory-mapped)
 /// plus the key/value cache llama.cpp allocates for the context (F16 by default). Compute buffers come on top.
 /// </summary>
-public static class RamEstimate
+internal static class RamEstimate
 {
     /// <summary>Bytes of an F16 KV cache for <paramref name="context"/> positions: K and V, every layer, every KV head.</summary>
     public static long KeyValueCacheBytes(TransformerConfig config, int context)

@@ -12,14 +12,14 @@ public class SyntheticHfModelTests
     private static readonly int[] Tokens = [1, 17, 300, 42, 5, 511, 99];
 
     [Theory]
-    [InlineData(SafetensorsDataType.BF16, 1)]
-    [InlineData(SafetensorsDataType.F16, 3)]
-    public void LlamaWithGroupedQueryAttentionMatchesReference(SafetensorsDataType storage, int shards)
+    [InlineData("BF16", 1)]
+    [InlineData("F16", 3)]
+    public void LlamaWithGroupedQueryAttentionMatchesReference(string storage, int shards)
     {
         using var temp = new TempDirectory();
         var model = new SyntheticHfModel("LlamaForCausalLM", hidden: 256, intermediate: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 512,
             qkvBias: false, tiedEmbeddings: false, seed: 7);
-        string folder = model.Write(Path.Combine(temp.Path, "synthetic-llama"), storage, shards);
+        string folder = model.Write(Path.Combine(temp.Path, "synthetic-llama"), Enum.Parse<SafetensorsDataType>(storage), shards);
         AssertLogitsMatch(model, folder, Tokens);
     }
 
@@ -51,14 +51,14 @@ public class SyntheticHfModelTests
     }
 
     [Theory]
-    [InlineData(SafetensorsDataType.BF16)]
-    [InlineData(SafetensorsDataType.F16)]
-    public void GemmaWithWideHeadsMatchesReference(SafetensorsDataType storage)
+    [InlineData("BF16")]
+    [InlineData("F16")]
+    public void GemmaWithWideHeadsMatchesReference(string storage)
     {
         using var temp = new TempDirectory();
         var model = new SyntheticHfModel("GemmaForCausalLM", hidden: 256, intermediate: 512, layers: 2, heads: 4, kvHeads: 1, vocab: 512,
             qkvBias: false, tiedEmbeddings: true, seed: 13, headDim: 128);
-        string folder = model.Write(Path.Combine(temp.Path, "synthetic-gemma"), storage);
+        string folder = model.Write(Path.Combine(temp.Path, "synthetic-gemma"), Enum.Parse<SafetensorsDataType>(storage));
         // ggml's CPU GELU reads a half-precision table, which costs about 1e-4 of the logits' scale.
         string output = AssertLogitsMatch(model, folder, Tokens, tolerance: 1e-3);
         using var file = GgufFile.Open(output);

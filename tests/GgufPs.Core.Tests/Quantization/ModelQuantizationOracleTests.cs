@@ -65,27 +65,40 @@ public class ModelQuantizationOracleTests : IClassFixture<ModelQuantizationOracl
         File.Delete(actual);
     }
 
-    [Theory]
-    [MemberData(nameof(Presets))]
-    public void GqaModelMatchesLlamaCpp(string preset)
+    // Without an importance matrix llama.cpp refuses Q2_K_S once a tensor other than token_embd.weight would be
+    // Q2_K (tensor_requires_imatrix); our planner must refuse exactly when it does, and match it otherwise.
+    private void AssertMatchesOrRefusesLikeLlamaCpp(string input, QuantizationOptions options, string tag)
     {
-        if (preset == "Q2_K_S")
+        InvalidOperationException? refused = null;
+        using (var file = GgufFile.Open(input))
         {
-            return; // needs an importance matrix: covered with one below
+            try
+            {
+                QuantizationPlanner.Create(file, options);
+            }
+            catch (InvalidOperationException ex)
+            {
+                refused = ex;
+            }
         }
-        AssertMatches(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "gqa-" + preset);
+        if (refused is null)
+        {
+            AssertMatches(input, options, tag);
+            return;
+        }
+        Assert.Contains("importance matrix", refused.Message);
+        Assert.NotEqual(0u, ModelComparison.QuantizeWithLlamaCpp(input, _models.File($"{tag}-refused.gguf"), options));
     }
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void NarrowModelMatchesLlamaCpp(string preset)
-    {
-        if (preset == "Q2_K_S")
-        {
-            return;
-        }
-        AssertMatches(_models.NarrowPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "narrow-" + preset);
-    }
+    public void GqaModelMatchesLlamaCpp(string preset) =>
+        AssertMatchesOrRefusesLikeLlamaCpp(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "gqa-" + preset);
+
+    [Theory]
+    [MemberData(nameof(Presets))]
+    public void NarrowModelMatchesLlamaCpp(string preset) =>
+        AssertMatchesOrRefusesLikeLlamaCpp(_models.NarrowPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset) }, "narrow-" + preset);
 
     [Theory]
     [InlineData("Q2_K")]
@@ -113,5 +126,26 @@ public class ModelQuantizationOracleTests : IClassFixture<ModelQuantizationOracl
     {
         var matrix = ImportanceMatrix.FromValues("synthetic.imatrix", _models.Gqa.ImportanceMatrix(), ["wiki.train.raw"], 17);
         AssertMatches(_models.GqaPath, new QuantizationOptions { Preset = QuantizationPreset.Parse(preset), ImportanceMatrix = matrix }, "gqa-imatrix-" + preset);
+    }
+
+    // llama.cpp's model type, from the architecture, the layer count and the heads, decides whether attn_v gets more
+    // bits (LLM_TYPE_70B). Narrow rows keep 80 layers small; the K-quants fall back, still telling Q4_K from Q5_K.
+    [Theory]
+    [InlineData("llama", 1)]
+    [InlineData("llama", 4)]
+    [InlineData("qwen2", 1)]
+    [InlineData("deci", 1)]
+    [InlineData("olmo", 1)]
+    [InlineData("qwen3", 1)]
+    public void EightyLayerModelsMatchLlamaCpp(string architecture, int kvHeads)
+    {
+        var model = new SyntheticLlamaModel
+        {
+            Architecture = architecture, Embedding = 32, FeedForward = 32, Layers = 80, Heads = 4, KvHeads = kvHeads, Vocabulary = 64, Seed = 21,
+            // olmo normalizes with LayerNorm, whose epsilon llama.cpp requires.
+            ExtraMetadata = [GgufMetadataEntry.Create($"{architecture}.attention.layer_norm_epsilon", 1e-5f)],
+        };
+        string tag = $"eighty-{architecture}-{kvHeads}";
+        AssertMatches(model.Write(_models.File(tag + ".gguf")), new QuantizationOptions { Preset = QuantizationPreset.Parse("Q3_K_M") }, tag);
     }
 }

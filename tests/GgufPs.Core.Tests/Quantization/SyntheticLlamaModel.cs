@@ -9,6 +9,9 @@ namespace GgufPs.Tests.Quantization;
 /// </summary>
 internal sealed class SyntheticLlamaModel
 {
+    /// <summary>general.architecture and the prefix of the model keys; the tensors are llama's whatever it says.</summary>
+    public string Architecture { get; init; } = "llama";
+
     public int Embedding { get; init; } = 256;
     public int FeedForward { get; init; } = 512;
     public int Layers { get; init; } = 2;
@@ -61,22 +64,22 @@ internal sealed class SyntheticLlamaModel
     {
         var metadata = new List<GgufMetadataEntry>
         {
-            GgufMetadataEntry.Create("general.architecture", "llama"),
+            GgufMetadataEntry.Create("general.architecture", Architecture),
             GgufMetadataEntry.Create("general.name", "synthetic"),
-            GgufMetadataEntry.Create("llama.context_length", GgufValueType.UInt32, 512),
-            GgufMetadataEntry.Create("llama.embedding_length", GgufValueType.UInt32, Embedding),
-            GgufMetadataEntry.Create("llama.block_count", GgufValueType.UInt32, Layers),
-            GgufMetadataEntry.Create("llama.feed_forward_length", GgufValueType.UInt32, FeedForward),
-            GgufMetadataEntry.Create("llama.rope.dimension_count", GgufValueType.UInt32, Embedding / Heads),
-            GgufMetadataEntry.Create("llama.attention.head_count", GgufValueType.UInt32, Heads),
-            GgufMetadataEntry.Create("llama.attention.head_count_kv", GgufValueType.UInt32, KvHeads),
-            GgufMetadataEntry.Create("llama.attention.layer_norm_rms_epsilon", GgufValueType.Float32, 1e-5f),
+            GgufMetadataEntry.Create($"{Architecture}.context_length", GgufValueType.UInt32, 512),
+            GgufMetadataEntry.Create($"{Architecture}.embedding_length", GgufValueType.UInt32, Embedding),
+            GgufMetadataEntry.Create($"{Architecture}.block_count", GgufValueType.UInt32, Layers),
+            GgufMetadataEntry.Create($"{Architecture}.feed_forward_length", GgufValueType.UInt32, FeedForward),
+            GgufMetadataEntry.Create($"{Architecture}.rope.dimension_count", GgufValueType.UInt32, Embedding / Heads),
+            GgufMetadataEntry.Create($"{Architecture}.attention.head_count", GgufValueType.UInt32, Heads),
+            GgufMetadataEntry.Create($"{Architecture}.attention.head_count_kv", GgufValueType.UInt32, KvHeads),
+            GgufMetadataEntry.Create($"{Architecture}.attention.layer_norm_rms_epsilon", GgufValueType.Float32, 1e-5f),
             GgufMetadataEntry.Create("general.file_type", GgufValueType.UInt32, WeightType == GgmlType.F32 ? 0 : (int)LlamaFileType.MOSTLY_F16),
         };
         if (Experts > 0)
         {
-            metadata.Add(GgufMetadataEntry.Create("llama.expert_count", GgufValueType.UInt32, Experts));
-            metadata.Add(GgufMetadataEntry.Create("llama.expert_used_count", GgufValueType.UInt32, 2));
+            metadata.Add(GgufMetadataEntry.Create($"{Architecture}.expert_count", GgufValueType.UInt32, Experts));
+            metadata.Add(GgufMetadataEntry.Create($"{Architecture}.expert_used_count", GgufValueType.UInt32, 2));
         }
         metadata.AddRange(ExtraMetadata);
         var tensors = Tensors().ToList();

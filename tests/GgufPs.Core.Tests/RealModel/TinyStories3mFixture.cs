@@ -6,7 +6,7 @@ namespace GgufPs.Tests.RealModel;
 
 /// <summary>
 /// The bundled tinystories-3m checkpoint converted once per test run by Convert-Model's core to F32 and F16, and the
-/// F16 file quantized on demand by Invoke-Quantize's core, as the fixture's README made its llama.cpp files.
+/// F16 file quantized on demand by Invoke-Quantize's core, as llama.cpp's files of llama-cpp-reference.json were made.
 /// </summary>
 public sealed class TinyStories3mFixture : IDisposable
 {

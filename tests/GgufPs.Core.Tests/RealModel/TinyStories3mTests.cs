@@ -6,44 +6,30 @@ namespace GgufPs.Tests.RealModel;
 
 /// <summary>
 /// tinystories-3m, a small trained llama whose rows (256, 768) fit every K-quant, against llama.cpp: the file sizes
-/// and perplexities its README gives for llama.cpp's converter, llama-quantize and llama-perplexity (build b4748,
-/// -c 256 over the whole held-out text, 184 chunks), and the bytes of the oracle's llama_model_quantize.
+/// and perplexities llama.cpp's converter, llama-quantize and llama-perplexity gave (the fixture's
+/// llama-cpp-reference.json), and the bytes of the oracle's llama_model_quantize.
 /// </summary>
 public class TinyStories3mTests(TinyStories3mFixture fixture, ITestOutputHelper output) : IClassFixture<TinyStories3mFixture>
 {
-    private const int Context = 256;
+    private static int Context => TinyStories3mReference.Context;
 
     [Theory]
-    [InlineData("F32", 13_654_592, 7.4197)]
-    [InlineData("F16", 6_838_848, 7.4197)]
-    [InlineData("Q8_0", 3_643_968, 7.4208)]
-    [InlineData("Q6_K", 2_818_624, 7.4247)]
-    [InlineData("Q5_K_M", 2_444_352, 7.4250)]
-    [InlineData("Q4_K_M", 2_092_096, 7.4474)]
-    [InlineData("Q4_K_S", 1_990_208, 7.4438)]
-    [InlineData("Q3_K_M", 1_703_488, 7.4553)]
-    [InlineData("Q2_K", 1_325_632, 7.7398)]
+    [MemberData(nameof(TinyStories3mReference.SizesAndPerplexities), MemberType = typeof(TinyStories3mReference))]
     public void SizeAndPerplexityAreLlamaCpps(string type, long bytes, double perplexity)
     {
         string path = fixture.Path(type);
-        // The header holds names convert_hf_to_gguf takes from the folder the README's files were made in, which is not
+        // The header holds names convert_hf_to_gguf takes from the folder llama.cpp's files were made in, which is not
         // known; the tensors, padding and the rest of the header account for all but a few bytes.
         Assert.InRange(new FileInfo(path).Length - bytes, -256, 256);
         using var model = TransformerModel.Open(path);
         var result = new PerplexityEvaluator(model, new PerplexityOptions { Context = Context, Threads = 2 }).Measure(TinyStories3mFixture.HeldOutText);
         output.WriteLine($"{type}: {result.Perplexity:F4} (llama.cpp {perplexity:F4}), {result.Chunks} chunks, {result.TokensPerSecond:F0} tok/s");
-        Assert.Equal(184, result.Chunks);
+        Assert.Equal(TinyStories3mReference.Chunks, result.Chunks);
         Assert.InRange(Math.Abs(Math.Log(result.Perplexity) - Math.Log(perplexity)), 0, 1e-3);
     }
 
     [Theory]
-    [InlineData("Q8_0")]
-    [InlineData("Q6_K")]
-    [InlineData("Q5_K_M")]
-    [InlineData("Q4_K_M")]
-    [InlineData("Q4_K_S")]
-    [InlineData("Q3_K_M")]
-    [InlineData("Q2_K")]
+    [MemberData(nameof(TinyStories3mReference.QuantizedTypes), MemberType = typeof(TinyStories3mReference))]
     public void QuantizedBytesAreLlamaModelQuantizes(string type)
     {
         string ours = fixture.Path(type);

@@ -1,0 +1,46 @@
+using GgufPs.Evaluation;
+
+namespace GgufPs.Workflow;
+
+/// <summary>How New-ImportanceMatrix names, formats and describes the importance matrices it writes.</summary>
+public static class ImportanceMatrixFiles
+{
+    /// <summary>The legacy .dat format for a path ending in .dat, else GGUF (llama-imatrix's choice by extension).</summary>
+    public static ImportanceMatrixFormat FormatOf(string path) =>
+        path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase) ? ImportanceMatrixFormat.Dat : ImportanceMatrixFormat.Gguf;
+
+    /// <summary>model-f16.gguf → model-f16.imatrix.gguf (or .imatrix.dat) beside the model.</summary>
+    public static string DefaultPath(string modelPath, ImportanceMatrixFormat format)
+    {
+        string name = Path.GetFileName(modelPath);
+        if (name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            name = name[..^".gguf".Length];
+        }
+        string extension = format == ImportanceMatrixFormat.Dat ? ".imatrix.dat" : ".imatrix.gguf";
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, name + extension);
+    }
+
+    /// <summary>
+    /// The description of a matrix just written to <paramref name="path"/>: computed from <paramref name="model"/>
+    /// (with the perplexity measured on the way, if any) or, without a model, merged.
+    /// </summary>
+    public static ImportanceMatrixInfo Describe(string path, ImportanceMatrixFormat format, ImportanceMatrixAccumulator matrix,
+        string? model, PerplexityResult? result, bool statistics)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        // The legacy format leaves out entries that saw no data.
+        var entries = matrix.Entries().Where(e => format == ImportanceMatrixFormat.Gguf || e.Counts.Any(c => c != 0)).ToList();
+        bool measured = result is not null && !double.IsNaN(result.Perplexity);
+        return new ImportanceMatrixInfo(path, format, entries, matrix.ChunkCount, matrix.ChunkSize, matrix.Datasets)
+        {
+            Model = model,
+            Perplexity = measured ? result!.Perplexity : null,
+            StandardError = measured ? result!.StandardError : null,
+            TokensPerSecond = result?.TokensPerSecond,
+            Seconds = result?.Seconds,
+            Completed = result?.Completed ?? model is null,
+            Statistics = statistics ? ImportanceMatrixStatistics.Compute(entries, path) : null,
+        };
+    }
+}

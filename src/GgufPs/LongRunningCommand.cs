@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace GgufPs.Commands;
+
+/// <summary>
+/// The base of every cmdlet that runs long work: the work runs on a worker thread while the cmdlet's pipeline thread,
+/// which alone may write to PowerShell's streams, writes what the work reports and watches for a stop.
+/// <para>The contract, for a cmdlet built on it:</para>
+/// <list type="bullet">
+/// <item><c>T RunWorker&lt;T&gt;(Func&lt;WorkerChannel, CancellationToken, T&gt; work, bool interruptible = false)</c>
+/// runs <c>work</c> on a worker thread and returns its result. Call it from BeginProcessing, ProcessRecord or
+/// EndProcessing, after binding checks and ShouldProcess (which only the pipeline thread may call). The work reports
+/// through the <see cref="WorkerChannel"/>: <c>Progress(WorkerProgress)</c> or <c>ProgressOf&lt;T&gt;(map)</c> for a core
+/// IProgress, <c>Warning</c>, <c>Verbose</c>, <c>Information</c>, <c>HostText</c> (text shown as it comes),
+/// <c>Output</c> (streaming results) and <c>Error</c> (non-terminating, through the catalogue). Bars left open are
+/// completed when the work ends.</item>
+/// <item>Stopping the pipeline (StopProcessing) cancels the token; RunWorker then waits for the work to end and throws
+/// PipelineStoppedException, whatever the work returned or threw. The work never outlives the call.</item>
+/// <item>With <c>interruptible: true</c>, Ctrl+C at the console cancels the token instead of stopping the pipeline,
+/// so the cmdlet can still write what was done (see <see cref="ControlCInterception"/> for where that applies).
+/// The work returns its partial result or throws OperationCanceledException, which RunWorker passes on. From then on
+/// <see cref="Interrupted"/> is true and further RunWorker calls throw OperationCanceledException at once: a cmdlet
+/// returns early from ProcessRecord when Interrupted, so one Ctrl+C ends the whole command.</item>
+/// <item>Any other exception of the work is rethrown as it is. Catch the core's with
+/// <c>catch (Exception ex) when (ErrorCatalog.Covers(ex))</c> and report them with <see cref="WriteCoreError"/>
+/// (or <see cref="ThrowCoreError"/> where nothing can go on), so every cmdlet gives the same mistake the same id.</item>
+/// </list>
+/// </summary>
+public abstract class LongRunningCommand : PSCmdlet, IDisposable
+{
+    private const int PumpMilliseconds = 50;
+    private const int ProgressMilliseconds = 200;
+
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>True once Ctrl+C has interrupted interruptible work of this command.</summary>
+    protected bool Interrupted { get; private set; }
+
+    /// <summary>Cancelled when the pipeline stops, for cancellable work done on the pipeline thread.</summary>
+    protected CancellationToken StopToken => _stop.Token;
+
+    /// <summary>Runs <paramref name="work"/> on a worker thread; see the class for the contract.</summary>
+    protected T RunWorker<T>(Func<WorkerChannel, CancellationToken, T> work, bool interruptible = false)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (Interrupted)
+        {
+            throw new OperationCanceledException("Stopped by Ctrl+C.");
+        }
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var channel = new WorkerChannel(cancel.Token);
+        var task = Task.Run(() =>
+        {
+            try
+            {
+                return work(channel, cancel.Token);
+            }
+            finally
+            {
+                channel.Complete();
+            }
+        });
+        using (var interception = interruptible ? ControlCInterception.TryStart(this) : null)
+        {
+            try
+            {
+                Pump(channel, () =>
+                {
+                    if (interception?.Pressed == true && !cancel.IsCancellationRequested)
+                    {
+                        Interrupted = true;
+                        cancel.Cancel();
+                    }
+                });
+            }
+            catch
+            {
+                // Writing failed (the pipeline stops, or -ErrorAction Stop turned an error into a throw): the work
+                // must not go on writing files after the command has ended.
+                cancel.Cancel();
+                try
+                {
+                    task.Wait();
+                }
+                catch (AggregateException)
+                {
+                }
+                throw;
+            }
+        }
+        try
+        {
+            T result = task.GetAwaiter().GetResult();
+            if (_stop.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            return result;
+        }
+        catch (Exception ex) when (_stop.IsCancellationRequested && ex is not PipelineStoppedException)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Writes <paramref name="exception"/> as a non-terminating error, with the catalogue's id and category.</summary>
+    protected internal void WriteCoreError(Exception exception, object? target) => WriteError(ErrorCatalog.Record(exception, target));
+
+    /// <summary>Ends the command with <paramref name="exception"/>, with the catalogue's id and category.</summary>
+    protected void ThrowCoreError(Exception exception, object? target) => ThrowTerminatingError(ErrorCatalog.Record(exception, target));
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // Writes what the work reports until it ends: messages in order, each progress bar's latest state at most every
+    // ProgressMilliseconds (its completion at once), and finally completes the bars still open.
+    private void Pump(WorkerChannel channel, Action watch)
+    {
+        var pending = new SortedDictionary<int, WorkerProgress>();
+        var shown = new Dictionary<int, (WorkerProgress Bar, long At)>();
+        var clock = Stopwatch.StartNew();
+        while (!channel.IsCompleted)
+        {
+            if (channel.TryTake(out var message, PumpMilliseconds))
+            {
+                message!(this);
+            }
+            foreach (var bar in channel.TakeProgress())
+            {
+                pending[bar.Id] = bar;
+            }
+            foreach (var bar in pending.Values.ToList())
+            {
+                bool due = bar.Completed || !shown.TryGetValue(bar.Id, out var last) || clock.ElapsedMilliseconds - last.At >= ProgressMilliseconds;
+                if (due)
+                {
+                    WriteProgress(ToRecord(bar));
+                    pending.Remove(bar.Id);
+                    if (bar.Completed)
+                    {
+                        shown.Remove(bar.Id);
+                    }
+                    else
+                    {
+                        shown[bar.Id] = (bar, clock.ElapsedMilliseconds);
+                    }
+                }
+            }
+            watch();
+        }
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        foreach (var (bar, _) in shown.Values.OrderByDescending(s => s.Bar.Id))
+        {
+            WriteProgress(ToRecord(bar with { Completed = true }));
+        }
+    }
+
+    private static ProgressRecord ToRecord(WorkerProgress bar) =>
+        new(bar.Id, string.IsNullOrEmpty(bar.Activity) ? " " : bar.Activity, string.IsNullOrEmpty(bar.Status) ? " " : bar.Status)
+        {
+            ParentActivityId = bar.ParentId,
+            PercentComplete = Math.Clamp(bar.PercentComplete, -1, 100),
+            SecondsRemaining = bar.Remaining is { } left ? (int)Math.Ceiling(Math.Clamp(left.TotalSeconds, 0, int.MaxValue)) : -1,
+            CurrentOperation = bar.CurrentOperation,
+            RecordType = bar.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+}
