@@ -25,15 +25,16 @@ internal static unsafe class FloatGemm
     {
         int panels = (w.Rows + PanelRows - 1) / PanelRows;
         int workers = Math.Max(1, Math.Min(threads, panels));
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        // Each worker takes the next panel as it finishes one (a thread delayed by other work does not hold the
+        // product up); every output is still one thread's.
+        int next = -1;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
         {
             int k = w.Columns;
             float* panel = (float*)NativeMemory.AlignedAlloc((nuint)((long)PanelRows * k * sizeof(float)), 64);
             try
             {
-                int first = (int)((long)panels * worker / workers);
-                int last = (int)((long)panels * (worker + 1) / workers);
-                for (int p = first; p < last; p++)
+                for (int p = Interlocked.Increment(ref next); p < panels; p = Interlocked.Increment(ref next))
                 {
                     int n0 = p * PanelRows;
                     int rows = Math.Min(PanelRows, w.Rows - n0);
