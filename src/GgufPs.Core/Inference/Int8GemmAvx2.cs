@@ -207,6 +207,7 @@ internal static unsafe class Int8GemmAvx2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsetsOfFour(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;
@@ -248,6 +249,7 @@ internal static unsafe class Int8GemmAvx2
         r31.Store(tile + 56);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsetsOfTwo(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;

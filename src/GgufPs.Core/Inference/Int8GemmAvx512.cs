@@ -164,6 +164,7 @@ internal static unsafe class Int8GemmAvx512
     private static void AddScaled(float* row, Vector512<float> sums, float scale) =>
         Vector512.FusedMultiplyAdd(sums, Vector512.Create(scale), Vector512.Load(row)).Store(row);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsets(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;

@@ -236,6 +236,7 @@ internal static unsafe class Int8GemmVector128
     }
 
     /// <summary>The offsets of two tokens at a time, eight independent chains over the groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsets(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;
