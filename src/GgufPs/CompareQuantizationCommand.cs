@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text;
 using GgufPs.Quantization;
 using GgufPs.Workflow;
 
@@ -20,7 +19,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
-    private byte[]? _text;
+    private readonly CalibrationText _text = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
@@ -105,7 +104,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
     protected override void ProcessRecord()
     {
         string source = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !TryReadText(out byte[] text))
+        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
@@ -115,7 +114,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
             {
                 Types = _presets,
                 Context = Context,
-                Chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null,
+                Chunks = ChunksGiven,
                 BatchSize = BatchSize,
                 Threads = Threads,
                 ImportanceMatrix = _importance,
@@ -142,7 +141,6 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
     private List<QuantizationCandidate> Approve(QuantizationComparer comparer)
     {
         var approved = new List<QuantizationCandidate>();
-        string chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? $"{Chunks} chunk(s)" : "every chunk";
         foreach (var candidate in comparer.Candidates)
         {
             if (candidate.Plan is not { } plan)
@@ -151,10 +149,8 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 continue;
             }
             candidate.FallbackSummaries.ToList().ForEach(WriteWarning);
-            plan.Notes.ToList().ForEach(note => WriteVerbose($"{candidate.Type.Name}: {note}"));
-            string action = $"Quantize to {candidate.Type.Name} ({ByteSize.Format(plan.PredictedFileSize)}) and measure it against the source on {chunks} of {Context} tokens" +
-                            (KeepFiles ? "" : ", then delete it");
-            if (ShouldProcess(candidate.OutputPath, action))
+            plan.Notes.ToList().ForEach(note => WriteVerbose(QuantizationComparisonText.Note(candidate, note)));
+            if (ShouldProcess(candidate.OutputPath, QuantizationComparisonText.Action(candidate, plan, ChunksGiven, Context, KeepFiles)))
             {
                 approved.Add(candidate);
             }
@@ -167,13 +163,13 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
     private static bool Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
     {
         comparer.Warning = channel.Warning;
-        channel.Output(comparer.MeasureSource(text, StepProgress(channel, comparer, 0, approved.Count, $"Measuring the source ({comparer.SourceType})"), cancel));
+        channel.Output(comparer.MeasureSource(text, StepProgress(channel, comparer, 0, approved.Count, QuantizationComparisonText.SourceStatus(comparer.SourceType)), cancel));
         for (int i = 0; i < approved.Count; i++)
         {
             var candidate = approved[i];
             try
             {
-                channel.Output(comparer.Compare(candidate, StepProgress(channel, comparer, i + 1, approved.Count, $"{candidate.Type.Name} ({i + 1} of {approved.Count})"), cancel));
+                channel.Output(comparer.Compare(candidate, StepProgress(channel, comparer, i + 1, approved.Count, QuantizationComparisonText.TypeStatus(candidate, i + 1, approved.Count)), cancel));
             }
             catch (Exception ex) when (ErrorCatalog.Covers(ex) && !cancel.IsCancellationRequested)
             {
@@ -187,29 +183,12 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
     private static IProgress<QuantizationComparisonProgress> StepProgress(WorkerChannel channel, QuantizationComparer comparer, int step, int types, string status) =>
         channel.ProgressOf<QuantizationComparisonProgress>(p =>
         {
-            int within = p.Stage switch
+            channel.Progress(new WorkerProgress(1, QuantizationComparisonText.Activity(comparer.Source.FileName), status)
             {
-                QuantizationComparisonStage.Quantizing => p.PercentComplete / 2,
-                QuantizationComparisonStage.Measuring => 50 + p.PercentComplete / 2,
-                _ => p.PercentComplete,
-            };
-            channel.Progress(new WorkerProgress(1, $"Compare-Quantization {comparer.Source.FileName}", status)
-            {
-                PercentComplete = WorkerProgress.Percent(step * 100 + within, (types + 1) * 100),
+                PercentComplete = QuantizationComparisonText.OverallPercent(step, types, p),
             });
-            string activity = p.Stage switch
-            {
-                QuantizationComparisonStage.Quantizing => $"Quantizing to {p.Type}",
-                QuantizationComparisonStage.Measuring => $"Measuring {p.Type} against the source",
-                _ => $"Measuring the source ({p.Type})",
-            };
-            return new WorkerProgress(2, activity, p.Status) { ParentId = 1, PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
+            return new WorkerProgress(2, QuantizationComparisonText.StepActivity(p), p.Status) { ParentId = 1, PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
         });
 
-    private bool TryReadText(out byte[] text)
-    {
-        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath);
-        text = _text ?? [];
-        return _text is not null;
-    }
+    private int? ChunksGiven => MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null;
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using GgufPs.Generation;
 using GgufPs.Inference;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
@@ -62,8 +63,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             ThrowCoreError(ex, model);
         }
         WriteVerbose(DescribeSampling(options));
-        Say($"Chatting with {_model!.Path} ({template.Name} template, context of {_session!.ContextLength} tokens, seed {_session.Seed}). " +
-            "An empty line or /bye ends the chat; Ctrl+C stops an answer.");
+        Say(ChatConversationText.Greeting(_model!.Path, template.Name, _session!.ContextLength, _session.Seed));
     }
 
     protected override void ProcessRecord()
@@ -102,7 +102,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
         {
             return;
         }
-        if (string.IsNullOrWhiteSpace(line) || line.Trim().Equals("/bye", StringComparison.OrdinalIgnoreCase))
+        if (ChatConversationText.EndsChat(line))
         {
             _ended = true;
             return;
@@ -115,27 +115,14 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             {
                 // Ctrl+C read as a key stops this answer only; the chat goes on.
                 using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                using var watch = interception is null ? null : new Timer(_ =>
-                {
-                    try
-                    {
-                        if (interception.Pressed)
-                        {
-                            answer.Cancel();
-                        }
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // A last tick after the answer ended.
-                    }
-                }, null, 50, 50);
+                using var watch = ControlCAnswerStop.Start(interception, answer);
                 var reply = session.Respond(line, piece => channel.HostText(piece), answer.Token);
-                channel.HostText(reply.StopReason == StopReason.Cancelled ? " [stopped]" : "", newLine: true);
+                channel.HostText(ChatConversationText.AnswerEnd(reply.StopReason), newLine: true);
                 return reply;
             });
             if (result.StopReason == StopReason.ContextFull)
             {
-                WriteWarning("The conversation fills the context; the next message will not fit. Start a new chat, with a larger -Context.");
+                WriteWarning(ChatConversationText.ContextFull);
             }
             if (PassThru)
             {

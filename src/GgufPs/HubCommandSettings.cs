@@ -18,12 +18,4 @@ internal static class HubCommandSettings
         }
         return settings;
     }
-
-    public static string FormatSize(long bytes) => bytes switch
-    {
-        >= 1L << 30 => FormattableString.Invariant($"{bytes / (double)(1L << 30):F2} GiB"),
-        >= 1L << 20 => FormattableString.Invariant($"{bytes / (double)(1L << 20):F1} MiB"),
-        >= 1L << 10 => FormattableString.Invariant($"{bytes / 1024.0:F1} KiB"),
-        _ => FormattableString.Invariant($"{bytes} B"),
-    };
 }

@@ -24,10 +24,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     private readonly Dictionary<string, ImportanceMatrix> _pipedImportance = new(FileSystemPath.Comparer);
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
-    private GgmlType? _outputType;
-    private GgmlType? _tokenType;
-    private List<KeyValuePair<string, GgmlType>> _tensorTypes = [];
-    private List<KeyValuePair<string, object>> _metadata = [];
+    private QuantizationSettings _settings = new();
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName", "PSPath")]
@@ -101,14 +98,10 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         try
         {
             _presets = Type.Select(QuantizationTypeCatalog.ParsePreset).DistinctBy(p => p.Name).ToList();
-            if (IncludeWeights.Length > 0 && ExcludeWeights.Length > 0)
-            {
-                throw new ArgumentException("Use -IncludeWeights or -ExcludeWeights, not both.");
-            }
-            _outputType = OutputTensorType is null ? null : QuantizationOverrides.ParseTensorType(OutputTensorType, "-" + nameof(OutputTensorType));
-            _tokenType = TokenEmbeddingType is null ? null : QuantizationOverrides.ParseTensorType(TokenEmbeddingType, "-" + nameof(TokenEmbeddingType));
-            _tensorTypes = QuantizationOverrides.ParseTensorTypes(PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary, "-" + nameof(TensorType));
-            _metadata = QuantizationOverrides.ParseMetadata(PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), "-" + nameof(OverrideMetadata));
+            _settings = QuantizationSettings.Parse(OutputTensorType, TokenEmbeddingType,
+                PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary,
+                PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), IncludeWeights, ExcludeWeights)
+                with { Pure = Pure, LeaveOutputTensor = LeaveOutputTensor, AllowRequantize = AllowRequantize, Threads = Threads };
         }
         catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
@@ -158,7 +151,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
             }
             inputs = [piped.Model];
         }
-        if ((IncludeWeights.Length > 0 || ExcludeWeights.Length > 0) && importance is null)
+        if (_settings.ChoosesWeights && importance is null)
         {
             ThrowTerminatingError(ErrorCatalog.InvalidArgument("ImportanceMatrixNeeded", "-IncludeWeights and -ExcludeWeights choose which tensors use the importance matrix; give one with -ImportanceMatrix.", null));
         }
@@ -189,7 +182,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
             {
                 WriteWarning($"-KeepSplit: '{input}' is not a split set, so the output is one file.");
             }
-            options = Options(preset, importance, KeepSplit && file.IsSplit);
+            options = _settings.OptionsFor(preset, importance, KeepSplit && file.IsSplit);
             plan = QuantizationPlanner.Create(file, options);
             split = options.KeepSplit ? KeepSplitPlan.Create(plan, output) : null;
         }
@@ -199,20 +192,13 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
         plan.Warnings.ToList().ForEach(WriteWarning);
         plan.Notes.ToList().ForEach(WriteVerbose);
-        long predicted = split?.Parts.Sum(p => p.PredictedFileSize) ?? plan.PredictedFileSize;
-        string action = $"Quantize to {options.Preset.Name} ({plan.Tensors.Count(t => !t.IsCopied)} of {plan.Tensors.Count} tensors converted, predicted size {ByteSize.Format(predicted)}"
-            + (split is null ? ")" : $", in {split.Parts.Count} parts as the input)");
+        string action = QuantizationPlanDescription.Action(plan, split);
         if (IsWhatIf())
         {
             ShouldProcess($"{input} -> {output}", action);
-            foreach (var part in split?.Parts ?? [])
+            foreach (var (target, detail) in QuantizationPlanDescription.Details(plan, split))
             {
-                ShouldProcess(part.Path, $"{part.Descriptors.Count} tensors, {ByteSize.Format(part.PredictedFileSize)}");
-            }
-            foreach (var t in plan.Tensors)
-            {
-                string fallback = t.IsFallback ? $"fallback: yes, {t.RequestedType} does not fit" : "fallback: no";
-                ShouldProcess($"{t.Name} [{string.Join(", ", t.Shape)}]", $"{t.SourceType} -> {t.TargetType} ({fallback})");
+                ShouldProcess(target, detail);
             }
         }
         else if (ShouldProcess($"{input} -> {output}", action))
@@ -224,8 +210,8 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     // On the worker thread: a bar for the file, with a bar for the tensor at hand under it.
     private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationPlan plan, KeepSplitPlan? split, string output)
     {
-        string activity = $"Invoke-Quantize {plan.Preset.Name}";
-        string files = $"{System.IO.Path.GetFileName(plan.InputPath)} -> {System.IO.Path.GetFileName(output)}";
+        string activity = QuantizationProgressText.Activity(plan);
+        string files = QuantizationProgressText.Files(plan, output);
         var progress = channel.ProgressOf<QuantizationProgress>(p =>
         {
             channel.Progress(new WorkerProgress(1, activity, files)
@@ -233,7 +219,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
                 PercentComplete = WorkerProgress.Percent(p.BytesDone, p.BytesTotal),
                 Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, p.BytesDone, p.BytesTotal),
             });
-            return new WorkerProgress(2, $"Tensor {p.TensorIndex + 1} of {p.TensorCount}: {p.TensorName}", p.SourceType == p.TargetType ? $"copying {p.SourceType}" : $"{p.SourceType} -> {p.TargetType}")
+            return new WorkerProgress(2, QuantizationProgressText.TensorActivity(p), QuantizationProgressText.TensorStatus(p))
             {
                 ParentId = 1,
                 PercentComplete = p.RowCount == 0 ? 100 : WorkerProgress.Percent(p.RowsDone, p.RowCount),
@@ -242,26 +228,9 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         var info = split is null
             ? ModelQuantizer.Run(plan, output, Force, Threads, progress, cancel)
             : ModelQuantizer.RunKeepSplit(split.Plan, output, Force, Threads, progress, cancel);
-        channel.Verbose(FormattableString.Invariant($"Wrote '{output}' ({ByteSize.Format(info.FileSize)}) in {channel.Elapsed.TotalSeconds:F1} s."));
+        channel.Verbose(QuantizationProgressText.Wrote(output, info.FileSize, channel.Elapsed));
         return info;
     }
-
-    private QuantizationOptions Options(QuantizationPreset preset, ImportanceMatrix? importance, bool keepSplit) => new()
-    {
-        KeepSplit = keepSplit,
-        Preset = preset,
-        OutputTensorType = _outputType,
-        TokenEmbeddingType = _tokenType,
-        TensorTypes = _tensorTypes,
-        Pure = Pure,
-        LeaveOutputTensor = LeaveOutputTensor,
-        AllowRequantize = AllowRequantize,
-        ImportanceMatrix = importance,
-        IncludeWeights = IncludeWeights,
-        ExcludeWeights = ExcludeWeights,
-        MetadataOverrides = _metadata,
-        Threads = Threads,
-    };
 
     private string OutputFor(string input, QuantizationPreset preset) =>
         QuantizedFileNaming.OutputPathFor(input, preset.Name, OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), _presets.Count);

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Workflow;
@@ -18,7 +17,7 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
     private const string TextSet = "Text";
     private const string ReferenceLogitsSet = "ReferenceLogits";
 
-    private byte[]? _text;
+    private readonly CalibrationText _text = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
@@ -76,7 +75,7 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         string? reference = ReferenceModel is null ? null : FileSystemPathResolver.ResolveOutput(this, ReferenceModel);
         string? referenceLogits = ParameterSetName == ReferenceLogitsSet ? FileSystemPathResolver.ResolveOutput(this, ReferenceLogits) : null;
         string? save = SaveLogits is null ? null : FileSystemPathResolver.ResolveOutput(this, SaveLogits);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !TryReadText(out byte[] text)
+        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, ParameterSetName == TextPathSet ? TextPath : null, out byte[] text)
             || (reference is not null && !FileSystemPathResolver.CheckExistingFile(this, reference))
             || (referenceLogits is not null && !FileSystemPathResolver.CheckExistingFile(this, referenceLogits)))
         {
@@ -102,13 +101,13 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
             var result = RunWorker((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits), interruptible: true);
             if (!result.Completed)
             {
-                WriteWarning($"Stopped after {result.Chunks} chunk(s); the result covers those only.");
+                WriteWarning(PerplexityProgressText.Stopped(result));
             }
             WriteObject(result);
         }
         catch (OperationCanceledException) when (Interrupted)
         {
-            WriteWarning("Stopped before the first chunk was finished; there is no result.");
+            WriteWarning(PerplexityProgressText.StoppedBeforeFirstChunk);
         }
         catch (Exception ex) when (ErrorCatalog.Covers(ex))
         {
@@ -120,8 +119,8 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
     private static PerplexityResult Measure(WorkerChannel channel, CancellationToken cancel, string modelPath, byte[] text, PerplexityOptions options,
         string? referencePath, string? save, string? referenceLogits)
     {
-        string activity = $"Measuring the perplexity of {System.IO.Path.GetFileName(modelPath)}";
-        channel.Progress(new WorkerProgress(1, activity, "Tokenizing and evaluating the first chunk..."));
+        string activity = PerplexityProgressText.Activity(modelPath);
+        channel.Progress(new WorkerProgress(1, activity, PerplexityProgressText.FirstChunkStatus));
         using var model = TransformerModel.Open(modelPath);
         using var reference = referencePath is null ? null : TransformerModel.Open(referencePath);
         var evaluator = new PerplexityEvaluator(model, options)
@@ -133,24 +132,8 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         };
         return evaluator.Measure(text, channel.ProgressOf<PerplexityProgress>(p =>
         {
-            channel.Verbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
-            return new WorkerProgress(1, activity, FormattableString.Invariant($"Chunk {p.ChunksDone} of {p.Chunks}: perplexity {p.RunningPerplexity:F4}"))
-            {
-                PercentComplete = p.PercentComplete,
-                Remaining = p.EstimatedRemaining,
-            };
+            channel.Verbose(PerplexityProgressText.RunningEstimate(p));
+            return new WorkerProgress(1, activity, PerplexityProgressText.Status(p)) { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
         }), cancel);
-    }
-
-    private bool TryReadText(out byte[] text)
-    {
-        _text ??= ParameterSetName switch
-        {
-            TextSet => Encoding.UTF8.GetBytes(Text),
-            TextPathSet => FileSystemPathResolver.ReadInputFile(this, TextPath),
-            _ => [],
-        };
-        text = _text ?? [];
-        return _text is not null;
     }
 }

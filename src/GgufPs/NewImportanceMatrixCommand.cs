@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text;
 using GgufPs.Evaluation;
 using GgufPs.Inference;
 using GgufPs.Quantization;
@@ -23,7 +22,7 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
 
     private static readonly string[] ComputeOnly = [nameof(Chunks), nameof(SkipChunks), nameof(BatchSize), nameof(Threads), nameof(ProcessOutput), nameof(ParseSpecial), nameof(NoPerplexity)];
 
-    private byte[]? _text;
+    private readonly CalibrationText _text = new();
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
@@ -109,18 +108,13 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         }
     }
 
-    // What the parameter sets cannot say: a model needs a text, and merging alone needs inputs and an output.
     private void CheckArguments()
     {
         bool text = ParameterSetName == TextSet || TextPath is not null;
-        string? problem = Path is null && (text || Merge.Length == 0)
-            ? "Give the model with -Path (or from the pipeline) and the calibration text with -TextPath or -Text; or, to merge importance matrices, -Merge and -OutputPath."
-            : Path is null && OutputPath is null ? "Merging importance matrices without a model needs -OutputPath, the file to write."
-            : Path is not null && !text ? "Give the calibration text with -TextPath (a file) or -Text (a string)."
-            : null;
+        string? problem = ImportanceMatrixInputCheck.Problem(Path is not null, text, Merge.Length > 0, OutputPath is not null);
         if (problem is null && Path is null && ComputeOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } name)
         {
-            problem = $"-{name} applies to computing from a model and a text; merging alone takes -Merge, -OutputPath, -Format, -Context and -Statistics.";
+            problem = ImportanceMatrixInputCheck.MergeDoesNotTake(name);
         }
         if (problem is not null)
         {
@@ -136,11 +130,8 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
             return;
         }
         OutputFile.Check(output, inputs.Select(m => m.Path), Force);
-        // Without a text the chunk size only turns counts into chunks: take the first GGUF input's, else -Context.
-        int chunkSize = MyInvocation.BoundParameters.ContainsKey(nameof(Context)) ? Context : inputs.Select(m => m.ChunkSize).FirstOrDefault(s => s > 0, Context);
-        var matrix = new ImportanceMatrixAccumulator(chunkSize);
-        inputs.ForEach(m => matrix.Add(m));
-        if (ShouldProcess(output, $"Write the merge of {inputs.Count} importance matrices ({matrix.Count} entries, {format})"))
+        var matrix = ImportanceMatrixAccumulators.Merge(inputs, Bound(nameof(Context)) ? Context : null, Context);
+        if (ShouldProcess(output, ImportanceMatrixMessages.MergeAction(inputs.Count, matrix.Count, format)))
         {
             matrix.Save(output, format, Force);
             WriteObject(ImportanceMatrixFiles.Describe(output, format, matrix, null, null, Statistics));
@@ -149,7 +140,7 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
 
     private void Compute(string model)
     {
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !TryReadText(out byte[] text))
+        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
@@ -160,21 +151,16 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
             return;
         }
         OutputFile.Check(output, [model, .. merged.Select(m => m.Path)], Force);
-        string chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? $"{Chunks} chunk(s)" : "all chunks";
-        if (!ShouldProcess(output, $"Compute the importance matrix of {System.IO.Path.GetFileName(model)} over {chunks} of {Context} tokens ({format})"))
+        int? chunks = Bound(nameof(Chunks)) ? Chunks : null;
+        if (!ShouldProcess(output, ImportanceMatrixMessages.ComputeAction(model, chunks, Context, format)))
         {
             return;
         }
-        var matrix = Accumulator(model, merged);
+        var matrix = ImportanceMatrixAccumulators.ForComputing(model, merged, Context, Threads, ProcessOutput, ParameterSetName == TextPathSet ? TextPath : null);
         var options = new ImportanceMatrixOptions
         {
-            Context = Context,
-            Chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null,
-            SkipChunks = SkipChunks,
-            BatchSize = BatchSize,
-            Threads = Threads,
-            ComputePerplexity = !NoPerplexity,
-            ParseSpecial = ParseSpecial,
+            Context = Context, Chunks = chunks, SkipChunks = SkipChunks, BatchSize = BatchSize, Threads = Threads,
+            ComputePerplexity = !NoPerplexity, ParseSpecial = ParseSpecial,
         };
         PerplexityResult? result = null;
         try
@@ -184,70 +170,43 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         catch (OperationCanceledException) when (Interrupted)
         {
         }
-        catch (PipelineStoppedException)
+        catch (PipelineStoppedException) when (ImportanceMatrixStopPolicy.KeepsPartial(Force, matrix.ChunkCount))
         {
-            // With -Force a stop keeps what was computed, as Ctrl+C does; the finished chunks are all in the matrix.
-            if (Force && matrix.ChunkCount > 0)
-            {
-                matrix.Save(output, format, overwrite: true);
-            }
+            matrix.Save(output, format, overwrite: true);
             throw;
         }
-        bool keep = result is { Completed: true } || (Force && matrix.ChunkCount > 0);
-        if (keep)
+        var (info, warning) = ImportanceMatrixStopPolicy.Conclude(result, matrix, output, format, Force, model, Statistics);
+        if (warning is not null)
         {
-            matrix.Save(output, format, Force);
+            WriteWarning(warning);
         }
-        if (result is not { Completed: true })
+        if (info is not null)
         {
-            string when = result is null ? "before the first chunk was finished" : $"after {result.Chunks} chunk(s)";
-            WriteWarning(keep ? $"Stopped {when}; '{output}' holds what was computed until then."
-                : $"Stopped {when}; nothing was written (with -Force, what was computed until a stop is saved).");
-        }
-        if (keep)
-        {
-            WriteObject(ImportanceMatrixFiles.Describe(output, format, matrix, model, result, Statistics));
+            WriteObject(info);
         }
     }
 
     // On the worker thread.
     private static PerplexityResult Run(WorkerChannel channel, CancellationToken cancel, string modelPath, ImportanceMatrixOptions options, byte[] text, ImportanceMatrixAccumulator matrix)
     {
-        string activity = $"Computing the importance matrix of {System.IO.Path.GetFileName(modelPath)}";
-        channel.Progress(new WorkerProgress(1, activity, "Tokenizing and evaluating the first chunk..."));
+        string activity = ImportanceMatrixMessages.Activity(modelPath);
+        channel.Progress(new WorkerProgress(1, activity, ImportanceMatrixMessages.FirstChunkStatus));
         using var model = TransformerModel.Open(modelPath);
         var computer = new ImportanceMatrixComputer(model, options) { Warning = channel.Warning };
         return computer.Compute(text, matrix, channel.ProgressOf<PerplexityProgress>(p =>
         {
-            bool measured = !double.IsNaN(p.RunningPerplexity);
-            if (measured)
+            if (ImportanceMatrixMessages.RunningPerplexity(p) is { } line)
             {
-                channel.Verbose(FormattableString.Invariant($"[{p.ChunksDone}]{p.RunningPerplexity:F4}"));
+                channel.Verbose(line);
             }
-            string perplexity = measured ? FormattableString.Invariant($": perplexity {p.RunningPerplexity:F4}") : "";
-            return new WorkerProgress(1, activity, $"Chunk {p.ChunksDone} of {p.Chunks}{perplexity}") { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
+            return new WorkerProgress(1, activity, ImportanceMatrixMessages.ChunkStatus(p)) { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
         }), cancel);
     }
 
-    private ImportanceMatrixAccumulator Accumulator(string model, List<ImportanceMatrix> merged)
-    {
-        var matrix = new ImportanceMatrixAccumulator(Context, Threads) { ProcessOutput = ProcessOutput };
-        if (merged.Count > 0)
-        {
-            using var file = GgufFile.Open(model);
-            merged.ForEach(m => matrix.Add(m, file));
-        }
-        if (ParameterSetName == TextPathSet)
-        {
-            matrix.AddDataset(TextPath!);
-        }
-        return matrix;
-    }
+    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
     private ImportanceMatrixFormat FormatFor(string? output) =>
-        MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format
-        : output is null ? ImportanceMatrixFormat.Gguf
-        : ImportanceMatrixFiles.FormatOf(output);
+        Bound(nameof(Format)) ? Format : output is null ? ImportanceMatrixFormat.Gguf : ImportanceMatrixFiles.FormatOf(output);
 
     // The matrices of -Merge; null when one is missing or unreadable (reported), as merging the rest would silently drop it.
     private List<ImportanceMatrix>? LoadMerged(string? model)
@@ -276,12 +235,5 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
             }
         }
         return result.Count == 0 ? null : result;
-    }
-
-    private bool TryReadText(out byte[] text)
-    {
-        _text ??= ParameterSetName == TextSet ? Encoding.UTF8.GetBytes(Text) : FileSystemPathResolver.ReadInputFile(this, TextPath!);
-        text = _text ?? [];
-        return _text is not null;
     }
 }

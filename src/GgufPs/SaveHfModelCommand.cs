@@ -14,7 +14,7 @@ namespace GgufPs.Commands;
 public sealed class SaveHfModelCommand : LongRunningCommand
 {
     private const int SampleMilliseconds = 250;
-    private readonly List<HfDownloadRequest> _requests = [];
+    private readonly HfDownloadBatch _requests = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
@@ -56,14 +56,6 @@ public sealed class SaveHfModelCommand : LongRunningCommand
     // Pipeline input (one file per Get-HfModelFile object) is gathered, so the files of a repository download together.
     protected override void ProcessRecord()
     {
-        string? output = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        var existing = _requests.FirstOrDefault(r => string.Equals(r.Repository, Repository, StringComparison.OrdinalIgnoreCase)
-            && r.Revision == Revision && r.OutputPath == output && r.Files is not null && File is not null);
-        if (existing is not null)
-        {
-            _requests[_requests.IndexOf(existing)] = existing with { Files = [.. existing.Files!, .. File!.Where(f => !existing.Files!.Contains(f))] };
-            return;
-        }
         _requests.Add(new HfDownloadRequest
         {
             Repository = Repository,
@@ -71,7 +63,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             Files = File?.ToList(),
             Include = Include,
             Exclude = Exclude,
-            OutputPath = output,
+            OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
             Force = Force,
         });
     }
@@ -88,7 +80,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             ThrowCoreError(ex, Endpoint);
             return;
         }
-        foreach (var request in _requests)
+        foreach (var request in _requests.Requests)
         {
             if (Interrupted)
             {
@@ -100,7 +92,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             }
             catch (OperationCanceledException) when (Interrupted)
             {
-                WriteWarning("Stopped. Partial files stay as .incomplete files and resume on the next run.");
+                WriteWarning(HfDownloadText.Stopped);
             }
             catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
@@ -115,7 +107,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         var downloader = new HfModelDownloader(client);
         var plan = RunWorker((channel, cancel) =>
         {
-            channel.Progress(new WorkerProgress(1, $"Save-HfModel {request.Repository}", $"Listing revision {request.Revision}"));
+            channel.Progress(new WorkerProgress(1, HfDownloadText.Activity(request.Repository), HfDownloadText.Listing(request.Revision)));
             return downloader.PlanAsync(request, cancel).GetAwaiter().GetResult();
         });
         string where = request.OutputPath ?? plan.Folder;
@@ -123,22 +115,17 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         {
             foreach (var file in plan.Files)
             {
-                ShouldProcess($"{plan.Repository}/{file.Path} ({HubCommandSettings.FormatSize(file.Size)}) -> {file.LocalPath}",
-                    file.IsPresent ? "Keep (already present)" : "Download");
+                ShouldProcess(HfDownloadText.FileTarget(plan, file), HfDownloadText.FileAction(file));
             }
             return;
         }
-        int missing = plan.Files.Count(f => !f.IsPresent);
-        string action = missing == 0
-            ? $"Use the {plan.Files.Count} file(s) already present of {plan.Repository}@{request.Revision}"
-            : $"Download {missing} of {plan.Files.Count} file(s) of {plan.Repository}@{request.Revision} ({HubCommandSettings.FormatSize(plan.BytesToDownload)})";
-        if (!ShouldProcess(where, action))
+        if (!ShouldProcess(where, HfDownloadText.Action(plan, request.Revision)))
         {
             return;
         }
         if (plan.Offline)
         {
-            WriteWarning($"The Hub was not asked (offline); using what is on disk at {plan.Folder}.");
+            WriteWarning(HfDownloadText.Offline(plan));
         }
 
         var results = RunWorker((channel, cancel) => Download(channel, downloader, plan, cancel), interruptible: true);
@@ -165,7 +152,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         var progress = HfModelDownloader.CreateProgress(plan);
         var ids = plan.Files.Select((f, i) => (f.Path, Id: i + 2)).ToDictionary(x => x.Path, x => x.Id, StringComparer.Ordinal);
         var work = downloader.DownloadAsync(plan, progress, cancel);
-        string activity = $"Save-HfModel {plan.Repository}";
+        string activity = HfDownloadText.Activity(plan.Repository);
         // Waiting on the handle, not the task: a cancelled download then surfaces as its own exception below.
         while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(SampleMilliseconds))
         {
@@ -178,30 +165,18 @@ public sealed class SaveHfModelCommand : LongRunningCommand
     private static void Report(WorkerChannel channel, HfDownloadProgress progress, Dictionary<string, int> ids, string activity)
     {
         var (overall, files) = progress.Sample();
-        int done = progress.Files.Count(f => f.State is HfFileState.Done or HfFileState.Skipped);
-        channel.Progress(new WorkerProgress(1, activity,
-            $"{done} of {progress.Files.Count} files, {HubCommandSettings.FormatSize(overall.Bytes)} of {HubCommandSettings.FormatSize(overall.Total)}{Rate(overall)}")
-        {
-            PercentComplete = overall.PercentComplete,
-            Remaining = overall.Remaining,
-        });
+        channel.Progress(new WorkerProgress(1, activity, HfDownloadText.OverallStatus(progress, overall)) { PercentComplete = overall.PercentComplete, Remaining = overall.Remaining });
         foreach (var file in files)
         {
-            bool finished = file.State is HfFileState.Done or HfFileState.Failed;
-            channel.Progress(new WorkerProgress(ids[file.Name], file.Name,
-                file.State == HfFileState.Verifying ? "checking SHA-256"
-                    : $"{HubCommandSettings.FormatSize(file.Bytes)} of {HubCommandSettings.FormatSize(file.Total)}{Rate(file)}")
+            channel.Progress(new WorkerProgress(ids[file.Name], file.Name, HfDownloadText.FileStatus(file))
             {
                 ParentId = 1,
                 PercentComplete = file.PercentComplete,
                 Remaining = file.Remaining,
-                Completed = finished,
+                Completed = file.State is HfFileState.Done or HfFileState.Failed,
             });
         }
     }
-
-    private static string Rate(HfTransferSample sample) =>
-        sample.BytesPerSecond >= 1 ? $" at {HubCommandSettings.FormatSize((long)sample.BytesPerSecond)}/s" : "";
 
     private static PSObject Annotate(FileSystemInfo item, HfDownloadPlan plan)
     {

@@ -56,87 +56,60 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
             {
                 if (output is not null)
                 {
-                    throw new ArgumentException($"'{input}' is part of a split set of {set.SplitCount} files, whose metadata is edited in place in its first part; -OutputPath cannot make a copy of a set. Copy the parts first, then edit the copy.");
+                    throw new ArgumentException(MetadataEditPlan.SplitCopyRefused(input, set.SplitCount));
                 }
-                WriteWarning($"'{input}' is part of a split set of {set.SplitCount} files: editing the metadata of its first part, '{set.Path}'.");
+                WriteWarning(MetadataEditPlan.SplitWarning(input, set.SplitCount, set.Path));
                 input = set.Path;
             }
         }
+        MetadataEditPlan plan;
         GgufMetadataEditor editor;
-        bool patchInPlace;
         using (var file = GgufFile.OpenSingle(input))
         {
-            var set = PlainValueConverter.ToPlainEntries(Set, nameof(Set)).ToDictionary(e => e.Key, e => e.Value);
-            editor = new GgufMetadataEditor(file.Metadata, set, Remove);
+            editor = new GgufMetadataEditor(file.Metadata, PlainValueConverter.ToPlainEntries(Set, nameof(Set)).ToDictionary(e => e.Key, e => e.Value), Remove);
             if (editor.Changes.Count == 0)
             {
-                WriteWarning($"No metadata changes were given for '{input}'.");
+                WriteWarning(MetadataEditPlan.NoChanges(input));
                 return;
             }
-            string description = string.Join("; ", editor.Changes.Select(Describe));
-            patchInPlace = output is null && editor.FitsInPlace;
+            plan = MetadataEditPlan.Create(editor, input, output, Force);
             if (output is not null)
             {
                 OutputFile.Check(output, [input], Force);
             }
-            if (output is null && !patchInPlace && !Force)
+            if (plan.NeedsForce)
             {
-                WriteError(new ErrorRecord(
-                    new InvalidOperationException($"These changes alter the layout of '{input}' ({description}), so it cannot be edited in place. Give -OutputPath to write a copy, or -Force to rewrite the file through a temporary copy."),
-                    "LayoutChange", ErrorCategory.InvalidOperation, input));
+                WriteError(new ErrorRecord(new InvalidOperationException(plan.LayoutChangeMessage), "LayoutChange", ErrorCategory.InvalidOperation, input));
                 return;
             }
-            string action = output is not null ? $"Write a copy of '{input}' with metadata changes: {description}"
-                : patchInPlace ? $"Set metadata in place: {description}"
-                : $"Rewrite through a temporary copy with metadata changes: {description}";
-            if (!ShouldProcess(output ?? input, action) || !ConfirmKeysLlamaCppNeeds(editor, input))
+            if (!ShouldProcess(plan.Target, plan.Action) || !ConfirmKeysLlamaCppNeeds(editor, input))
             {
                 return;
             }
-            if (!patchInPlace)
+            if (!plan.PatchesInPlace)
             {
-                string target = output ?? input;
-                RunWorker((channel, cancel) => Copy(channel, cancel, file, editor, target));
+                RunWorker((channel, cancel) => Copy(channel, cancel, file, editor, plan));
             }
         }
-        if (patchInPlace)
+        if (plan.PatchesInPlace)
         {
             editor.PatchInPlace(input);
         }
-        WriteObject(GgufFile.ReadInfo(output ?? input));
+        WriteObject(GgufFile.ReadInfo(plan.Target));
     }
 
-    private bool ConfirmKeysLlamaCppNeeds(GgufMetadataEditor editor, string input)
-    {
-        foreach (var change in editor.Changes.Where(c => c.IsRequiredByLlamaCpp))
-        {
-            string verb = change.Kind == GgufMetadataChangeKind.Remove ? "Removing" : "Changing";
-            if (!Force && !ShouldContinue(
-                    $"{verb} '{change.Key}' can stop llama.cpp from loading '{input}': it reads this key to build the model. Continue?",
-                    "A key llama.cpp needs"))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private bool ConfirmKeysLlamaCppNeeds(GgufMetadataEditor editor, string input) =>
+        Force || editor.Changes.Where(c => c.IsRequiredByLlamaCpp).All(change => ShouldContinue(MetadataEditPlan.KeyLlamaCppNeedsQuery(change, input), "A key llama.cpp needs"));
 
     // On the worker thread.
-    private static bool Copy(WorkerChannel channel, CancellationToken cancel, GgufFile file, GgufMetadataEditor editor, string target)
+    private static bool Copy(WorkerChannel channel, CancellationToken cancel, GgufFile file, GgufMetadataEditor editor, MetadataEditPlan plan)
     {
-        GgufCopier.CopyWithMetadata(file, editor.Result, target, overwrite: true, (done, total) => channel.Progress(
-            new WorkerProgress(1, "Set-GgufMetadata", $"Copying tensors to {target}")
+        GgufCopier.CopyWithMetadata(file, editor.Result, plan.Target, overwrite: true, (done, total) => channel.Progress(
+            new WorkerProgress(1, "Set-GgufMetadata", plan.CopyStatus)
             {
                 PercentComplete = total == 0 ? 100 : WorkerProgress.Percent(done, total),
                 Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, done, total),
             }), cancel);
         return true;
     }
-
-    private static string Describe(GgufMetadataChange c) => c.Kind switch
-    {
-        GgufMetadataChangeKind.Add => $"add {c.Key} = {c.NewValue}",
-        GgufMetadataChangeKind.Remove => $"remove {c.Key}",
-        _ => $"{c.Key}: {c.OldValue} -> {c.NewValue}",
-    };
 }

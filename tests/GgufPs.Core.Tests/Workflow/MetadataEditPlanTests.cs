@@ -1,0 +1,51 @@
+using System.Collections;
+using GgufPs.Workflow;
+
+namespace GgufPs.Tests.Workflow;
+
+public class MetadataEditPlanTests
+{
+    private static GgufMetadataEditor Editor(Hashtable set, string[]? remove = null)
+    {
+        using var file = GgufFile.Open(FixturePaths.Stories260K);
+        return new GgufMetadataEditor(file.Metadata, set, remove);
+    }
+
+    [Fact]
+    public void AChangeThatFitsIsPatchedInPlace()
+    {
+        var plan = MetadataEditPlan.Create(Editor(new Hashtable { ["llama.context_length"] = 4096 }), "m.gguf", null, force: false);
+        Assert.True(plan.PatchesInPlace);
+        Assert.False(plan.NeedsForce);
+        Assert.Equal("m.gguf", plan.Target);
+        Assert.StartsWith("Set metadata in place: llama.context_length: ", plan.Action);
+        Assert.EndsWith(" -> 4096", plan.Action);
+    }
+
+    [Fact]
+    public void ALayoutChangeNeedsForceOrACopy()
+    {
+        var editor = Editor(new Hashtable { ["test.added"] = "x" });
+        var inPlace = MetadataEditPlan.Create(editor, "m.gguf", null, force: false);
+        Assert.False(inPlace.PatchesInPlace);
+        Assert.True(inPlace.NeedsForce);
+        Assert.Contains("cannot be edited in place", inPlace.LayoutChangeMessage);
+
+        var rewrite = MetadataEditPlan.Create(editor, "m.gguf", null, force: true);
+        Assert.False(rewrite.NeedsForce);
+        Assert.StartsWith("Rewrite through a temporary copy", rewrite.Action);
+
+        var copy = MetadataEditPlan.Create(editor, "m.gguf", "c.gguf", force: false);
+        Assert.False(copy.NeedsForce);
+        Assert.Equal("c.gguf", copy.Target);
+        Assert.StartsWith("Write a copy of 'm.gguf'", copy.Action);
+    }
+
+    [Fact]
+    public void DescribesAdditionsAndRemovals()
+    {
+        var plan = MetadataEditPlan.Create(Editor(new Hashtable { ["test.added"] = "x" }, ["llama.context_length"]), "m.gguf", "c.gguf", false);
+        Assert.Contains("add test.added = x", plan.Description);
+        Assert.Contains("remove llama.context_length", plan.Description);
+    }
+}
