@@ -87,18 +87,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
         {
             ThrowCoreError(ex, null);
         }
-        if (ImportanceMatrix is not null)
-        {
-            string path = FileSystemPathResolver.ResolveOutput(this, ImportanceMatrix);
-            try
-            {
-                _importance = Quantization.ImportanceMatrix.Load(path, ImportanceMatrix);
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                ThrowCoreError(ex, path);
-            }
-        }
+        _importance = ImportanceMatrixParameter.Load(this, ImportanceMatrix, describe: false);
     }
 
     protected override void ProcessRecord()

@@ -107,18 +107,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         {
             ThrowCoreError(ex, null);
         }
-        if (ImportanceMatrix is not null)
-        {
-            string path = FileSystemPathResolver.ResolveOutput(this, ImportanceMatrix);
-            try
-            {
-                _importance = LoadImportance(path, ImportanceMatrix);
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                ThrowCoreError(ex, path);
-            }
-        }
+        _importance = ImportanceMatrixParameter.Load(this, ImportanceMatrix, describe: true);
     }
 
     protected override void ProcessRecord()
@@ -142,7 +131,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
             }
             try
             {
-                importance = _pipedImportance.TryGetValue(piped.Path, out var cached) ? cached : _pipedImportance[piped.Path] = LoadImportance(piped.Path, null);
+                importance = _pipedImportance.TryGetValue(piped.Path, out var cached) ? cached : _pipedImportance[piped.Path] = ImportanceMatrixParameter.LoadDescribed(this, piped.Path, null);
             }
             catch (Exception ex) when (ErrorCatalog.Covers(ex))
             {
@@ -173,46 +162,34 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
 
     private void Quantize(string input, string output, QuantizationPreset preset, ImportanceMatrix? importance)
     {
-        QuantizationOptions options;
-        QuantizationPlan plan;
-        KeepSplitPlan? split = null;
-        using (var file = GgufFile.Open(input))
-        {
-            if (KeepSplit && !file.IsSplit)
-            {
-                WriteWarning($"-KeepSplit: '{input}' is not a split set, so the output is one file.");
-            }
-            options = _settings.OptionsFor(preset, importance, KeepSplit && file.IsSplit);
-            plan = QuantizationPlanner.Create(file, options);
-            split = options.KeepSplit ? KeepSplitPlan.Create(plan, output) : null;
-        }
-        foreach (string path in split?.Parts.Select(p => p.Path) ?? [output])
+        var job = QuantizationJob.Create(input, output, _settings, preset, importance, KeepSplit, WriteWarning);
+        foreach (string path in job.OutputPaths)
         {
             OutputFile.Check(path, [input], Force);
         }
-        plan.Warnings.ToList().ForEach(WriteWarning);
-        plan.Notes.ToList().ForEach(WriteVerbose);
-        string action = QuantizationPlanDescription.Action(plan, split);
+        job.Plan.Warnings.ToList().ForEach(WriteWarning);
+        job.Plan.Notes.ToList().ForEach(WriteVerbose);
+        string action = QuantizationPlanDescription.Action(job.Plan, job.Split);
         if (IsWhatIf())
         {
             ShouldProcess($"{input} -> {output}", action);
-            foreach (var (target, detail) in QuantizationPlanDescription.Details(plan, split))
+            foreach (var (target, detail) in QuantizationPlanDescription.Details(job.Plan, job.Split))
             {
                 ShouldProcess(target, detail);
             }
         }
         else if (ShouldProcess($"{input} -> {output}", action))
         {
-            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, plan, split, output)));
+            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, job)));
         }
     }
 
     // On the worker thread: a bar for the file, with a bar for the tensor at hand under it.
-    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationPlan plan, KeepSplitPlan? split, string output)
+    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationJob job)
     {
-        string activity = QuantizationProgressText.Activity(plan);
-        string files = QuantizationProgressText.Files(plan, output);
-        var progress = channel.ProgressOf<QuantizationProgress>(p =>
+        string activity = QuantizationProgressText.Activity(job.Plan);
+        string files = QuantizationProgressText.Files(job.Plan, job.OutputPath);
+        var info = job.Run(Force, Threads, channel.ProgressOf<QuantizationProgress>(p =>
         {
             channel.Progress(new WorkerProgress(1, activity, files)
             {
@@ -224,22 +201,11 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
                 ParentId = 1,
                 PercentComplete = p.RowCount == 0 ? 100 : WorkerProgress.Percent(p.RowsDone, p.RowCount),
             };
-        });
-        var info = split is null
-            ? ModelQuantizer.Run(plan, output, Force, Threads, progress, cancel)
-            : ModelQuantizer.RunKeepSplit(split.Plan, output, Force, Threads, progress, cancel);
-        channel.Verbose(QuantizationProgressText.Wrote(output, info.FileSize, channel.Elapsed));
+        }), cancel);
+        channel.Verbose(QuantizationProgressText.Wrote(job.OutputPath, info.FileSize, channel.Elapsed));
         return info;
     }
 
     private string OutputFor(string input, QuantizationPreset preset) =>
         QuantizedFileNaming.OutputPathFor(input, preset.Name, OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), _presets.Count);
-
-    private ImportanceMatrix LoadImportance(string path, string? givenAs)
-    {
-        WriteVerbose($"Reading importance matrix '{path}'.");
-        var matrix = Quantization.ImportanceMatrix.Load(path, givenAs);
-        WriteVerbose($"Importance matrix: {matrix.Count} entries, {matrix.ChunkCount} chunks, datasets: {string.Join(", ", matrix.Datasets)}.");
-        return matrix;
-    }
 }

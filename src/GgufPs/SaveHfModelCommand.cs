@@ -149,17 +149,9 @@ public sealed class SaveHfModelCommand : LongRunningCommand
     // On the worker thread: the download runs on the thread pool while this samples its progress a few times a second.
     private static IReadOnlyList<HfDownloadedFile> Download(WorkerChannel channel, HfModelDownloader downloader, HfDownloadPlan plan, CancellationToken cancel)
     {
-        var progress = HfModelDownloader.CreateProgress(plan);
         var ids = plan.Files.Select((f, i) => (f.Path, Id: i + 2)).ToDictionary(x => x.Path, x => x.Id, StringComparer.Ordinal);
-        var work = downloader.DownloadAsync(plan, progress, cancel);
         string activity = HfDownloadText.Activity(plan.Repository);
-        // Waiting on the handle, not the task: a cancelled download then surfaces as its own exception below.
-        while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(SampleMilliseconds))
-        {
-            Report(channel, progress, ids, activity);
-        }
-        Report(channel, progress, ids, activity);
-        return work.GetAwaiter().GetResult();
+        return HfSampledDownload.Run(downloader, plan, TimeSpan.FromMilliseconds(SampleMilliseconds), progress => Report(channel, progress, ids, activity), cancel);
     }
 
     private static void Report(WorkerChannel channel, HfDownloadProgress progress, Dictionary<string, int> ids, string activity)

@@ -38,13 +38,22 @@ internal sealed class WorkerPool : IDisposable
         _next = 0;
         _error = null;
         _finished.Reset(_threads.Length);
-        _start.Release(_threads.Length);
+        ReleaseHelpers();
         Work();
         _finished.Wait();
         _body = null;
         if (_error is { } error)
         {
             ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    // One thread means no helpers (the caller does the work), and SemaphoreSlim refuses a release of zero.
+    private void ReleaseHelpers()
+    {
+        if (_threads.Length > 0)
+        {
+            _start.Release(_threads.Length);
         }
     }
 
@@ -89,7 +98,7 @@ internal sealed class WorkerPool : IDisposable
             return;
         }
         _disposed = true;
-        _start.Release(_threads.Length);
+        ReleaseHelpers();
         foreach (var thread in _threads)
         {
             thread.Join();
