@@ -1,17 +1,12 @@
+using GgufPs.Workflow;
 using System.Globalization;
 
 namespace GgufPs.Hub;
 
-/// <summary>Save-HfModel's confirmation and progress texts, with sizes in binary units as download tools show them.</summary>
+/// <summary>Save-HfModel's confirmation and progress texts, with sizes in the module's one unit system (ByteSize).</summary>
 public static class HfDownloadText
 {
-    public static string Size(long bytes) => bytes switch
-    {
-        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB"),
-        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB"),
-        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
-    };
+    public static string Size(long bytes) => ByteSize.Format(bytes);
 
     public static string Activity(string repository) => $"Save-HfModel {repository}";
 
