@@ -11,14 +11,14 @@ public sealed unsafe class InferenceContext : IDisposable
 {
     private readonly TransformerModel _model;
     private readonly TransformerConfig _c;
-    private readonly NativeBuffer[] _keys;
-    private readonly NativeBuffer[] _values;
+    private readonly KeyValueCache _cache;
     private readonly int _threads;
     private int _cached;
     private float* _roundedSource;
     private int _roundedRows;
     private ActivationFormat _roundedFormat;
     private BatchBuffers? _buffers;
+    private (NativeBuffer Keys, NativeBuffer Values)? _widened;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -31,13 +31,7 @@ public sealed unsafe class InferenceContext : IDisposable
         ContextLength = contextLength;
         BatchSize = Math.Clamp(batchSize, 1, contextLength);
         _threads = Math.Max(1, threads);
-        _keys = new NativeBuffer[_c.LayerCount];
-        _values = new NativeBuffer[_c.LayerCount];
-        for (int l = 0; l < _c.LayerCount; l++)
-        {
-            _keys[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
-            _values[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
-        }
+        _cache = new KeyValueCache(_c.LayerCount, contextLength, _c.KeyValueLength);
     }
 
     public int ContextLength { get; }
@@ -338,12 +332,26 @@ public sealed unsafe class InferenceContext : IDisposable
         });
     }
 
-    /// <summary>Keys and values go to the cache rounded to F16, the cache type llama.cpp uses.</summary>
-    private void StoreKeyValues(int layer, float* k, float* v, int t, int start)
+    /// <summary>Keys and values go to the cache as F16, the cache type llama.cpp uses.</summary>
+    private void StoreKeyValues(int layer, float* k, float* v, int t, int start) => _cache.Store(layer, k, v, t, start);
+
+    /// <summary>
+    /// The layer's cached keys and values of positions [0, visible) widened to floats (exactly), once per batch, so
+    /// that every head's dot products run on floats as before.
+    /// </summary>
+    private void WidenKeyValues(int layer, int visible, out float* keys, out float* values)
     {
         int kvLen = _c.KeyValueLength;
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(k, t * kvLen), _keys[layer].Span((long)start * kvLen, t * kvLen));
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(v, t * kvLen), _values[layer].Span((long)start * kvLen, t * kvLen));
+        _widened ??= (new NativeBuffer((long)ContextLength * kvLen), new NativeBuffer((long)ContextLength * kvLen));
+        keys = _widened.Value.Keys.Pointer;
+        values = _widened.Value.Values.Pointer;
+        ushort* hk = _cache.Keys(layer), hv = _cache.Values(layer);
+        float* fk = keys, fv = values;
+        ParallelRows(visible, kvLen, (a, b) =>
+        {
+            HalfVectors.ToSingle(hk + a, fk + a, (int)(b - a));
+            HalfVectors.ToSingle(hv + a, fv + a, (int)(b - a));
+        });
     }
 
     /// <summary>
@@ -358,8 +366,7 @@ public sealed unsafe class InferenceContext : IDisposable
         int kvLen = _c.KeyValueLength;
         int qLen = _c.QueryLength;
         float scale = 1.0f / MathF.Sqrt(hd);
-        float* keys = _keys[layer].Pointer;
-        float* values = _values[layer].Pointer;
+        WidenKeyValues(layer, start + t, out float* keys, out float* values);
         int work = (t - from) * heads;
         int capacity = (start + t + 15) / 16 * 16;
         Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd],
@@ -407,13 +414,8 @@ public sealed unsafe class InferenceContext : IDisposable
     public void Dispose()
     {
         _buffers?.Dispose();
-        foreach (var b in _keys)
-        {
-            b.Dispose();
-        }
-        foreach (var b in _values)
-        {
-            b.Dispose();
-        }
+        _cache.Dispose();
+        _widened?.Keys.Dispose();
+        _widened?.Values.Dispose();
     }
 }
