@@ -19,6 +19,8 @@ public sealed unsafe class InferenceContext : IDisposable
     private ActivationFormat _roundedFormat;
     private BatchBuffers? _buffers;
     private (NativeBuffer Keys, NativeBuffer Values)? _widened;
+    private DecodeActivations? _decodeActivations;
+    private WorkerTeam? _team;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -108,7 +110,7 @@ public sealed unsafe class InferenceContext : IDisposable
         var clock = Tick();
         Embed(tokens, start, x.Pointer);
         Done(InferenceProfile.Embedding, clock);
-        _roundedSource = null;
+        ForgetInputs();
 
         for (int l = 0; l < _c.LayerCount; l++)
         {
@@ -165,7 +167,7 @@ public sealed unsafe class InferenceContext : IDisposable
             clock = Tick();
             Attend(l, qp, t, start, from, attention.Pointer);
             Done(InferenceProfile.Attention, clock);
-            _roundedSource = null;
+            ForgetInputs();
             Linear(layer.Output, attention.Pointer + (long)from * qLen, t - from, projected.Pointer + (long)from * d, rounded);
             AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
             Add(x.Pointer + (long)from * d, projected.Pointer + (long)from * d, (long)(t - from) * d);
@@ -182,7 +184,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 clock = Tick();
                 Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
                 Done(InferenceProfile.GatedActivation, clock);
-                _roundedSource = null;
+                ForgetInputs();
             }
             else
             {
@@ -191,7 +193,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 clock = Tick();
                 ParallelRows(rows, ff, (a, b) => GeluTable.Apply(gate.Pointer + a, b - a));
                 Done(InferenceProfile.GatedActivation, clock);
-                _roundedSource = null;
+                ForgetInputs();
             }
             Linear(layer.Down, gate.Pointer, rows, projected.Pointer, rounded);
             AddBias(projected.Pointer, rows, d, layer.DownBias);
@@ -236,7 +238,7 @@ public sealed unsafe class InferenceContext : IDisposable
     private void Normalize(float* x, float* y, int rows, float[] weight, float[]? bias)
     {
         var clock = Tick();
-        _roundedSource = null;
+        ForgetInputs();
         int d = _c.EmbeddingLength;
         float eps = _c.NormEpsilon;
         bool layerNorm = _c.Architecture == ModelArchitecture.Gpt2;
@@ -257,6 +259,7 @@ public sealed unsafe class InferenceContext : IDisposable
     /// <summary>
     /// y = x·Wᵀ with x rounded as ggml rounds activations for W's type. Consecutive products of the same input in
     /// the same format (Q, K and V; gate and up) round it once: the rounded copy is remembered until the input changes.
+    /// A single token goes through the batch-1 kernels (<see cref="Gemv"/>) on the context's worker team.
     /// </summary>
     private void Linear(WeightMatrix w, float* x, int rows, float* y, NativeBuffer rounded)
     {
@@ -266,30 +269,48 @@ public sealed unsafe class InferenceContext : IDisposable
         }
         WeightInputObserver?.Observe(w.Name, new ReadOnlySpan<float>(x, checked(rows * w.Columns)), rows);
         var clock = Tick();
+        if (rows == 1 && Gemv.Handles(w))
+        {
+            float* source = w.Type == GgmlType.F16 ? Rounded(w, x, rows, rounded, ref clock) : x;
+            _decodeActivations ??= new DecodeActivations(Math.Max(Math.Max(_c.EmbeddingLength, _c.QueryLength), _c.FeedForwardLength));
+            _team ??= new WorkerTeam(_threads);
+            Gemv.Multiply(w, source, y, _decodeActivations, _team);
+            Done(w.ProfileStage, clock);
+            return;
+        }
         if (Int8Gemm.Handles(w.Type))
         {
             Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
             Done(w.ProfileStage, clock);
             return;
         }
-        float* input = x;
-        if (w.ActivationFormat != ActivationFormat.F32)
-        {
-            int n = w.Columns;
-            if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
-            {
-                ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
-                    new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
-                _roundedSource = x;
-                _roundedRows = rows;
-                _roundedFormat = w.ActivationFormat;
-                Done(InferenceProfile.RoundActivations, clock);
-                clock = Tick();
-            }
-            input = rounded.Pointer;
-        }
+        float* input = w.ActivationFormat != ActivationFormat.F32 ? Rounded(w, x, rows, rounded, ref clock) : x;
         FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);
         Done(w.ProfileStage, clock);
+    }
+
+    /// <summary>x rounded to W's activation format in <paramref name="rounded"/>, unless it already is.</summary>
+    private float* Rounded(WeightMatrix w, float* x, int rows, NativeBuffer rounded, ref (long, long) clock)
+    {
+        int n = w.Columns;
+        if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
+        {
+            ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
+                new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
+            _roundedSource = x;
+            _roundedRows = rows;
+            _roundedFormat = w.ActivationFormat;
+            Done(InferenceProfile.RoundActivations, clock);
+            clock = Tick();
+        }
+        return rounded.Pointer;
+    }
+
+    /// <summary>Forgets the rounded and quantized copies of the last input: its values are about to change.</summary>
+    private void ForgetInputs()
+    {
+        _roundedSource = null;
+        _decodeActivations?.Forget();
     }
 
     private void AddBias(float* rows, int count, int n, float[]? bias)
@@ -415,6 +436,8 @@ public sealed unsafe class InferenceContext : IDisposable
     {
         _buffers?.Dispose();
         _cache.Dispose();
+        _decodeActivations?.Dispose();
+        _team?.Dispose();
         _widened?.Keys.Dispose();
         _widened?.Values.Dispose();
     }
