@@ -49,23 +49,26 @@ internal static unsafe class GemvAvx2
         int blocks = w.Columns / 256;
         int groups = blocks * 8;
         float* offsets = stackalloc float[groups * Rows];
-        byte* scaleBytes = stackalloc byte[16 * Rows];
-        float* d = stackalloc float[Rows];
-        float* dmin = stackalloc float[Rows];
+        var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         var low = Vector256.Create((byte)0x0F);
+        var kmask1 = Vector256.Create(0x3f3f3f3fu);
+        var kmask2 = Vector256.Create(0x0f0f0f0fu);
+        var kmask3 = Vector256.Create(0x03030303u);
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 144;
-            for (int r = 0; r < Rows; r++)
-            {
-                byte* block = p + r * stride;
-                d[r] = (float)BitConverter.UInt16BitsToHalf(*(ushort*)block);
-                dmin[r] = (float)BitConverter.UInt16BitsToHalf(*(ushort*)(block + 2));
-                UnpackScales(block + 4, (uint*)(scaleBytes + 16 * r));
-            }
-            var dv = Vector256.Load(d);
-            var mv = Vector256.Load(dmin);
+            // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
+            var dd = Gather(p, rowOffsets);
+            var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
+            var mv = HalfVectors.Widened256(Vector256.ShiftRightLogical(dd, 16));
+            var u0 = Gather(p + 4, rowOffsets);
+            var u1 = Gather(p + 8, rowOffsets);
+            var u2 = Gather(p + 12, rowOffsets);
+            var scalesLow = u0 & kmask1;
+            var scalesHigh = (u2 & kmask2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u0, 6) & kmask3, 4);
+            var minsLow = u1 & kmask1;
+            var minsHigh = (Vector256.ShiftRightLogical(u2, 4) & kmask2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u1, 6) & kmask3, 4);
             sbyte* x = a.Values + b * 256;
             var f = Vector256<float>.Zero;
             for (int j = 0; j < 4; j++)
@@ -79,13 +82,16 @@ internal static unsafe class GemvAvx2
                 NibbleDots(q, stride, xl, xh, low, vnni, 6, out var l67, out var h67);
                 var cl = SumHalves(Avx2.HorizontalAdd(l01, l23), Avx2.HorizontalAdd(l45, l67));
                 var ch = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
-                int g = 2 * j;
-                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(cl), dv * Column(scaleBytes, g), f);
-                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(ch), dv * Column(scaleBytes, g + 1), f);
+                var words = j < 2 ? scalesLow : scalesHigh;
+                int shift = 16 * (j & 1);
+                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(cl), dv * ByteOf(words, shift), f);
+                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(ch), dv * ByteOf(words, shift + 8), f);
             }
-            for (int g = 0; g < 8; g++)
+            float* o = offsets + b * 8 * Rows;
+            for (int g = 0; g < 4; g++)
             {
-                (mv * Column(scaleBytes, 8 + g)).Store(offsets + (b * 8 + g) * Rows);
+                (mv * ByteOf(minsLow, 8 * g)).Store(o + g * Rows);
+                (mv * ByteOf(minsHigh, 8 * g)).Store(o + (4 + g) * Rows);
             }
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
         }
@@ -104,20 +110,19 @@ internal static unsafe class GemvAvx2
         int blocks = w.Columns / 256;
         int groups = blocks * 16;
         float* offsets = stackalloc float[groups * Rows];
-        sbyte* scaleBytes = stackalloc sbyte[16 * Rows];
-        float* d = stackalloc float[Rows];
+        var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         var thirtyTwo = Vector256.Create(32);
+        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 210;
-            for (int r = 0; r < Rows; r++)
+            // d is the upper half of the word at 206, which stays inside the block.
+            var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
+            for (int i = 0; i < 4; i++)
             {
-                byte* block = p + r * stride;
-                d[r] = (float)BitConverter.UInt16BitsToHalf(*(ushort*)(block + 208));
-                Vector128.Load(block + 192).Store((byte*)(scaleBytes + 16 * r));
+                scaleWords[i] = Gather(p + 192 + 4 * i, rowOffsets);
             }
-            var dv = Vector256.Load(d);
             sbyte* x = a.Values + b * 256;
             var f = Vector256<float>.Zero;
             for (int half = 0; half < 2; half++)
@@ -139,8 +144,8 @@ internal static unsafe class GemvAvx2
                     var first16 = Avx2.Permute2x128(s0, s1, 0x20);
                     var second16 = Avx2.Permute2x128(s0, s1, 0x31);
                     int g = 8 * half + 2 * quarter;
-                    var sc0 = SignedColumn(scaleBytes, g);
-                    var sc1 = SignedColumn(scaleBytes, g + 1);
+                    var sc0 = SignedByteOf(scaleWords[g >> 2], 8 * (g & 3));
+                    var sc1 = SignedByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3));
                     f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
                     f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
                     (dv * Avx.ConvertToVector256Single(sc0 * thirtyTwo)).Store(offsets + (b * 16 + g) * Rows);
@@ -206,16 +211,23 @@ internal static unsafe class GemvAvx2
     private static Vector256<int> SumHalves(Vector256<int> s0, Vector256<int> s1) =>
         Avx2.Permute2x128(s0, s1, 0x20) + Avx2.Permute2x128(s0, s1, 0x31);
 
-    /// <summary>Byte <paramref name="index"/> of each row's 16, as floats, one row a lane.</summary>
+    /// <summary>The distances of eight consecutive rows from the first, for gathers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Column(byte* bytes, int index) =>
-        Avx.ConvertToVector256Single(Vector256.Create((int)bytes[index], bytes[16 + index], bytes[32 + index], bytes[48 + index],
-            bytes[64 + index], bytes[80 + index], bytes[96 + index], bytes[112 + index]));
+    private static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
 
+    /// <summary>The 32-bit word at <paramref name="p"/> in each of the eight rows, one row a lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> SignedColumn(sbyte* bytes, int index) =>
-        Vector256.Create((int)bytes[index], bytes[16 + index], bytes[32 + index], bytes[48 + index],
-            bytes[64 + index], bytes[80 + index], bytes[96 + index], bytes[112 + index]);
+    private static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
+
+    /// <summary>The unsigned byte at bit <paramref name="shift"/> of each lane, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ByteOf(Vector256<uint> words, int shift) =>
+        Avx.ConvertToVector256Single((Vector256.ShiftRightLogical(words, shift) & Vector256.Create(0xFFu)).AsInt32());
+
+    /// <summary>The signed byte at bit <paramref name="shift"/> of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SignedByteOf(Vector256<uint> words, int shift) =>
+        Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 24 - shift).AsInt32(), 24);
 
     /// <summary>Q4_K's twelve bytes of 6-bit scales and minimums as eight scales then eight minimums, one byte each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

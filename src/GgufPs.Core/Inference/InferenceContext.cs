@@ -21,6 +21,8 @@ public sealed unsafe class InferenceContext : IDisposable
     private (NativeBuffer Keys, NativeBuffer Values)? _widened;
     private DecodeActivations? _decodeActivations;
     private WorkerTeam? _team;
+    private float[][]? _scratch;
+    private bool _decoding;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -102,6 +104,7 @@ public sealed unsafe class InferenceContext : IDisposable
         int ff = _c.FeedForwardLength;
         int outputs = t - firstOutput;
         int start = _cached;
+        _decoding = t == 1;
         _buffers ??= new BatchBuffers(_c, BatchSize);
         var b = _buffers;
         NativeBuffer x = b.X, xn = b.Normalized, rounded = b.Rounded, q = b.Query, k = b.Key, v = b.Value;
@@ -182,7 +185,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 Linear(layer.Up, xn.Pointer, rows, up.Pointer, rounded);
                 AddBias(up.Pointer, rows, ff, layer.UpBias);
                 clock = Tick();
-                Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
+                For(rows, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
                 Done(InferenceProfile.GatedActivation, clock);
                 ForgetInputs();
             }
@@ -217,7 +220,7 @@ public sealed unsafe class InferenceContext : IDisposable
     {
         int d = _c.EmbeddingLength;
         int[] ids = tokens.ToArray();
-        Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(ids.Length, i =>
         {
             var row = new Span<float>(x + (long)i * d, d);
             _model.TokenEmbedding.DecodeRow(ids[i], 0, row);
@@ -242,7 +245,7 @@ public sealed unsafe class InferenceContext : IDisposable
         int d = _c.EmbeddingLength;
         float eps = _c.NormEpsilon;
         bool layerNorm = _c.Architecture == ModelArchitecture.Gpt2;
-        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(rows, i =>
         {
             if (layerNorm)
             {
@@ -273,8 +276,7 @@ public sealed unsafe class InferenceContext : IDisposable
         {
             float* source = w.Type == GgmlType.F16 ? Rounded(w, x, rows, rounded, ref clock) : x;
             _decodeActivations ??= new DecodeActivations(Math.Max(Math.Max(_c.EmbeddingLength, _c.QueryLength), _c.FeedForwardLength));
-            _team ??= new WorkerTeam(_threads);
-            Gemv.Multiply(w, source, y, _decodeActivations, _team);
+            Gemv.Multiply(w, source, y, _decodeActivations, Team);
             Done(w.ProfileStage, clock);
             return;
         }
@@ -335,7 +337,7 @@ public sealed unsafe class InferenceContext : IDisposable
         bool neox = _c.Architecture == ModelArchitecture.Qwen2;
         int heads = _c.HeadCount;
         int kvHeads = _c.KeyValueHeadCount;
-        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(t, i =>
         {
             Span<float> cache = stackalloc float[dims];
             TransformerOps.RopeCache(start + i, dims, _c.RopeFrequencyBase, _c.RopeFrequencyScale, _model.RopeFrequencyFactors, cache);
@@ -383,35 +385,87 @@ public sealed unsafe class InferenceContext : IDisposable
     {
         int hd = _c.HeadDimension;
         int heads = _c.HeadCount;
+        WidenKeyValues(layer, start + t, out float* keys, out float* values);
+        int work = (t - from) * heads;
+        int capacity = (start + t + 15) / 16 * 16;
+        if (_decoding)
+        {
+            var scratch = WorkerScratch(capacity + hd);
+            Team.Run(work, (item, worker) =>
+            {
+                fixed (float* s = scratch[worker])
+                {
+                    AttendHead(item, q, start, from, keys, values, capacity, s, output);
+                }
+            });
+            return;
+        }
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd], (item, _, scratch) =>
+        {
+            fixed (float* s = scratch)
+            {
+                AttendHead(item, q, start, from, keys, values, capacity, s, output);
+            }
+            return scratch;
+        }, _ => { });
+    }
+
+    /// <summary>One query head of one token: scores, softmax and the weighted sum of values, in <paramref name="s"/>'s scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendHead(int item, float* q, int start, int from, float* keys, float* values, int capacity, float* s, float* output)
+    {
+        int hd = _c.HeadDimension;
+        int heads = _c.HeadCount;
         int group = heads / _c.KeyValueHeadCount;
         int kvLen = _c.KeyValueLength;
         int qLen = _c.QueryLength;
         float scale = 1.0f / MathF.Sqrt(hd);
-        WidenKeyValues(layer, start + t, out float* keys, out float* values);
-        int work = (t - from) * heads;
-        int capacity = (start + t + 15) / 16 * 16;
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd],
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, _, scratch) =>
+        int i = from + item / heads;
+        int h = item % heads;
+        int kvHead = h / group;
+        int visible = start + i + 1;
+        float* scores = s;
+        float* query = s + capacity;
+        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+        GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
+        float max = ElementwiseMath.Max(scores, visible);
+        double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
+        ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
+        var probabilities = new Span<float>(scores, visible);
+        ActivationRounding.RoundToHalf(probabilities, probabilities);
+        GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
+    }
+
+    /// <summary>A float array of at least <paramref name="length"/> for each worker of the team, kept across calls.</summary>
+    private float[][] WorkerScratch(int length)
+    {
+        _scratch ??= new float[Team.Size][];
+        for (int w = 0; w < _scratch.Length; w++)
         {
-            int i = from + item / heads;
-            int h = item % heads;
-            int kvHead = h / group;
-            int visible = start + i + 1;
-            fixed (float* s = scratch)
+            if (_scratch[w] is null || _scratch[w].Length < length)
             {
-                float* scores = s;
-                float* query = s + capacity;
-                ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
-                GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
-                float max = ElementwiseMath.Max(scores, visible);
-                double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
-                ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
-                var probabilities = new Span<float>(scores, visible);
-                ActivationRounding.RoundToHalf(probabilities, probabilities);
-                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
+                _scratch[w] = new float[Math.Max(length, 2 * (_scratch[w]?.Length ?? 0))];
             }
-            return scratch;
-        }, _ => { });
+        }
+        return _scratch;
+    }
+
+    private WorkerTeam Team => _team ??= new WorkerTeam(_threads);
+
+    /// <summary>
+    /// body(i) for i in [0, count) on the threads: the context's worker team while a single token is decoded (its
+    /// many small loops would spend more on thread-pool dispatch than on work), Parallel.For for batches.
+    /// </summary>
+    private void For(int count, Action<int> body)
+    {
+        if (_decoding)
+        {
+            Team.Run(count, (i, _) => body(i));
+        }
+        else
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body);
+        }
     }
 
     private void Add(float* x, float* y, long n)
@@ -424,7 +478,7 @@ public sealed unsafe class InferenceContext : IDisposable
     private void ParallelRows(int rows, int width, Action<long, long> body)
     {
         int parts = Math.Max(1, Math.Min(_threads, rows));
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        For(parts, p =>
         {
             long a = (long)rows * p / parts * width;
             long b = (long)rows * (p + 1) / parts * width;

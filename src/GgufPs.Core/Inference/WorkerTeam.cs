@@ -170,7 +170,10 @@ internal sealed class WorkerTeam : IDisposable
             return;
         }
         _disposed = true;
-        _wake.Release(_helpers.Length);
+        if (_helpers.Length > 0)
+        {
+            _wake.Release(_helpers.Length);
+        }
         foreach (var helper in _helpers)
         {
             helper.Join();
