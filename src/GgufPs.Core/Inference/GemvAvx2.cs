@@ -112,7 +112,6 @@ internal static unsafe class GemvAvx2
         float* offsets = stackalloc float[groups * Rows];
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
-        var thirtyTwo = Vector256.Create(32);
         Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
         for (int b = 0; b < blocks; b++)
         {
@@ -129,28 +128,21 @@ internal static unsafe class GemvAvx2
             {
                 // Values n0 + [0, 32), +32, +64, +96: the four quarters of a half, each two groups of 16.
                 int n0 = 128 * half;
-                for (int quarter = 0; quarter < 4; quarter++)
-                {
-                    var xv = Vector256.Load(x + n0 + 32 * quarter);
-                    byte* ql = p + n0 / 2 + (quarter & 1) * 32;
-                    byte* qh = p + 128 + n0 / 4;
-                    var d01 = Avx2.HorizontalAdd(SixBitDot(ql, qh, quarter, xv, vnni), SixBitDot(ql + stride, qh + stride, quarter, xv, vnni));
-                    var d23 = Avx2.HorizontalAdd(SixBitDot(ql + 2 * stride, qh + 2 * stride, quarter, xv, vnni), SixBitDot(ql + 3 * stride, qh + 3 * stride, quarter, xv, vnni));
-                    var d45 = Avx2.HorizontalAdd(SixBitDot(ql + 4 * stride, qh + 4 * stride, quarter, xv, vnni), SixBitDot(ql + 5 * stride, qh + 5 * stride, quarter, xv, vnni));
-                    var d67 = Avx2.HorizontalAdd(SixBitDot(ql + 6 * stride, qh + 6 * stride, quarter, xv, vnni), SixBitDot(ql + 7 * stride, qh + 7 * stride, quarter, xv, vnni));
-                    var s0 = Avx2.HorizontalAdd(d01, d23);
-                    var s1 = Avx2.HorizontalAdd(d45, d67);
-                    // Lower 128 bits: the quarter's first group of 16, upper: its second.
-                    var first16 = Avx2.Permute2x128(s0, s1, 0x20);
-                    var second16 = Avx2.Permute2x128(s0, s1, 0x31);
-                    int g = 8 * half + 2 * quarter;
-                    var sc0 = SignedByteOf(scaleWords[g >> 2], 8 * (g & 3));
-                    var sc1 = SignedByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3));
-                    f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
-                    f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
-                    (dv * Avx.ConvertToVector256Single(sc0 * thirtyTwo)).Store(offsets + (b * 16 + g) * Rows);
-                    (dv * Avx.ConvertToVector256Single(sc1 * thirtyTwo)).Store(offsets + (b * 16 + g + 1) * Rows);
-                }
+                byte* ql = p + n0 / 2;
+                byte* qh = p + 128 + n0 / 4;
+                var x0 = Vector256.Load(x + n0);
+                var x1 = Vector256.Load(x + n0 + 32);
+                var x2 = Vector256.Load(x + n0 + 64);
+                var x3 = Vector256.Load(x + n0 + 96);
+                SixBitDots(ql, qh, stride, 0, x0, x1, x2, x3, vnni, out var a0, out var a1, out var a2, out var a3);
+                SixBitDots(ql, qh, stride, 2, x0, x1, x2, x3, vnni, out var b0, out var b1, out var b2, out var b3);
+                SixBitDots(ql, qh, stride, 4, x0, x1, x2, x3, vnni, out var c0, out var c1, out var c2, out var c3);
+                SixBitDots(ql, qh, stride, 6, x0, x1, x2, x3, vnni, out var d0, out var d1, out var d2, out var d3);
+                int g = 8 * half;
+                f = SixBitGroups(Avx2.HorizontalAdd(a0, b0), Avx2.HorizontalAdd(c0, d0), dv, scaleWords, g, f, offsets + (b * 16 + g) * Rows);
+                f = SixBitGroups(Avx2.HorizontalAdd(a1, b1), Avx2.HorizontalAdd(c1, d1), dv, scaleWords, g + 2, f, offsets + (b * 16 + g + 2) * Rows);
+                f = SixBitGroups(Avx2.HorizontalAdd(a2, b2), Avx2.HorizontalAdd(c2, d2), dv, scaleWords, g + 4, f, offsets + (b * 16 + g + 4) * Rows);
+                f = SixBitGroups(Avx2.HorizontalAdd(a3, b3), Avx2.HorizontalAdd(c3, d3), dv, scaleWords, g + 6, f, offsets + (b * 16 + g + 6) * Rows);
             }
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
         }
@@ -180,17 +172,56 @@ internal static unsafe class GemvAvx2
             UnsignedDot(Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low, xh, vnni));
     }
 
-    /// <summary>One row's 32 six-bit values of a quarter of a Q6_K half, dotted with x: int32 lanes of 4 products each.</summary>
+    /// <summary>
+    /// Rows r and r+1 of a Q6_K half: the four quarters' 32 six-bit values of each row dotted with x0..x3, the two
+    /// rows' lanes added horizontally. The low nibbles and high bits are read once for all four quarters.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> SixBitDot(byte* ql, byte* qh, int quarter, Vector256<sbyte> x, bool vnni)
+    private static void SixBitDots(byte* ql, byte* qh, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
+        Vector256<sbyte> x3, bool vnni, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
     {
-        var l = Vector256.Load(ql);
-        var h = Vector256.Load(qh);
-        var low = Vector256.Create((byte)0x0F);
-        var three = Vector256.Create((byte)3);
-        var nibble = quarter < 2 ? l & low : Vector256.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low;
-        var top = Vector256.ShiftRightLogical(h.AsUInt16(), 2 * quarter).AsByte() & three;
-        return UnsignedDot(nibble | Vector256.ShiftLeft(top.AsUInt16(), 4).AsByte(), x, vnni);
+        SixBitValues(ql + r * stride, qh + r * stride, out var u0, out var u1, out var u2, out var u3);
+        SixBitValues(ql + (r + 1) * stride, qh + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
+        q0 = Avx2.HorizontalAdd(UnsignedDot(u0, x0, vnni), UnsignedDot(v0, x0, vnni));
+        q1 = Avx2.HorizontalAdd(UnsignedDot(u1, x1, vnni), UnsignedDot(v1, x1, vnni));
+        q2 = Avx2.HorizontalAdd(UnsignedDot(u2, x2, vnni), UnsignedDot(v2, x2, vnni));
+        q3 = Avx2.HorizontalAdd(UnsignedDot(u3, x3, vnni), UnsignedDot(v3, x3, vnni));
+    }
+
+    /// <summary>One row's 128 six-bit values of a half, as four quarters of 32 (ggml's order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SixBitValues(byte* ql, byte* qh, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        var top = Vector256.Create((byte)0x30);
+        var l0 = Vector256.Load(ql);
+        var l1 = Vector256.Load(ql + 32);
+        var h = Vector256.Load(qh).AsUInt16();
+        // 16-bit shifts move each byte's bits within the byte for every bit the masks keep.
+        u0 = (l0 & nibble) | (Vector256.ShiftLeft(h, 4).AsByte() & top);
+        u1 = (l1 & nibble) | (Vector256.ShiftLeft(h, 2).AsByte() & top);
+        u2 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & nibble) | (h.AsByte() & top);
+        u3 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & nibble) | (Vector256.ShiftRightLogical(h, 2).AsByte() & top);
+    }
+
+    /// <summary>
+    /// A quarter's two groups of 16 from its row sums (rows 0–3 in s0, 4–7 in s1; each register's lower half the
+    /// first group, the upper the second) into the block's float sum, and their offsets d·32·sc stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SixBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+        Vector256<float> f, float* offsets)
+    {
+        var first16 = Avx2.Permute2x128(s0, s1, 0x20);
+        var second16 = Avx2.Permute2x128(s0, s1, 0x31);
+        var sc0 = SignedByteOf(scaleWords[g >> 2], 8 * (g & 3));
+        var sc1 = SignedByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3));
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
+        var thirtyTwo = Vector256.Create(32);
+        (dv * Avx.ConvertToVector256Single(sc0 * thirtyTwo)).Store(offsets);
+        (dv * Avx.ConvertToVector256Single(sc1 * thirtyTwo)).Store(offsets + Rows);
+        return f;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
