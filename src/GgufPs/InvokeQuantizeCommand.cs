@@ -263,24 +263,8 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         Threads = Threads,
     };
 
-    private string OutputFor(string input, QuantizationPreset preset)
-    {
-        if (OutputPath is null)
-        {
-            return QuantizedFileNaming.DefaultOutputPath(NamingBasis(input), preset.Name);
-        }
-        string resolved = FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        if (Directory.Exists(resolved))
-        {
-            return System.IO.Path.Combine(resolved, QuantizedFileNaming.DefaultOutputName(System.IO.Path.GetFileName(NamingBasis(input)), preset.Name));
-        }
-        return _presets.Count == 1 ? resolved
-            : throw new ArgumentException("With several types, -OutputPath must be an existing folder; each file is named after its type there.");
-    }
-
-    // A part of a split set is named after the set: model-F16-00002-of-00003.gguf stands for model-F16.gguf.
-    private static string NamingBasis(string input) =>
-        GgufSplitNaming.TryParse(input, out string prefix, out _, out _) ? prefix + ".gguf" : input;
+    private string OutputFor(string input, QuantizationPreset preset) =>
+        QuantizedFileNaming.OutputPathFor(input, preset.Name, OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), _presets.Count);
 
     private ImportanceMatrix LoadImportance(string path, string? givenAs)
     {
@@ -289,10 +273,4 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         WriteVerbose($"Importance matrix: {matrix.Count} entries, {matrix.ChunkCount} chunks, datasets: {string.Join(", ", matrix.Datasets)}.");
         return matrix;
     }
-
-    // -WhatIf lists every tensor, which ShouldProcess alone cannot tell from -Confirm.
-    private bool IsWhatIf() =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
-            ? value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value)
-            : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 }

@@ -26,7 +26,8 @@ public sealed class InvokeTextGenerationCommand : GenerationCommand
     [AllowEmptyString]
     public string Prompt { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = MessageSet)]
+    // Not mandatory: PowerShell would prompt for objects no one can type; -Message alone selects its set anyway.
+    [Parameter(ParameterSetName = MessageSet)]
     [ValidateNotNullOrEmpty]
     public object[] Message { get; set; } = [];
 

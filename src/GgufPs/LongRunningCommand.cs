@@ -110,6 +110,12 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
     /// <summary>Ends the command with <paramref name="exception"/>, with the catalogue's id and category.</summary>
     protected void ThrowCoreError(Exception exception, object? target) => ThrowTerminatingError(ErrorCatalog.Record(exception, target));
 
+    /// <summary>Whether -WhatIf is in effect, which ShouldProcess cannot tell from -Confirm: -WhatIf lists details a confirmation would not.</summary>
+    protected bool IsWhatIf() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
+            ? value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value)
+            : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+
     protected override void StopProcessing() => _stop.Cancel();
 
     public void Dispose()

@@ -210,13 +210,4 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         annotated.Properties.Add(new PSNoteProperty("CommitHash", plan.CommitHash));
         return annotated;
     }
-
-    private bool IsWhatIf()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
-        {
-            return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
-        }
-        return LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
-    }
 }

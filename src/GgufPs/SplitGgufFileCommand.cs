@@ -106,13 +106,4 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
         }
         return false;
     }
-
-    private bool IsWhatIf()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value))
-        {
-            return value is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(value);
-        }
-        return LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
-    }
 }

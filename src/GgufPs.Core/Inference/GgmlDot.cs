@@ -115,16 +115,25 @@ internal static unsafe class GgmlDot
             var factor = Vector512.Create(scale);
             for (; j + 16 <= count; j += 16)
             {
-                for (int m = 0; m < 16; m++)
+                for (int m = 0; m < 16; m += 4)
                 {
-                    // Key 4·(m mod 4) + m/4 goes in slot m, so that the network leaves key k in lane k.
-                    float* key = keys + (long)(j + 4 * (m & 3) + (m >> 2)) * stride;
-                    var c = Vector512<float>.Zero;
+                    // Key 4·(m mod 4) + m/4 goes in slot m, so that the network leaves key k in lane k: slots m..m+3
+                    // hold keys m/4, m/4 + 4, + 8 and + 12, whose four chains of fused multiply-adds overlap.
+                    float* key0 = keys + (long)(j + (m >> 2)) * stride;
+                    float* key1 = key0 + 4L * stride, key2 = key0 + 8L * stride, key3 = key0 + 12L * stride;
+                    Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
                     for (int i = 0; i < n; i += 16)
                     {
-                        c = Vector512.FusedMultiplyAdd(Vector512.Load(query + i), Vector512.Load(key + i), c);
+                        var q = Vector512.Load(query + i);
+                        c0 = Vector512.FusedMultiplyAdd(q, Vector512.Load(key0 + i), c0);
+                        c1 = Vector512.FusedMultiplyAdd(q, Vector512.Load(key1 + i), c1);
+                        c2 = Vector512.FusedMultiplyAdd(q, Vector512.Load(key2 + i), c2);
+                        c3 = Vector512.FusedMultiplyAdd(q, Vector512.Load(key3 + i), c3);
                     }
-                    sums[m] = c;
+                    sums[m] = c0;
+                    sums[m + 1] = c1;
+                    sums[m + 2] = c2;
+                    sums[m + 3] = c3;
                 }
                 (SixteenLanes.SumSixteen(sums) * factor).Store(scores + j);
             }

@@ -3,7 +3,8 @@ namespace GgufPs.Inference;
 /// <summary>
 /// How a quantized type maps onto the int8 kernels (see <see cref="QuantizedPanel"/>): its blocks, the group of
 /// weights that shares an integer scale, whether it is a K-quant (Q8_K activations), whether it has a separate
-/// minimum, the bias of its unsigned values, and the largest unsigned value a weight can take.
+/// minimum, the bias of its unsigned values (taken off each block's, or each K-quant group's, integer dot product as
+/// bias times the activations' sum), and the largest unsigned value a weight can take.
 /// </summary>
 internal sealed record Int8Format(GgmlType Type, int BlockSize, int BlockBytes, int GroupSize, bool KQuant, bool SeparateMinimum, int Bias, int MaxWeight)
 {
@@ -28,11 +29,11 @@ internal sealed record Int8Format(GgmlType Type, int BlockSize, int BlockBytes, 
         GgmlType.Q4_1 => new(type, 32, 20, 32, false, true, 0, 15),
         GgmlType.Q5_1 => new(type, 32, 24, 32, false, true, 0, 31),
         GgmlType.IQ4_NL => new(type, 32, 18, 32, false, false, 128, 255),
-        GgmlType.IQ4_XS => new(type, 256, 136, 32, true, false, 0, 255),
+        GgmlType.IQ4_XS => new(type, 256, 136, 32, true, false, 128, 255),
         GgmlType.Q4_K => new(type, 256, 144, 32, true, true, 0, 15),
         GgmlType.Q5_K => new(type, 256, 176, 32, true, true, 0, 31),
-        GgmlType.Q6_K => new(type, 256, 210, 16, true, false, 0, 63),
-        GgmlType.Q3_K => new(type, 256, 110, 16, true, false, 0, 7),
+        GgmlType.Q6_K => new(type, 256, 210, 16, true, false, 32, 63),
+        GgmlType.Q3_K => new(type, 256, 110, 16, true, false, 4, 7),
         GgmlType.Q2_K => new(type, 256, 84, 16, true, true, 0, 3),
         _ => null,
     };

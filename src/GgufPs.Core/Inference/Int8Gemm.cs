@@ -34,13 +34,14 @@ internal static unsafe class Int8Gemm
         using var activations = new QuantizedActivations(x, tokens, padded, k, format.KQuant, format.GroupSize, threads);
         int panels = (w.Rows + QuantizedPanel.Rows - 1) / QuantizedPanel.Rows;
         int workers = Math.Max(1, Math.Min(threads, panels));
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (worker) =>
+        // Each worker takes the next panel as it finishes one, so a thread delayed by other work on the machine
+        // leaves the rest to the others instead of holding the product up; every output is still one thread's.
+        int next = -1;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_) =>
         {
             using var panel = new QuantizedPanel(k, format);
             float* tile = stackalloc float[QuantizedPanel.Rows * MaxTokenTile];
-            int first = (int)((long)panels * worker / workers);
-            int last = (int)((long)panels * (worker + 1) / workers);
-            for (int p = first; p < last; p++)
+            for (int p = Interlocked.Increment(ref next); p < panels; p = Interlocked.Increment(ref next))
             {
                 int n0 = p * QuantizedPanel.Rows;
                 int rows = Math.Min(QuantizedPanel.Rows, w.Rows - n0);

@@ -19,7 +19,10 @@ internal static unsafe class Int8GemmAvx2
     {
         KQuantPair(panel, a, t0, tile);
         KQuantPair(panel, a, t0 + 2, tile + 2 * QuantizedPanel.Rows);
-        SubtractOffsets(panel, a, t0, tile);
+        if (panel.Format.SeparateMinimum)
+        {
+            SubtractOffsets(panel, a, t0, tile);
+        }
     }
 
     /// <summary>tile[t·16 + r] for a Q4_0/Q5_0/Q8_0/IQ4_NL/Q4_1/Q5_1 panel and tokens t0..t0+3.</summary>
@@ -38,6 +41,7 @@ internal static unsafe class Int8GemmAvx2
         int stepsPerGroup = f.GroupSize / 4;
         int chain = Math.Min(f.Int16Steps, stepsPerGroup);
         bool byteWeights = f.ByteWeights;
+        int correction = (byteWeights ? 128 : 0) - f.Bias;
         int blocks = k / 256;
         sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k;
         int bpt = a.BlocksPerToken;
@@ -55,10 +59,11 @@ internal static unsafe class Int8GemmAvx2
                 int group = b * groupsPerBlock + gi;
                 GroupDots(w + (long)step * 64, x0 + (long)step * 4, x1 + (long)step * 4, stepsPerGroup, chain, byteWeights,
                     out var c00, out var c01, out var c10, out var c11);
-                if (byteWeights)
+                // Σ(u − bias)·a: byte weights were multiplied as u − 128.
+                if (correction != 0)
                 {
-                    var u0 = Vector256.Create(128 * sums0[group]);
-                    var u1 = Vector256.Create(128 * sums1[group]);
+                    var u0 = Vector256.Create(correction * sums0[group]);
+                    var u1 = Vector256.Create(correction * sums1[group]);
                     c00 += u0;
                     c01 += u0;
                     c10 += u1;
@@ -202,6 +207,7 @@ internal static unsafe class Int8GemmAvx2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsetsOfFour(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;
@@ -243,6 +249,7 @@ internal static unsafe class Int8GemmAvx2
         r31.Store(tile + 56);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsetsOfTwo(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;

@@ -22,6 +22,7 @@ internal static unsafe class Int8GemmAvx512
         int stepsPerGroup = f.GroupSize / 4;
         int chain = Math.Min(f.Int16Steps, stepsPerGroup);
         bool byteWeights = f.ByteWeights;
+        int correction = (byteWeights ? 128 : 0) - f.Bias;
         int blocks = k / 256;
         sbyte* x0 = a.Values + (long)t0 * k;
         int bpt = a.BlocksPerToken;
@@ -40,12 +41,13 @@ internal static unsafe class Int8GemmAvx512
                 int group = b * groupsPerBlock + gi;
                 GroupDots(w + (long)step * 64, x0 + (long)step * 4, k, stepsPerGroup, chain, byteWeights,
                     out var c0, out var c1, out var c2, out var c3);
-                if (byteWeights)
+                // Σ(u − bias)·a: byte weights were multiplied as u − 128.
+                if (correction != 0)
                 {
-                    c0 += Vector512.Create(128 * sums[group]);
-                    c1 += Vector512.Create(128 * sums[gpt + group]);
-                    c2 += Vector512.Create(128 * sums[2 * gpt + group]);
-                    c3 += Vector512.Create(128 * sums[3 * gpt + group]);
+                    c0 += Vector512.Create(correction * sums[group]);
+                    c1 += Vector512.Create(correction * sums[gpt + group]);
+                    c2 += Vector512.Create(correction * sums[2 * gpt + group]);
+                    c3 += Vector512.Create(correction * sums[3 * gpt + group]);
                 }
                 var sc = Vector512.Load(gs + group * 16);
                 f0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(c0), sc, f0);
@@ -58,7 +60,10 @@ internal static unsafe class Int8GemmAvx512
             AddScaled(tile + 32, f2, d0[2 * bpt + b]);
             AddScaled(tile + 48, f3, d0[3 * bpt + b]);
         }
-        SubtractOffsets(panel, a, t0, tile);
+        if (f.SeparateMinimum)
+        {
+            SubtractOffsets(panel, a, t0, tile);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -159,6 +164,7 @@ internal static unsafe class Int8GemmAvx512
     private static void AddScaled(float* row, Vector512<float> sums, float scale) =>
         Vector512.FusedMultiplyAdd(sums, Vector512.Create(scale), Vector512.Load(row)).Store(row);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsets(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;

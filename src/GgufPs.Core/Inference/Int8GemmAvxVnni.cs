@@ -18,8 +18,8 @@ internal static unsafe class Int8GemmAvxVnni
 
     /// <summary>
     /// A 16×6 tile of a K-quant matrix: each group's integer dot takes its float scale d·s, the groups of a 256-wide
-    /// block add up, the block takes the activation scale d_a; the offsets (dmin·m, or d·o for Q6_K and Q3_K) times
-    /// the activation group sums come off at the end. Six tokens share each load of the weights, and twelve independent
+    /// block add up, the block takes the activation scale d_a; the minimums (dmin·m) times the activation group sums
+    /// come off at the end. Six tokens share each load of the weights, and twelve independent
     /// integer accumulators keep vpdpbusd's two a cycle going through its latency of five.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -36,6 +36,9 @@ internal static unsafe class Int8GemmAvxVnni
         float* d0 = a.Scales + (long)t0 * bpt;
         byte* w = panel.Weights;
         float* gs = panel.GroupScaleFloats;
+        int bias = f.Bias;
+        int gpt = a.GroupsPerToken;
+        int* sums = a.Sums + (long)t0 * gpt;
         new Span<float>(tile, QuantizedPanel.Rows * TokenTile).Clear();
         int step = 0;
         for (int b = 0; b < blocks; b++)
@@ -44,8 +47,15 @@ internal static unsafe class Int8GemmAvxVnni
             Vector256<float> f30 = default, f31 = default, f40 = default, f41 = default, f50 = default, f51 = default;
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
-                Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-                Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                // The accumulators start at −bias·Σa (Q6_K, Q3_K, IQ4_XS), so each group's sum is Σ(u − bias)·a.
+                int group = b * groupsPerBlock + gi;
+                var c00 = Vector256.Create(-bias * sums[group]);
+                var c10 = Vector256.Create(-bias * sums[gpt + group]);
+                var c20 = Vector256.Create(-bias * sums[2 * gpt + group]);
+                var c30 = Vector256.Create(-bias * sums[3 * gpt + group]);
+                var c40 = Vector256.Create(-bias * sums[4 * gpt + group]);
+                var c50 = Vector256.Create(-bias * sums[5 * gpt + group]);
+                Vector256<int> c01 = c00, c11 = c10, c21 = c20, c31 = c30, c41 = c40, c51 = c50;
                 byte* wp = w + (long)step * 64;
                 long o = (long)step * 4;
                 for (int s = 0; s < stepsPerGroup; s++, wp += 64, o += 4)
@@ -72,7 +82,6 @@ internal static unsafe class Int8GemmAvxVnni
                     c51 = Dot(c51, w1, a0);
                 }
                 step += stepsPerGroup;
-                int group = b * groupsPerBlock + gi;
                 var sc0 = Vector256.Load(gs + group * 16);
                 var sc1 = Vector256.Load(gs + group * 16 + 8);
                 f00 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c00), sc0, f00);
@@ -95,8 +104,11 @@ internal static unsafe class Int8GemmAvxVnni
             Int8GemmAvx2.AddScaled(tile + 64, f40, f41, d0[4 * bpt + b]);
             Int8GemmAvx2.AddScaled(tile + 80, f50, f51, d0[5 * bpt + b]);
         }
-        Int8GemmAvx2.SubtractOffsets(panel, a, t0, tile);
-        Int8GemmAvx2.SubtractOffsets(panel, a, t0 + 4, tile + 64, 2);
+        if (f.SeparateMinimum)
+        {
+            Int8GemmAvx2.SubtractOffsets(panel, a, t0, tile);
+            Int8GemmAvx2.SubtractOffsets(panel, a, t0 + 4, tile + 64, 2);
+        }
     }
 
     /// <summary>

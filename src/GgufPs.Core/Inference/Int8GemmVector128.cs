@@ -20,7 +20,10 @@ internal static unsafe class Int8GemmVector128
     {
         KQuantPair(panel, a, t0, tile);
         KQuantPair(panel, a, t0 + 2, tile + 2 * QuantizedPanel.Rows);
-        SubtractOffsets(panel, a, t0, tile);
+        if (panel.Format.SeparateMinimum)
+        {
+            SubtractOffsets(panel, a, t0, tile);
+        }
     }
 
     public static void BlockTile(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
@@ -37,6 +40,7 @@ internal static unsafe class Int8GemmVector128
         int groupsPerBlock = 256 / f.GroupSize;
         int stepsPerGroup = f.GroupSize / 4;
         bool byteWeights = f.ByteWeights;
+        int correction = (byteWeights ? 128 : 0) - f.Bias;
         int blocks = k / 256;
         sbyte* x0 = a.Values + (long)t0 * k, x1 = x0 + k;
         int bpt = a.BlocksPerToken;
@@ -55,10 +59,11 @@ internal static unsafe class Int8GemmVector128
                 int group = b * groupsPerBlock + gi;
                 GroupDots(w + (long)step * 64, x0 + (long)step * 4, x1 + (long)step * 4, stepsPerGroup, byteWeights,
                     out var c00, out var c01, out var c02, out var c03, out var c10, out var c11, out var c12, out var c13);
-                if (byteWeights)
+                // Σ(u − bias)·a: byte weights were multiplied as u − 128.
+                if (correction != 0)
                 {
-                    var u0 = Vector128.Create(128 * sums0[group]);
-                    var u1 = Vector128.Create(128 * sums1[group]);
+                    var u0 = Vector128.Create(correction * sums0[group]);
+                    var u1 = Vector128.Create(correction * sums1[group]);
                     c00 += u0; c01 += u0; c02 += u0; c03 += u0;
                     c10 += u1; c11 += u1; c12 += u1; c13 += u1;
                 }
@@ -231,6 +236,7 @@ internal static unsafe class Int8GemmVector128
     }
 
     /// <summary>The offsets of two tokens at a time, eight independent chains over the groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubtractOffsets(QuantizedPanel panel, QuantizedActivations a, int t0, float* tile)
     {
         int groups = panel.Columns / panel.Format.GroupSize;

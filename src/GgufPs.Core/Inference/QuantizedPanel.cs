@@ -1,16 +1,17 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
 /// <summary>
 /// Sixteen rows of a quantized weight matrix unpacked for the int8 kernels: every weight as an unsigned byte in the
-/// layout vpdpbusd wants (for each 4 columns, 4 bytes of each of the 16 rows), plus the integer scale and the
-/// integer offset coefficient of each group of 16 or 32 weights, and the float scales of each block. A weight is
-/// Scale·(GroupScale·u − GroupOffset) for the K-quants, where u is the stored unsigned value, so that dot products
-/// stay in integers until the end of each 256-wide block, as in ggml's vec_dot kernels; for Q4_0/Q5_0/Q8_0 it is
-/// Scale·(u − Bias) per block of 32.
+/// layout vpdpbusd wants (for each 4 columns, 4 bytes of each of the 16 rows), plus the integer scale (and for the
+/// types with a separate minimum the integer minimum) of each group of 16 or 32 weights, and the float scales of each
+/// block. A K-quant weight is Scale·GroupScale·(u − Bias), or Scale·GroupScale·u − MinScale·GroupOffset, where u is
+/// the stored unsigned value; for Q4_0/Q5_0/Q8_0 it is Scale·(u − Bias) per block of 32.
 /// </summary>
 internal sealed unsafe class QuantizedPanel : IDisposable
 {
@@ -47,13 +48,13 @@ internal sealed unsafe class QuantizedPanel : IDisposable
     /// <summary>[groups][16 rows] integer group scales (K-quants).</summary>
     public int* GroupScales { get; }
 
-    /// <summary>[groups][16 rows] integer offsets subtracted per activation group sum (K-quants).</summary>
+    /// <summary>[groups][16 rows] integer minimums, times the activation group sums (K-quants with a separate minimum).</summary>
     public int* GroupOffsets { get; }
 
     /// <summary>[groups][16 rows] the float scale of each group: d·scale.</summary>
     public float* GroupScaleFloats { get; }
 
-    /// <summary>[groups][16 rows] the float coefficient of each group's activation sum: dmin·m, or d·offset.</summary>
+    /// <summary>[groups][16 rows] the float coefficient of each group's activation sum: dmin·m.</summary>
     public float* GroupOffsetFloats { get; }
 
     /// <summary>[blocks][16 rows] float block scales (d).</summary>
@@ -102,25 +103,76 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 {
                     float d = Scales[b * Rows + r];
                     GroupScaleFloats[g * Rows + r] = d * GroupScales[g * Rows + r];
-                    GroupOffsetFloats[g * Rows + r] = (Format.SeparateMinimum ? MinScales[b * Rows + r] : d) * GroupOffsets[g * Rows + r];
+                    if (Format.SeparateMinimum)
+                    {
+                        GroupOffsetFloats[g * Rows + r] = MinScales[b * Rows + r] * GroupOffsets[g * Rows + r];
+                    }
                 }
             }
         }
-        // Transpose 4-byte units: row-major [16][columns/4] into [columns/4][16].
-        uint* from = (uint*)_rowBytes;
-        uint* to = (uint*)Weights;
-        int steps = Columns / 4;
-        for (int s = 0; s < steps; s += 2)
+        Transpose((uint*)_rowBytes, (uint*)Weights, Columns / 4);
+    }
+
+    /// <summary>
+    /// 4-byte units from row-major [16][steps] into [steps][16], a 4×4 block of them at a time with two rounds of
+    /// interleaves (SSE2 unpack, or AdvSimd zip), under half the scalar loop's time; steps is a multiple of 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(uint* from, uint* to, int steps)
+    {
+        if (!Sse2.IsSupported && !AdvSimd.Arm64.IsSupported)
+        {
+            for (int s = 0; s < steps; s++)
+            {
+                for (int r = 0; r < Rows; r++)
+                {
+                    to[s * Rows + r] = from[(long)r * steps + s];
+                }
+            }
+            return;
+        }
+        for (int s = 0; s < steps; s += 4)
         {
             uint* dst = to + s * Rows;
-            for (int r = 0; r < Rows; r++)
+            for (int r = 0; r < Rows; r += 4)
             {
-                ulong pair = *(ulong*)(from + (long)r * steps + s);
-                dst[r] = (uint)pair;
-                dst[Rows + r] = (uint)(pair >> 32);
+                uint* src = from + (long)r * steps + s;
+                var v0 = Vector128.Load(src);
+                var v1 = Vector128.Load(src + steps);
+                var v2 = Vector128.Load(src + 2 * steps);
+                var v3 = Vector128.Load(src + 3 * steps);
+                // [r0s0 r1s0 r0s1 r1s1], [r2s0 r3s0 r2s1 r3s1], and the same for s2, s3.
+                var a0 = ZipLow(v0, v1).AsUInt64();
+                var a1 = ZipLow(v2, v3).AsUInt64();
+                var a2 = ZipHigh(v0, v1).AsUInt64();
+                var a3 = ZipHigh(v2, v3).AsUInt64();
+                ZipLow(a0, a1).AsUInt32().Store(dst + r);
+                ZipHigh(a0, a1).AsUInt32().Store(dst + Rows + r);
+                ZipLow(a2, a3).AsUInt32().Store(dst + 2 * Rows + r);
+                ZipHigh(a2, a3).AsUInt32().Store(dst + 3 * Rows + r);
             }
         }
     }
+
+    /// <summary>The low halves of a and b interleaved lane by lane: [a0 b0 a1 b1].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> ZipLow(Vector128<uint> a, Vector128<uint> b) =>
+        Sse2.IsSupported ? Sse2.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
+
+    /// <summary>The high halves of a and b interleaved lane by lane: [a2 b2 a3 b3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> ZipHigh(Vector128<uint> a, Vector128<uint> b) =>
+        Sse2.IsSupported ? Sse2.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
+
+    /// <summary>[a0 b0] of two pairs of 8-byte lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> ZipLow(Vector128<ulong> a, Vector128<ulong> b) =>
+        Sse2.IsSupported ? Sse2.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
+
+    /// <summary>[a1 b1] of two pairs of 8-byte lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> ZipHigh(Vector128<ulong> a, Vector128<ulong> b) =>
+        Sse2.IsSupported ? Sse2.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
 
     /// <summary>One block of one row into its unsigned bytes (and its scales), sixteen values a vector step.</summary>
     private void Unpack(byte* x, byte* u, int block, int row)
@@ -173,7 +225,6 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 {
                     int ls = ((lowScales[g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4);
                     scales[g * Rows] = ls - 32;
-                    offsets[g * Rows] = 128 * (ls - 32);
                     NonLinear(qs, u);
                 }
                 break;
@@ -230,7 +281,6 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                     for (int k = 0; k < 8; k++, g++)
                     {
                         scales[g * Rows] = sc[k];
-                        offsets[g * Rows] = 32 * sc[k];
                     }
                 }
                 break;
@@ -250,9 +300,7 @@ internal sealed unsafe class QuantizedPanel : IDisposable
                 sbyte* packed = (sbyte*)aux;
                 for (int g = 0; g < 16; g++)
                 {
-                    int s = packed[g] - 32;
-                    scales[g * Rows] = s;
-                    offsets[g * Rows] = 4 * s;
+                    scales[g * Rows] = packed[g] - 32;
                 }
                 int bit = 0;
                 for (int n = 0; n < 256; n += 128)

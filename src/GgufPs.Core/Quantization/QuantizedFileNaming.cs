@@ -19,6 +19,27 @@ public static class QuantizedFileNaming
         return Path.Combine(directory, DefaultOutputName(Path.GetFileName(inputPath), typeName));
     }
 
+    /// <summary>
+    /// Where Invoke-Quantize writes <paramref name="inputPath"/> quantized to <paramref name="typeName"/>: beside the
+    /// input, or in <paramref name="outputPath"/> when it is a folder, or at <paramref name="outputPath"/> itself when
+    /// only one type is made. A part of a split set is named after the set: model-F16-00002-of-00003.gguf stands for
+    /// model-F16.gguf.
+    /// </summary>
+    public static string OutputPathFor(string inputPath, string typeName, string? outputPath, int typeCount)
+    {
+        string basis = GgufSplitNaming.TryParse(inputPath, out string prefix, out _, out _) ? prefix + ".gguf" : inputPath;
+        if (outputPath is null)
+        {
+            return DefaultOutputPath(basis, typeName);
+        }
+        if (Directory.Exists(outputPath))
+        {
+            return Path.Combine(outputPath, DefaultOutputName(Path.GetFileName(basis), typeName));
+        }
+        return typeCount == 1 ? outputPath
+            : throw new ArgumentException("With several types, -OutputPath must be an existing folder; each file is named after its type there.");
+    }
+
     public static string DefaultOutputName(string inputName, string typeName)
     {
         string extension = Path.GetExtension(inputName);

@@ -9,10 +9,13 @@ public static class ImportanceMatrixFiles
     public static ImportanceMatrixFormat FormatOf(string path) =>
         path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase) ? ImportanceMatrixFormat.Dat : ImportanceMatrixFormat.Gguf;
 
-    /// <summary>model-f16.gguf → model-f16.imatrix.gguf (or .imatrix.dat) beside the model.</summary>
+    /// <summary>
+    /// model-f16.gguf → model-f16.imatrix.gguf (or .imatrix.dat) beside the model; a part of a split set is named
+    /// after the set (model-f16-00002-of-00003.gguf → model-f16.imatrix.gguf), as the matrix covers all its parts.
+    /// </summary>
     public static string DefaultPath(string modelPath, ImportanceMatrixFormat format)
     {
-        string name = Path.GetFileName(modelPath);
+        string name = Path.GetFileName(GgufSplitNaming.TryParse(modelPath, out string prefix, out _, out _) ? prefix : modelPath);
         if (name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
         {
             name = name[..^".gguf".Length];

@@ -152,9 +152,9 @@ public unsafe class Int8GemmTests
 
     /// <summary>
     /// The kernels' arithmetic one output at a time: exact integer dot products of the panel's unsigned weights with
-    /// the int8 activations, then, for the K-quants, per group c·(d·s) fused into the block's sum, the block's sum
-    /// times d_a fused into the output, and the offsets' d_a·sum·(dmin·m) fused off at the end; for the blocks of 32,
-    /// (c − bias·s)·(d_w·d_a) fused in, and the minimum's m_w·s_a.
+    /// the int8 activations less bias·Σa, then, for the K-quants, per group c·(d·s) fused into the block's sum, the
+    /// block's sum times d_a fused into the output, and the minimums' d_a·sum·(dmin·m) fused off at the end; for the
+    /// blocks of 32, c·(d_w·d_a) fused in, and the minimum's m_w·s_a.
     /// </summary>
     private static float[] ScalarModel(WeightMatrix w, float[] x, int tokens)
     {
@@ -203,14 +203,18 @@ public unsafe class Int8GemmTests
             for (int gi = 0; gi < groupsPerBlock; gi++)
             {
                 int group = b * groupsPerBlock + gi;
-                block = MathF.FusedMultiplyAdd(IntegerDot(panel, a, t, r, group * g, g), panel.GroupScaleFloats[group * 16 + r], block);
+                int dot = IntegerDot(panel, a, t, r, group * g, g) - panel.Format.Bias * a.Sums[t * a.GroupsPerToken + group];
+                block = MathF.FusedMultiplyAdd(dot, panel.GroupScaleFloats[group * 16 + r], block);
             }
             output = MathF.FusedMultiplyAdd(block, a.Scales[t * a.BlocksPerToken + b], output);
         }
-        for (int group = 0; group < panel.Columns / g; group++)
+        if (panel.Format.SeparateMinimum)
         {
-            float q = a.Scales[t * a.BlocksPerToken + group / groupsPerBlock] * a.Sums[t * a.GroupsPerToken + group];
-            output = MathF.FusedMultiplyAdd(-panel.GroupOffsetFloats[group * 16 + r], q, output);
+            for (int group = 0; group < panel.Columns / g; group++)
+            {
+                float q = a.Scales[t * a.BlocksPerToken + group / groupsPerBlock] * a.Sums[t * a.GroupsPerToken + group];
+                output = MathF.FusedMultiplyAdd(-panel.GroupOffsetFloats[group * 16 + r], q, output);
+            }
         }
         return output;
     }

@@ -20,4 +20,30 @@ public class QuantizedFileNamingTests
     [Fact]
     public void StaysBesideTheInput() =>
         Assert.Equal(Path.Combine(Path.GetFullPath("/models"), "m-Q8_0.gguf"), QuantizedFileNaming.DefaultOutputPath("/models/m-f16.gguf", "Q8_0"));
+
+    [Fact]
+    public void NamesASplitSetsOutputAfterTheSet() =>
+        Assert.Equal(Path.Combine(Path.GetFullPath("/models"), "m-Q4_K_M.gguf"), QuantizedFileNaming.OutputPathFor("/models/m-F16-00002-of-00003.gguf", "Q4_K_M", null, 1));
+
+    [Fact]
+    public void WritesIntoAnOutputFolderUnderTheDefaultName()
+    {
+        string folder = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            Assert.Equal(Path.Combine(folder, "m-Q8_0.gguf"), QuantizedFileNaming.OutputPathFor("/models/m-f16.gguf", "Q8_0", folder, 3));
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public void TakesAnOutputFileOnlyForOneType()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "no-such-folder-" + Guid.NewGuid().ToString("N"), "out.gguf");
+        Assert.Equal(file, QuantizedFileNaming.OutputPathFor("/models/m-f16.gguf", "Q8_0", file, 1));
+        Assert.Throws<ArgumentException>(() => QuantizedFileNaming.OutputPathFor("/models/m-f16.gguf", "Q8_0", file, 2));
+    }
 }
