@@ -4,7 +4,7 @@ namespace GgufPs.Inference;
 
 /// <summary>
 /// One token's activations quantized for the batch-1 kernels, as <see cref="QuantizedActivations"/> quantizes a row
-/// (the same bytes and scales): Q8_K for the K-quants with the scaled sums of each group of 16 or 32, or Q8_0. The
+/// (the same bytes and scales): Q8_K for the K-quants with the sums and scaled sums of each group of 16 or 32, or Q8_0. The
 /// buffers are kept for the context's life, and consecutive products of the same input in the same format (Q, K
 /// and V; gate and up) quantize it once.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed unsafe class DecodeActivations : IDisposable
         Values = (sbyte*)NativeMemory.AlignedAlloc((nuint)_capacity, 64);
         Scales = (float*)NativeMemory.AlignedAlloc((nuint)(_capacity / 32 * sizeof(float)), 64);
         ScaledSums = (float*)NativeMemory.AlignedAlloc((nuint)(_capacity / 16 * sizeof(float)), 64);
+        Sums = (int*)NativeMemory.AlignedAlloc((nuint)(_capacity / 16 * sizeof(int)), 64);
     }
 
     /// <summary>The int8 values.</summary>
@@ -32,6 +33,9 @@ internal sealed unsafe class DecodeActivations : IDisposable
 
     /// <summary>Each group's sum of values times its block's scale (Q8_K only).</summary>
     public float* ScaledSums { get; }
+
+    /// <summary>Each group's sum of values (Q8_K only), which a K-quant's bias multiplies.</summary>
+    public int* Sums { get; }
 
     /// <summary>Forgets the remembered input: its values are about to change.</summary>
     public void Forget() => _source = null;
@@ -62,6 +66,7 @@ internal sealed unsafe class DecodeActivations : IDisposable
                     {
                         sum += q[g * groupSize + i];
                     }
+                    Sums[b * groupsPerBlock + g] = sum;
                     ScaledSums[b * groupsPerBlock + g] = d * sum;
                 }
             }
@@ -84,5 +89,6 @@ internal sealed unsafe class DecodeActivations : IDisposable
         NativeMemory.AlignedFree(Values);
         NativeMemory.AlignedFree(Scales);
         NativeMemory.AlignedFree(ScaledSums);
+        NativeMemory.AlignedFree(Sums);
     }
 }

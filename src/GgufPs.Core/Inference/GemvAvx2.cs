@@ -102,14 +102,12 @@ internal static unsafe class GemvAvx2
         tile.Store(y);
     }
 
-    /// <summary>The same for Q6_K: groups of 16 with signed 8-bit scales and an offset of 32.</summary>
+    /// <summary>The same for Q6_K: groups of 16 with signed 8-bit scales, each group's dot Σ(u − 32)·a in integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
     {
         byte* r0 = RowsFrom(w, first, out long stride);
         int blocks = w.Columns / 256;
-        int groups = blocks * 16;
-        float* offsets = stackalloc float[groups * Rows];
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
@@ -139,16 +137,12 @@ internal static unsafe class GemvAvx2
                 SixBitDots(ql, qh, stride, 4, x0, x1, x2, x3, vnni, out var c0, out var c1, out var c2, out var c3);
                 SixBitDots(ql, qh, stride, 6, x0, x1, x2, x3, vnni, out var d0, out var d1, out var d2, out var d3);
                 int g = 8 * half;
-                f = SixBitGroups(Avx2.HorizontalAdd(a0, b0), Avx2.HorizontalAdd(c0, d0), dv, scaleWords, g, f, offsets + (b * 16 + g) * Rows);
-                f = SixBitGroups(Avx2.HorizontalAdd(a1, b1), Avx2.HorizontalAdd(c1, d1), dv, scaleWords, g + 2, f, offsets + (b * 16 + g + 2) * Rows);
-                f = SixBitGroups(Avx2.HorizontalAdd(a2, b2), Avx2.HorizontalAdd(c2, d2), dv, scaleWords, g + 4, f, offsets + (b * 16 + g + 4) * Rows);
-                f = SixBitGroups(Avx2.HorizontalAdd(a3, b3), Avx2.HorizontalAdd(c3, d3), dv, scaleWords, g + 6, f, offsets + (b * 16 + g + 6) * Rows);
+                f = SixBitGroups(Avx2.HorizontalAdd(a0, b0), Avx2.HorizontalAdd(c0, d0), dv, scaleWords, g, f, a.Sums + b * 16 + g);
+                f = SixBitGroups(Avx2.HorizontalAdd(a1, b1), Avx2.HorizontalAdd(c1, d1), dv, scaleWords, g + 2, f, a.Sums + b * 16 + g + 2);
+                f = SixBitGroups(Avx2.HorizontalAdd(a2, b2), Avx2.HorizontalAdd(c2, d2), dv, scaleWords, g + 4, f, a.Sums + b * 16 + g + 4);
+                f = SixBitGroups(Avx2.HorizontalAdd(a3, b3), Avx2.HorizontalAdd(c3, d3), dv, scaleWords, g + 6, f, a.Sums + b * 16 + g + 6);
             }
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
-        }
-        for (int g = 0; g < groups; g++)
-        {
-            tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
         }
         tile.Store(y);
     }
@@ -206,22 +200,18 @@ internal static unsafe class GemvAvx2
 
     /// <summary>
     /// A quarter's two groups of 16 from its row sums (rows 0–3 in s0, 4–7 in s1; each register's lower half the
-    /// first group, the upper the second) into the block's float sum, and their offsets d·32·sc stored.
+    /// first group, the upper the second), less 32 times the token's group sums, into the block's float sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> SixBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
-        Vector256<float> f, float* offsets)
+        Vector256<float> f, int* sums)
     {
-        var first16 = Avx2.Permute2x128(s0, s1, 0x20);
-        var second16 = Avx2.Permute2x128(s0, s1, 0x31);
+        var first16 = Avx2.Permute2x128(s0, s1, 0x20) - Vector256.Create(32 * sums[0]);
+        var second16 = Avx2.Permute2x128(s0, s1, 0x31) - Vector256.Create(32 * sums[1]);
         var sc0 = SignedByteOf(scaleWords[g >> 2], 8 * (g & 3));
         var sc1 = SignedByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3));
         f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
-        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
-        var thirtyTwo = Vector256.Create(32);
-        (dv * Avx.ConvertToVector256Single(sc0 * thirtyTwo)).Store(offsets);
-        (dv * Avx.ConvertToVector256Single(sc1 * thirtyTwo)).Store(offsets + Rows);
-        return f;
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

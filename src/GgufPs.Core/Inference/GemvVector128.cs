@@ -87,15 +87,13 @@ internal static unsafe class GemvVector128
         tile.Store(y);
     }
 
-    /// <summary>The same for Q6_K.</summary>
+    /// <summary>The same for Q6_K, each group's dot Σ(u − 32)·a in integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6_K(WeightMatrix w, int first, DecodeActivations a, float* y)
     {
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
         int blocks = w.Columns / 256;
-        int groups = blocks * 16;
-        float* offsets = stackalloc float[groups * Rows];
         sbyte* scaleBytes = stackalloc sbyte[16 * Rows];
         float* d = stackalloc float[Rows];
         var tile = Vector128<float>.Zero;
@@ -126,16 +124,12 @@ internal static unsafe class GemvVector128
                             SixBitDot(ql + 2 * stride + o, qh + 2 * stride + o, quarter, xv), SixBitDot(ql + 3 * stride + o, qh + 3 * stride + o, quarter, xv));
                         int g = 8 * half + 2 * quarter + part;
                         var sc = SignedColumn(scaleBytes, g);
+                        c -= Vector128.Create(32 * a.Sums[b * 16 + g]);
                         f = ExactFma.MultiplyAdd(Vector128.ConvertToSingle(c), dv * Vector128.ConvertToSingle(sc), f);
-                        (dv * Vector128.ConvertToSingle(sc * Vector128.Create(32))).Store(offsets + (b * 16 + g) * Rows);
                     }
                 }
             }
             tile = ExactFma.MultiplyAdd(f, Vector128.Create(a.Scales[b]), tile);
-        }
-        for (int g = 0; g < groups; g++)
-        {
-            tile = ExactFma.MultiplyAdd(-Vector128.Load(offsets + g * Rows), Vector128.Create(a.ScaledSums[g]), tile);
         }
         tile.Store(y);
     }
