@@ -12,7 +12,8 @@
     Help   turns docs/help into out/GgufPs/en-US (part of Build).
     Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine: against the llama.cpp build in
            -LlamaCppPath when given (its llama-perplexity runs as a user runs it), else against the NuGet oracle.
-           -BenchArgs profile prints where a perplexity chunk's time goes.
+           -BenchArgs profile prints where a perplexity chunk's time goes; -BenchArgs generation compares tg64 with
+           llama-bench (give -LlamaCppPath), -BenchArgs gemv,--threads,1 times the batch-1 products alone.
     Demo   builds and runs the seed's workflow on the bundled tiny models.
     Clean  removes out/ and every bin/ and obj/.
 #>
