@@ -12,7 +12,8 @@
     Help   turns docs/help into out/GgufPs/en-US (part of Build).
     Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine: against the llama.cpp build in
            -LlamaCppPath when given (its llama-perplexity runs as a user runs it), else against the NuGet oracle.
-           -BenchArgs profile prints where a perplexity chunk's time goes.
+           -BenchArgs profile prints where a perplexity chunk's time goes; -BenchArgs generation compares tg64 with
+           llama-bench (give -LlamaCppPath), -BenchArgs gemv,--threads,1 times the batch-1 products alone.
     Demo   builds and runs the seed's workflow on the bundled tiny models.
     Clean  removes out/ and every bin/ and obj/.
 #>
@@ -160,9 +161,10 @@ function Invoke-TestTiers {
     $project = Join-Path $Root 'tests/GgufPs.Core.Tests/GgufPs.Core.Tests.csproj'
     Invoke-Native dotnet @('build', $project, '-c', $Configuration, '-nologo', '-clp:NoSummary')
     # Of the real model, the oracle comparisons of Q8_0 and Q4_K_M (the two integer kernels); the float kernels run on
-    # the synthetic F32, F16 and BF16 models of the evaluation tests.
+    # the synthetic F32, F16 and BF16 models of the evaluation tests. Greedy decoding runs the batch-1 kernels.
     $filter = 'FullyQualifiedName~GgufPs.Tests.Inference|FullyQualifiedName~GgufPs.Tests.Evaluation|' +
-        '(FullyQualifiedName~TinyStories3mTests.PerplexityIsTheOraclesOverEveryChunk&(DisplayName~Q8_0|DisplayName~Q4_K_M))'
+        '(FullyQualifiedName~TinyStories3mTests.PerplexityIsTheOraclesOverEveryChunk&(DisplayName~Q8_0|DisplayName~Q4_K_M))|' +
+        'FullyQualifiedName~GenerationOracleTests.GreedyDecodingIsLlamaCpps'
     $tiers = [ordered]@{
         'AVX2 and FMA (no AVX-512, no AVX-VNNI)' = @{ DOTNET_EnableAVX512 = '0'; DOTNET_EnableAVXVNNI = '0' }
         'AVX-512 without AVX-VNNI'               = @{ DOTNET_EnableAVXVNNI = '0' }

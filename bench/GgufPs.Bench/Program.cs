@@ -109,11 +109,13 @@ var benchmarks = new Dictionary<string, Action>
         }
     },
     ["kernels"] = () => KernelBenchmark.Run(work, threads),
+    ["gemv"] = () => GemvBenchmark.Run(models, shapes, inferenceTypes, threads),
+    ["generation"] = () => GenerationBenchmark.Run(models, shapes, inferenceTypes, threads, rounds, llamaCpp),
 };
-// The profile is a diagnosis, not a comparison: it runs only when named.
+// The profile and the gemv timings are diagnoses, not comparisons: they run only when named.
 foreach (var (name, run) in benchmarks)
 {
-    if (selected.Count == 0 ? name != "profile" : selected.Contains(name))
+    if (selected.Count == 0 ? name is not ("profile" or "gemv") : selected.Contains(name))
     {
         Console.WriteLine();
         run();

@@ -11,14 +11,18 @@ public sealed unsafe class InferenceContext : IDisposable
 {
     private readonly TransformerModel _model;
     private readonly TransformerConfig _c;
-    private readonly NativeBuffer[] _keys;
-    private readonly NativeBuffer[] _values;
+    private readonly KeyValueCache _cache;
     private readonly int _threads;
     private int _cached;
     private float* _roundedSource;
     private int _roundedRows;
     private ActivationFormat _roundedFormat;
     private BatchBuffers? _buffers;
+    private (NativeBuffer Keys, NativeBuffer Values)? _widened;
+    private DecodeActivations? _decodeActivations;
+    private WorkerTeam? _team;
+    private float[][]? _scratch;
+    private bool _decoding;
 
     public InferenceContext(TransformerModel model, int contextLength, int batchSize, int threads)
     {
@@ -31,13 +35,7 @@ public sealed unsafe class InferenceContext : IDisposable
         ContextLength = contextLength;
         BatchSize = Math.Clamp(batchSize, 1, contextLength);
         _threads = Math.Max(1, threads);
-        _keys = new NativeBuffer[_c.LayerCount];
-        _values = new NativeBuffer[_c.LayerCount];
-        for (int l = 0; l < _c.LayerCount; l++)
-        {
-            _keys[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
-            _values[l] = new NativeBuffer((long)contextLength * _c.KeyValueLength);
-        }
+        _cache = new KeyValueCache(_c.LayerCount, contextLength, _c.KeyValueLength);
     }
 
     public int ContextLength { get; }
@@ -106,6 +104,7 @@ public sealed unsafe class InferenceContext : IDisposable
         int ff = _c.FeedForwardLength;
         int outputs = t - firstOutput;
         int start = _cached;
+        _decoding = t == 1;
         _buffers ??= new BatchBuffers(_c, BatchSize);
         var b = _buffers;
         NativeBuffer x = b.X, xn = b.Normalized, rounded = b.Rounded, q = b.Query, k = b.Key, v = b.Value;
@@ -114,7 +113,7 @@ public sealed unsafe class InferenceContext : IDisposable
         var clock = Tick();
         Embed(tokens, start, x.Pointer);
         Done(InferenceProfile.Embedding, clock);
-        _roundedSource = null;
+        ForgetInputs();
 
         for (int l = 0; l < _c.LayerCount; l++)
         {
@@ -171,7 +170,7 @@ public sealed unsafe class InferenceContext : IDisposable
             clock = Tick();
             Attend(l, qp, t, start, from, attention.Pointer);
             Done(InferenceProfile.Attention, clock);
-            _roundedSource = null;
+            ForgetInputs();
             Linear(layer.Output, attention.Pointer + (long)from * qLen, t - from, projected.Pointer + (long)from * d, rounded);
             AddBias(projected.Pointer + (long)from * d, t - from, d, layer.OutputBias);
             Add(x.Pointer + (long)from * d, projected.Pointer + (long)from * d, (long)(t - from) * d);
@@ -186,9 +185,9 @@ public sealed unsafe class InferenceContext : IDisposable
                 Linear(layer.Up, xn.Pointer, rows, up.Pointer, rounded);
                 AddBias(up.Pointer, rows, ff, layer.UpBias);
                 clock = Tick();
-                Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
+                For(rows, r => GgmlExp.SwiGlu(gate.Pointer + (long)r * ff, up.Pointer + (long)r * ff, ff));
                 Done(InferenceProfile.GatedActivation, clock);
-                _roundedSource = null;
+                ForgetInputs();
             }
             else
             {
@@ -197,7 +196,7 @@ public sealed unsafe class InferenceContext : IDisposable
                 clock = Tick();
                 ParallelRows(rows, ff, (a, b) => GeluTable.Apply(gate.Pointer + a, b - a));
                 Done(InferenceProfile.GatedActivation, clock);
-                _roundedSource = null;
+                ForgetInputs();
             }
             Linear(layer.Down, gate.Pointer, rows, projected.Pointer, rounded);
             AddBias(projected.Pointer, rows, d, layer.DownBias);
@@ -221,7 +220,7 @@ public sealed unsafe class InferenceContext : IDisposable
     {
         int d = _c.EmbeddingLength;
         int[] ids = tokens.ToArray();
-        Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(ids.Length, i =>
         {
             var row = new Span<float>(x + (long)i * d, d);
             _model.TokenEmbedding.DecodeRow(ids[i], 0, row);
@@ -242,11 +241,11 @@ public sealed unsafe class InferenceContext : IDisposable
     private void Normalize(float* x, float* y, int rows, float[] weight, float[]? bias)
     {
         var clock = Tick();
-        _roundedSource = null;
+        ForgetInputs();
         int d = _c.EmbeddingLength;
         float eps = _c.NormEpsilon;
         bool layerNorm = _c.Architecture == ModelArchitecture.Gpt2;
-        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(rows, i =>
         {
             if (layerNorm)
             {
@@ -263,6 +262,7 @@ public sealed unsafe class InferenceContext : IDisposable
     /// <summary>
     /// y = x·Wᵀ with x rounded as ggml rounds activations for W's type. Consecutive products of the same input in
     /// the same format (Q, K and V; gate and up) round it once: the rounded copy is remembered until the input changes.
+    /// A single token goes through the batch-1 kernels (<see cref="Gemv"/>) on the context's worker team.
     /// </summary>
     private void Linear(WeightMatrix w, float* x, int rows, float* y, NativeBuffer rounded)
     {
@@ -272,30 +272,47 @@ public sealed unsafe class InferenceContext : IDisposable
         }
         WeightInputObserver?.Observe(w.Name, new ReadOnlySpan<float>(x, checked(rows * w.Columns)), rows);
         var clock = Tick();
+        if (rows == 1 && Gemv.Handles(w))
+        {
+            float* source = w.Type == GgmlType.F16 ? Rounded(w, x, rows, rounded, ref clock) : x;
+            _decodeActivations ??= new DecodeActivations(Math.Max(Math.Max(_c.EmbeddingLength, _c.QueryLength), _c.FeedForwardLength));
+            Gemv.Multiply(w, source, y, _decodeActivations, Team);
+            Done(w.ProfileStage, clock);
+            return;
+        }
         if (Int8Gemm.Handles(w.Type))
         {
             Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
             Done(w.ProfileStage, clock);
             return;
         }
-        float* input = x;
-        if (w.ActivationFormat != ActivationFormat.F32)
-        {
-            int n = w.Columns;
-            if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
-            {
-                ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
-                    new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
-                _roundedSource = x;
-                _roundedRows = rows;
-                _roundedFormat = w.ActivationFormat;
-                Done(InferenceProfile.RoundActivations, clock);
-                clock = Tick();
-            }
-            input = rounded.Pointer;
-        }
+        float* input = w.ActivationFormat != ActivationFormat.F32 ? Rounded(w, x, rows, rounded, ref clock) : x;
         FloatGemm.Multiply(w, input, rows, y, w.Rows, _threads);
         Done(w.ProfileStage, clock);
+    }
+
+    /// <summary>x rounded to W's activation format in <paramref name="rounded"/>, unless it already is.</summary>
+    private float* Rounded(WeightMatrix w, float* x, int rows, NativeBuffer rounded, ref (long, long) clock)
+    {
+        int n = w.Columns;
+        if (_roundedSource != x || _roundedRows != rows || _roundedFormat != w.ActivationFormat)
+        {
+            ParallelRows(rows, n, (a, b) => ActivationRounding.Round(w.ActivationFormat,
+                new ReadOnlySpan<float>(x + a, (int)(b - a)), new Span<float>(rounded.Pointer + a, (int)(b - a)), n));
+            _roundedSource = x;
+            _roundedRows = rows;
+            _roundedFormat = w.ActivationFormat;
+            Done(InferenceProfile.RoundActivations, clock);
+            clock = Tick();
+        }
+        return rounded.Pointer;
+    }
+
+    /// <summary>Forgets the rounded and quantized copies of the last input: its values are about to change.</summary>
+    private void ForgetInputs()
+    {
+        _roundedSource = null;
+        _decodeActivations?.Forget();
     }
 
     private void AddBias(float* rows, int count, int n, float[]? bias)
@@ -320,7 +337,7 @@ public sealed unsafe class InferenceContext : IDisposable
         bool neox = _c.Architecture == ModelArchitecture.Qwen2;
         int heads = _c.HeadCount;
         int kvHeads = _c.KeyValueHeadCount;
-        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        For(t, i =>
         {
             Span<float> cache = stackalloc float[dims];
             TransformerOps.RopeCache(start + i, dims, _c.RopeFrequencyBase, _c.RopeFrequencyScale, _model.RopeFrequencyFactors, cache);
@@ -338,12 +355,26 @@ public sealed unsafe class InferenceContext : IDisposable
         });
     }
 
-    /// <summary>Keys and values go to the cache rounded to F16, the cache type llama.cpp uses.</summary>
-    private void StoreKeyValues(int layer, float* k, float* v, int t, int start)
+    /// <summary>Keys and values go to the cache as F16, the cache type llama.cpp uses.</summary>
+    private void StoreKeyValues(int layer, float* k, float* v, int t, int start) => _cache.Store(layer, k, v, t, start);
+
+    /// <summary>
+    /// The layer's cached keys and values of positions [0, visible) widened to floats (exactly), once per batch, so
+    /// that every head's dot products run on floats as before.
+    /// </summary>
+    private void WidenKeyValues(int layer, int visible, out float* keys, out float* values)
     {
         int kvLen = _c.KeyValueLength;
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(k, t * kvLen), _keys[layer].Span((long)start * kvLen, t * kvLen));
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(v, t * kvLen), _values[layer].Span((long)start * kvLen, t * kvLen));
+        _widened ??= (new NativeBuffer((long)ContextLength * kvLen), new NativeBuffer((long)ContextLength * kvLen));
+        keys = _widened.Value.Keys.Pointer;
+        values = _widened.Value.Values.Pointer;
+        ushort* hk = _cache.Keys(layer), hv = _cache.Values(layer);
+        float* fk = keys, fv = values;
+        ParallelRows(visible, kvLen, (a, b) =>
+        {
+            HalfVectors.ToSingle(hk + a, fk + a, (int)(b - a));
+            HalfVectors.ToSingle(hv + a, fv + a, (int)(b - a));
+        });
     }
 
     /// <summary>
@@ -354,36 +385,87 @@ public sealed unsafe class InferenceContext : IDisposable
     {
         int hd = _c.HeadDimension;
         int heads = _c.HeadCount;
+        WidenKeyValues(layer, start + t, out float* keys, out float* values);
+        int work = (t - from) * heads;
+        int capacity = (start + t + 15) / 16 * 16;
+        if (_decoding)
+        {
+            var scratch = WorkerScratch(capacity + hd);
+            Team.Run(work, (item, worker) =>
+            {
+                fixed (float* s = scratch[worker])
+                {
+                    AttendHead(item, q, start, from, keys, values, capacity, s, output);
+                }
+            });
+            return;
+        }
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd], (item, _, scratch) =>
+        {
+            fixed (float* s = scratch)
+            {
+                AttendHead(item, q, start, from, keys, values, capacity, s, output);
+            }
+            return scratch;
+        }, _ => { });
+    }
+
+    /// <summary>One query head of one token: scores, softmax and the weighted sum of values, in <paramref name="s"/>'s scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendHead(int item, float* q, int start, int from, float* keys, float* values, int capacity, float* s, float* output)
+    {
+        int hd = _c.HeadDimension;
+        int heads = _c.HeadCount;
         int group = heads / _c.KeyValueHeadCount;
         int kvLen = _c.KeyValueLength;
         int qLen = _c.QueryLength;
         float scale = 1.0f / MathF.Sqrt(hd);
-        float* keys = _keys[layer].Pointer;
-        float* values = _values[layer].Pointer;
-        int work = (t - from) * heads;
-        int capacity = (start + t + 15) / 16 * 16;
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => new float[capacity + hd],
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, _, scratch) =>
+        int i = from + item / heads;
+        int h = item % heads;
+        int kvHead = h / group;
+        int visible = start + i + 1;
+        float* scores = s;
+        float* query = s + capacity;
+        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+        GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
+        float max = ElementwiseMath.Max(scores, visible);
+        double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
+        ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
+        var probabilities = new Span<float>(scores, visible);
+        ActivationRounding.RoundToHalf(probabilities, probabilities);
+        GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
+    }
+
+    /// <summary>A float array of at least <paramref name="length"/> for each worker of the team, kept across calls.</summary>
+    private float[][] WorkerScratch(int length)
+    {
+        _scratch ??= new float[Team.Size][];
+        for (int w = 0; w < _scratch.Length; w++)
         {
-            int i = from + item / heads;
-            int h = item % heads;
-            int kvHead = h / group;
-            int visible = start + i + 1;
-            fixed (float* s = scratch)
+            if (_scratch[w] is null || _scratch[w].Length < length)
             {
-                float* scores = s;
-                float* query = s + capacity;
-                ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
-                GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
-                float max = ElementwiseMath.Max(scores, visible);
-                double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
-                ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
-                var probabilities = new Span<float>(scores, visible);
-                ActivationRounding.RoundToHalf(probabilities, probabilities);
-                GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
+                _scratch[w] = new float[Math.Max(length, 2 * (_scratch[w]?.Length ?? 0))];
             }
-            return scratch;
-        }, _ => { });
+        }
+        return _scratch;
+    }
+
+    private WorkerTeam Team => _team ??= new WorkerTeam(_threads);
+
+    /// <summary>
+    /// body(i) for i in [0, count) on the threads: the context's worker team while a single token is decoded (its
+    /// many small loops would spend more on thread-pool dispatch than on work), Parallel.For for batches.
+    /// </summary>
+    private void For(int count, Action<int> body)
+    {
+        if (_decoding)
+        {
+            Team.Run(count, (i, _) => body(i));
+        }
+        else
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body);
+        }
     }
 
     private void Add(float* x, float* y, long n)
@@ -396,7 +478,7 @@ public sealed unsafe class InferenceContext : IDisposable
     private void ParallelRows(int rows, int width, Action<long, long> body)
     {
         int parts = Math.Max(1, Math.Min(_threads, rows));
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        For(parts, p =>
         {
             long a = (long)rows * p / parts * width;
             long b = (long)rows * (p + 1) / parts * width;
@@ -407,13 +489,10 @@ public sealed unsafe class InferenceContext : IDisposable
     public void Dispose()
     {
         _buffers?.Dispose();
-        foreach (var b in _keys)
-        {
-            b.Dispose();
-        }
-        foreach (var b in _values)
-        {
-            b.Dispose();
-        }
+        _cache.Dispose();
+        _decodeActivations?.Dispose();
+        _team?.Dispose();
+        _widened?.Keys.Dispose();
+        _widened?.Values.Dispose();
     }
 }

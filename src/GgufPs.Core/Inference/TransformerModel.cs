@@ -81,8 +81,8 @@ public sealed class TransformerModel : IDisposable
     public static TransformerModel FromFile(GgufFile file) =>
         new(file, ownsFile: false, TransformerConfig.FromMetadata(file.Metadata));
 
-    /// <summary>The memory a context of <paramref name="contextLength"/> positions keeps for keys and values, in bytes.</summary>
-    public long KeyValueCacheBytes(int contextLength) => 2L * Config.LayerCount * contextLength * Config.KeyValueLength * sizeof(float);
+    /// <summary>The memory a context of <paramref name="contextLength"/> positions keeps for keys and values (F16), in bytes.</summary>
+    public long KeyValueCacheBytes(int contextLength) => KeyValueCache.BytesFor(Config.LayerCount, contextLength, Config.KeyValueLength);
 
     public void Dispose()
     {

@@ -1,0 +1,264 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// <see cref="Gemv"/>'s kernels with 256-bit integers: AVX-VNNI's vpdpbusd where the CPU has it, otherwise AVX2's
+/// vpmaddubsw and vpmaddwd, which give the same integers. Eight rows go at once: each row's bytes are multiplied
+/// by the token's in their stored order, and a tree of horizontal adds gathers each group's eight row sums into the
+/// eight lanes of one register, so the float steps that follow run one row a lane, exactly as the batched tiles do.
+/// </summary>
+internal static unsafe class GemvAvx2
+{
+    public const int Rows = 8;
+
+    /// <summary>y[0..8) for rows [first, first + 8) of a Q8_0 matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q8_0(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        byte* r0 = RowsFrom(w, first, out long stride);
+        int blocks = w.Columns / 32;
+        var o = Vector256<float>.Zero;
+        ushort* halves = stackalloc ushort[Rows];
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = r0 + b * 34;
+            var x = Vector256.Load(a.Values + b * 32);
+            var h01 = Avx2.HorizontalAdd(SignedDot(p + 2, x, vnni), SignedDot(p + stride + 2, x, vnni));
+            var h23 = Avx2.HorizontalAdd(SignedDot(p + 2 * stride + 2, x, vnni), SignedDot(p + 3 * stride + 2, x, vnni));
+            var h45 = Avx2.HorizontalAdd(SignedDot(p + 4 * stride + 2, x, vnni), SignedDot(p + 5 * stride + 2, x, vnni));
+            var h67 = Avx2.HorizontalAdd(SignedDot(p + 6 * stride + 2, x, vnni), SignedDot(p + 7 * stride + 2, x, vnni));
+            var c = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
+            for (int r = 0; r < Rows; r++)
+            {
+                halves[r] = *(ushort*)(p + r * stride);
+            }
+            var ws = HalfVectors.Widened256(Avx2.ConvertToVector256Int32(Vector128.Load(halves)).AsUInt32());
+            o = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c), ws * a.Scales[b], o);
+        }
+        o.Store(y);
+    }
+
+    /// <summary>The same for Q4_K: groups of 32 with 6-bit scales and minimums, the minimums subtracted at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        byte* r0 = RowsFrom(w, first, out long stride);
+        int blocks = w.Columns / 256;
+        int groups = blocks * 8;
+        float* offsets = stackalloc float[groups * Rows];
+        var rowOffsets = RowOffsets(stride);
+        var tile = Vector256<float>.Zero;
+        var low = Vector256.Create((byte)0x0F);
+        var kmask1 = Vector256.Create(0x3f3f3f3fu);
+        var kmask2 = Vector256.Create(0x0f0f0f0fu);
+        var kmask3 = Vector256.Create(0x03030303u);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = r0 + b * 144;
+            // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
+            var dd = Gather(p, rowOffsets);
+            var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
+            var mv = HalfVectors.Widened256(Vector256.ShiftRightLogical(dd, 16));
+            var u0 = Gather(p + 4, rowOffsets);
+            var u1 = Gather(p + 8, rowOffsets);
+            var u2 = Gather(p + 12, rowOffsets);
+            var scalesLow = u0 & kmask1;
+            var scalesHigh = (u2 & kmask2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u0, 6) & kmask3, 4);
+            var minsLow = u1 & kmask1;
+            var minsHigh = (Vector256.ShiftRightLogical(u2, 4) & kmask2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u1, 6) & kmask3, 4);
+            sbyte* x = a.Values + b * 256;
+            var f = Vector256<float>.Zero;
+            for (int j = 0; j < 4; j++)
+            {
+                var xl = Vector256.Load(x + 64 * j);
+                var xh = Vector256.Load(x + 64 * j + 32);
+                byte* q = p + 16 + 32 * j;
+                NibbleDots(q, stride, xl, xh, low, vnni, 0, out var l01, out var h01);
+                NibbleDots(q, stride, xl, xh, low, vnni, 2, out var l23, out var h23);
+                NibbleDots(q, stride, xl, xh, low, vnni, 4, out var l45, out var h45);
+                NibbleDots(q, stride, xl, xh, low, vnni, 6, out var l67, out var h67);
+                var cl = SumHalves(Avx2.HorizontalAdd(l01, l23), Avx2.HorizontalAdd(l45, l67));
+                var ch = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
+                var words = j < 2 ? scalesLow : scalesHigh;
+                int shift = 16 * (j & 1);
+                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(cl), dv * ByteOf(words, shift), f);
+                f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(ch), dv * ByteOf(words, shift + 8), f);
+            }
+            float* o = offsets + b * 8 * Rows;
+            for (int g = 0; g < 4; g++)
+            {
+                (mv * ByteOf(minsLow, 8 * g)).Store(o + g * Rows);
+                (mv * ByteOf(minsHigh, 8 * g)).Store(o + (4 + g) * Rows);
+            }
+            tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
+        }
+        for (int g = 0; g < groups; g++)
+        {
+            tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
+        }
+        tile.Store(y);
+    }
+
+    /// <summary>The same for Q6_K: groups of 16 with signed 8-bit scales, each group's dot Σ(u − 32)·a in integers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q6_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        byte* r0 = RowsFrom(w, first, out long stride);
+        int blocks = w.Columns / 256;
+        var rowOffsets = RowOffsets(stride);
+        var tile = Vector256<float>.Zero;
+        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = r0 + b * 210;
+            // d is the upper half of the word at 206, which stays inside the block.
+            var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
+            for (int i = 0; i < 4; i++)
+            {
+                scaleWords[i] = Gather(p + 192 + 4 * i, rowOffsets);
+            }
+            sbyte* x = a.Values + b * 256;
+            var f = Vector256<float>.Zero;
+            for (int half = 0; half < 2; half++)
+            {
+                // Values n0 + [0, 32), +32, +64, +96: the four quarters of a half, each two groups of 16.
+                int n0 = 128 * half;
+                byte* ql = p + n0 / 2;
+                byte* qh = p + 128 + n0 / 4;
+                var x0 = Vector256.Load(x + n0);
+                var x1 = Vector256.Load(x + n0 + 32);
+                var x2 = Vector256.Load(x + n0 + 64);
+                var x3 = Vector256.Load(x + n0 + 96);
+                SixBitDots(ql, qh, stride, 0, x0, x1, x2, x3, vnni, out var a0, out var a1, out var a2, out var a3);
+                SixBitDots(ql, qh, stride, 2, x0, x1, x2, x3, vnni, out var b0, out var b1, out var b2, out var b3);
+                SixBitDots(ql, qh, stride, 4, x0, x1, x2, x3, vnni, out var c0, out var c1, out var c2, out var c3);
+                SixBitDots(ql, qh, stride, 6, x0, x1, x2, x3, vnni, out var d0, out var d1, out var d2, out var d3);
+                int g = 8 * half;
+                f = SixBitGroups(Avx2.HorizontalAdd(a0, b0), Avx2.HorizontalAdd(c0, d0), dv, scaleWords, g, f, a.Sums + b * 16 + g);
+                f = SixBitGroups(Avx2.HorizontalAdd(a1, b1), Avx2.HorizontalAdd(c1, d1), dv, scaleWords, g + 2, f, a.Sums + b * 16 + g + 2);
+                f = SixBitGroups(Avx2.HorizontalAdd(a2, b2), Avx2.HorizontalAdd(c2, d2), dv, scaleWords, g + 4, f, a.Sums + b * 16 + g + 4);
+                f = SixBitGroups(Avx2.HorizontalAdd(a3, b3), Avx2.HorizontalAdd(c3, d3), dv, scaleWords, g + 6, f, a.Sums + b * 16 + g + 6);
+            }
+            tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
+        }
+        tile.Store(y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte* RowsFrom(WeightMatrix w, int first, out long stride)
+    {
+        stride = w.RowBytes;
+        return w.RowPointer(first);
+    }
+
+    /// <summary>Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added horizontally.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NibbleDots(byte* q, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, bool vnni, int r,
+        out Vector256<int> lows, out Vector256<int> highs)
+    {
+        var v0 = Vector256.Load(q + r * stride);
+        var v1 = Vector256.Load(q + (r + 1) * stride);
+        lows = Avx2.HorizontalAdd(UnsignedDot(v0 & low, xl, vnni), UnsignedDot(v1 & low, xl, vnni));
+        highs = Avx2.HorizontalAdd(UnsignedDot(Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low, xh, vnni),
+            UnsignedDot(Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low, xh, vnni));
+    }
+
+    /// <summary>
+    /// Rows r and r+1 of a Q6_K half: the four quarters' 32 six-bit values of each row dotted with x0..x3, the two
+    /// rows' lanes added horizontally. The low nibbles and high bits are read once for all four quarters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SixBitDots(byte* ql, byte* qh, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
+        Vector256<sbyte> x3, bool vnni, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    {
+        SixBitValues(ql + r * stride, qh + r * stride, out var u0, out var u1, out var u2, out var u3);
+        SixBitValues(ql + (r + 1) * stride, qh + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
+        q0 = Avx2.HorizontalAdd(UnsignedDot(u0, x0, vnni), UnsignedDot(v0, x0, vnni));
+        q1 = Avx2.HorizontalAdd(UnsignedDot(u1, x1, vnni), UnsignedDot(v1, x1, vnni));
+        q2 = Avx2.HorizontalAdd(UnsignedDot(u2, x2, vnni), UnsignedDot(v2, x2, vnni));
+        q3 = Avx2.HorizontalAdd(UnsignedDot(u3, x3, vnni), UnsignedDot(v3, x3, vnni));
+    }
+
+    /// <summary>One row's 128 six-bit values of a half, as four quarters of 32 (ggml's order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SixBitValues(byte* ql, byte* qh, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        var top = Vector256.Create((byte)0x30);
+        var l0 = Vector256.Load(ql);
+        var l1 = Vector256.Load(ql + 32);
+        var h = Vector256.Load(qh).AsUInt16();
+        // 16-bit shifts move each byte's bits within the byte for every bit the masks keep.
+        u0 = (l0 & nibble) | (Vector256.ShiftLeft(h, 4).AsByte() & top);
+        u1 = (l1 & nibble) | (Vector256.ShiftLeft(h, 2).AsByte() & top);
+        u2 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & nibble) | (h.AsByte() & top);
+        u3 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & nibble) | (Vector256.ShiftRightLogical(h, 2).AsByte() & top);
+    }
+
+    /// <summary>
+    /// A quarter's two groups of 16 from its row sums (rows 0–3 in s0, 4–7 in s1; each register's lower half the
+    /// first group, the upper the second), less 32 times the token's group sums, into the block's float sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SixBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+        Vector256<float> f, int* sums)
+    {
+        var first16 = Avx2.Permute2x128(s0, s1, 0x20) - Vector256.Create(32 * sums[0]);
+        var second16 = Avx2.Permute2x128(s0, s1, 0x31) - Vector256.Create(32 * sums[1]);
+        var sc0 = SignedByteOf(scaleWords[g >> 2], 8 * (g & 3));
+        var sc1 = SignedByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3));
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> UnsignedDot(Vector256<byte> u, Vector256<sbyte> x, bool vnni) =>
+        vnni ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, x)
+             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, x), Vector256.Create((short)1));
+
+    /// <summary>Σ w·x of signed bytes with llama.cpp's sign trick: |w| times x with w's sign.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SignedDot(byte* p, Vector256<sbyte> x, bool vnni)
+    {
+        var w = Vector256.Load((sbyte*)p);
+        return UnsignedDot(Avx2.Abs(w), Avx2.Sign(x, w), vnni);
+    }
+
+    /// <summary>Rows 0–3 in s0 and 4–7 in s1, each lane pair split over the two halves: the eight row sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SumHalves(Vector256<int> s0, Vector256<int> s1) =>
+        Avx2.Permute2x128(s0, s1, 0x20) + Avx2.Permute2x128(s0, s1, 0x31);
+
+    /// <summary>The distances of eight consecutive rows from the first, for gathers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+
+    /// <summary>The 32-bit word at <paramref name="p"/> in each of the eight rows, one row a lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
+
+    /// <summary>The unsigned byte at bit <paramref name="shift"/> of each lane, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ByteOf(Vector256<uint> words, int shift) =>
+        Avx.ConvertToVector256Single((Vector256.ShiftRightLogical(words, shift) & Vector256.Create(0xFFu)).AsInt32());
+
+    /// <summary>The signed byte at bit <paramref name="shift"/> of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SignedByteOf(Vector256<uint> words, int shift) =>
+        Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 24 - shift).AsInt32(), 24);
+
+    /// <summary>Q4_K's twelve bytes of 6-bit scales and minimums as eight scales then eight minimums, one byte each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void UnpackScales(byte* packed, uint* destination)
+    {
+        const uint kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+        uint u0 = *(uint*)packed, u1 = *(uint*)(packed + 4), u2 = *(uint*)(packed + 8);
+        destination[0] = u0 & kmask1;
+        destination[1] = (u2 & kmask2) | (((u0 >> 6) & kmask3) << 4);
+        destination[2] = u1 & kmask1;
+        destination[3] = ((u2 >> 4) & kmask2) | (((u1 >> 6) & kmask3) << 4);
+    }
+}
