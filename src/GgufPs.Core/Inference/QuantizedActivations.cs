@@ -18,6 +18,8 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads)
     {
         Tokens = paddedTokens;
+        QuantizedTokens = tokens;
+        KQuant = kQuant;
         Columns = columns;
         BlockSize = kQuant ? 256 : 32;
         GroupSize = groupSize;
@@ -67,7 +69,14 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         });
     }
 
+    /// <summary>The tokens stored, padding included.</summary>
     public int Tokens { get; }
+
+    /// <summary>The tokens quantized from x; the rest up to <see cref="Tokens"/> are zero padding.</summary>
+    public int QuantizedTokens { get; }
+
+    /// <summary>Q8_K blocks of 256 (the K-quants, IQ4_XS) rather than Q8_0 blocks of 32.</summary>
+    public bool KQuant { get; }
 
     public int Columns { get; }
 
