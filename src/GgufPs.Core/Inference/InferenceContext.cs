@@ -450,13 +450,12 @@ public sealed unsafe class InferenceContext : IDisposable
         int visible = start + i + 1;
         float* scores = s;
         float* query = s + capacity;
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+        HalfRounding.Round(q + (long)i * qLen + h * hd, query, hd);
         GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
         float max = ElementwiseMath.Max(scores, visible);
         double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
         ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
-        var probabilities = new Span<float>(scores, visible);
-        ActivationRounding.RoundToHalf(probabilities, probabilities);
+        HalfRounding.Round(scores, scores, visible);
         GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
     }
 
