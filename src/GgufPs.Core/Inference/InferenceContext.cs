@@ -20,6 +20,8 @@ public sealed unsafe class InferenceContext : IDisposable
     private BatchBuffers? _buffers;
     private (NativeBuffer Keys, NativeBuffer Values)? _widened;
     private DecodeActivations? _decodeActivations;
+    private QuantizedActivations? _quantized;
+    private float* _quantizedSource;
     private WorkerTeam? _team;
     private float[][]? _scratch;
     private bool _decoding;
@@ -260,8 +262,8 @@ public sealed unsafe class InferenceContext : IDisposable
     }
 
     /// <summary>
-    /// y = x·Wᵀ with x rounded as ggml rounds activations for W's type. Consecutive products of the same input in
-    /// the same format (Q, K and V; gate and up) round it once: the rounded copy is remembered until the input changes.
+    /// y = x·Wᵀ with x rounded or quantized as ggml does for W's type. Consecutive products of the same input in
+    /// the same format (Q, K and V; gate and up) round or quantize it once: the copy is remembered until the input changes.
     /// A single token goes through the batch-1 kernels (<see cref="Gemv"/>) on the context's worker team.
     /// </summary>
     private void Linear(WeightMatrix w, float* x, int rows, float* y, NativeBuffer rounded)
@@ -282,7 +284,7 @@ public sealed unsafe class InferenceContext : IDisposable
         }
         if (Int8Gemm.Handles(w.Type))
         {
-            Int8Gemm.Multiply(w, x, rows, y, w.Rows, _threads);
+            Int8Gemm.Multiply(w, Quantized(w, x, rows, ref clock), y, w.Rows, _threads);
             Done(w.ProfileStage, clock);
             return;
         }
@@ -308,10 +310,32 @@ public sealed unsafe class InferenceContext : IDisposable
         return rounded.Pointer;
     }
 
+    /// <summary>x quantized as the integer kernels take it for W's type, unless the last quantized copy already is.</summary>
+    private QuantizedActivations Quantized(WeightMatrix w, float* x, int rows, ref (long, long) clock)
+    {
+        if (_quantized is null || _quantizedSource != x || _quantized.QuantizedTokens != rows || !Int8Gemm.Shares(_quantized, w))
+        {
+            ForgetQuantized();
+            _quantized = Int8Gemm.Quantize(w, x, rows, _threads);
+            _quantizedSource = x;
+            Done(InferenceProfile.QuantizeActivations, clock);
+            clock = Tick();
+        }
+        return _quantized;
+    }
+
+    private void ForgetQuantized()
+    {
+        _quantized?.Dispose();
+        _quantized = null;
+        _quantizedSource = null;
+    }
+
     /// <summary>Forgets the rounded and quantized copies of the last input: its values are about to change.</summary>
     private void ForgetInputs()
     {
         _roundedSource = null;
+        ForgetQuantized();
         _decodeActivations?.Forget();
     }
 
@@ -426,13 +450,12 @@ public sealed unsafe class InferenceContext : IDisposable
         int visible = start + i + 1;
         float* scores = s;
         float* query = s + capacity;
-        ActivationRounding.RoundToHalf(new ReadOnlySpan<float>(q + (long)i * qLen + h * hd, hd), new Span<float>(query, hd));
+        HalfRounding.Round(q + (long)i * qLen + h * hd, query, hd);
         GgmlDot.ScaledDots(query, keys + kvHead * hd, kvLen, visible, hd, scale, scores);
         float max = ElementwiseMath.Max(scores, visible);
         double sum = GgmlExp.SoftmaxExp(scores, visible, max, scores);
         ElementwiseMath.Scale(scores, visible, (float)(1.0 / sum));
-        var probabilities = new Span<float>(scores, visible);
-        ActivationRounding.RoundToHalf(probabilities, probabilities);
+        HalfRounding.Round(scores, scores, visible);
         GgmlDot.WeightedSum(scores, visible, values + kvHead * hd, kvLen, hd, output + (long)i * qLen + h * hd);
     }
 
@@ -491,6 +514,7 @@ public sealed unsafe class InferenceContext : IDisposable
         _buffers?.Dispose();
         _cache.Dispose();
         _decodeActivations?.Dispose();
+        ForgetQuantized();
         _team?.Dispose();
         _widened?.Keys.Dispose();
         _widened?.Values.Dispose();

@@ -16,6 +16,7 @@ internal sealed class InferenceProfile(Func<long>? cpuNanoseconds = null)
     public const string Embedding = "embedding";
     public const string Norm = "norms";
     public const string RoundActivations = "activation rounding (F16/BF16)";
+    public const string QuantizeActivations = "activation quantizing (Q8_0/Q8_K)";
     public const string Bias = "biases";
     public const string Rope = "RoPE";
     public const string KeyValueStore = "KV cache store";

@@ -23,15 +23,51 @@ internal static unsafe class Int8Gemm
     /// <summary>The same with one kernel (tests compare them).</summary>
     internal static void Multiply(WeightMatrix w, float* x, int tokens, float* y, int ldy, int threads, Int8Kernel kernel)
     {
-        if (kernel == Int8Kernel.None || !KernelSupport.Supports(kernel))
+        using var activations = Quantize(w, x, tokens, threads, kernel);
+        Multiply(w, activations, y, ldy, threads, kernel);
+    }
+
+    /// <summary>
+    /// x quantized as W's type needs it, for <see cref="Multiply(WeightMatrix, QuantizedActivations, float*, int, int)"/>:
+    /// products of the same input by weights whose <see cref="Shares"/> holds (Q, K and V; gate and up) quantize it once.
+    /// </summary>
+    public static QuantizedActivations Quantize(WeightMatrix w, float* x, int tokens, int threads) =>
+        Quantize(w, x, tokens, threads, KernelSupport.Int8);
+
+    /// <summary>The same for one kernel, whose token tile sets the padding.</summary>
+    internal static QuantizedActivations Quantize(WeightMatrix w, float* x, int tokens, int threads, Int8Kernel kernel)
+    {
+        var format = FormatOf(w, kernel);
+        return new QuantizedActivations(x, tokens, PaddedTokens(kernel, format, tokens), w.Columns, format.KQuant, format.GroupSize, threads);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> is exactly what <see cref="Quantize(WeightMatrix, float*, int, int)"/> would give
+    /// for W and as many tokens: the same block format (Q8_0 or Q8_K), group sums, width and padding.
+    /// </summary>
+    public static bool Shares(QuantizedActivations a, WeightMatrix w) => Shares(a, w, KernelSupport.Int8);
+
+    /// <summary>The same for one kernel.</summary>
+    internal static bool Shares(QuantizedActivations a, WeightMatrix w, Int8Kernel kernel) =>
+        Int8Format.For(w.Type) is { } format && a.KQuant == format.KQuant && a.GroupSize == format.GroupSize
+        && a.Columns == w.Columns && a.Tokens == PaddedTokens(kernel, format, a.QuantizedTokens);
+
+    /// <summary>y[t·ldy + n] = Σₖ x[t·K + k]·W[n, k] for x already quantized (<see cref="Quantize(WeightMatrix, float*, int, int)"/>).</summary>
+    public static void Multiply(WeightMatrix w, QuantizedActivations activations, float* y, int ldy, int threads) =>
+        Multiply(w, activations, y, ldy, threads, KernelSupport.Int8);
+
+    /// <summary>The same with one kernel (tests compare them).</summary>
+    internal static void Multiply(WeightMatrix w, QuantizedActivations activations, float* y, int ldy, int threads, Int8Kernel kernel)
+    {
+        var format = FormatOf(w, kernel);
+        if (!Shares(activations, w, kernel))
         {
-            throw new PlatformNotSupportedException($"This CPU has no {kernel} instructions.");
+            throw new ArgumentException($"The activations were quantized for another format than {w.Type} needs.", nameof(activations));
         }
-        var format = Int8Format.For(w.Type) ?? throw new NotSupportedException($"{w.Type} has no integer kernel.");
         int k = w.Columns;
-        int tokenTile = kernel == Int8Kernel.AvxVnni && format.KQuant ? Int8GemmAvxVnni.TokenTile : 4;
-        int padded = (tokens + tokenTile - 1) / tokenTile * tokenTile;
-        using var activations = new QuantizedActivations(x, tokens, padded, k, format.KQuant, format.GroupSize, threads);
+        int tokens = activations.QuantizedTokens;
+        int padded = activations.Tokens;
+        int tokenTile = TokenTile(kernel, format);
         int panels = (w.Rows + QuantizedPanel.Rows - 1) / QuantizedPanel.Rows;
         int workers = Math.Max(1, Math.Min(threads, panels));
         // Each worker takes the next panel as it finishes one, so a thread delayed by other work on the machine
@@ -57,6 +93,24 @@ internal static unsafe class Int8Gemm
                 }
             }
         });
+    }
+
+    private static Int8Format FormatOf(WeightMatrix w, Int8Kernel kernel)
+    {
+        if (kernel == Int8Kernel.None || !KernelSupport.Supports(kernel))
+        {
+            throw new PlatformNotSupportedException($"This CPU has no {kernel} instructions.");
+        }
+        return Int8Format.For(w.Type) ?? throw new NotSupportedException($"{w.Type} has no integer kernel.");
+    }
+
+    private static int TokenTile(Int8Kernel kernel, Int8Format format) =>
+        kernel == Int8Kernel.AvxVnni && format.KQuant ? Int8GemmAvxVnni.TokenTile : 4;
+
+    private static int PaddedTokens(Int8Kernel kernel, Int8Format format, int tokens)
+    {
+        int tile = TokenTile(kernel, format);
+        return (tokens + tile - 1) / tile * tile;
     }
 
     /// <summary>tile[t·16 + r] for the panel's 16 rows and the tokens of a tile from t0.</summary>

@@ -18,6 +18,8 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     public QuantizedActivations(float* x, int tokens, int paddedTokens, int columns, bool kQuant, int groupSize, int threads)
     {
         Tokens = paddedTokens;
+        QuantizedTokens = tokens;
+        KQuant = kQuant;
         Columns = columns;
         BlockSize = kQuant ? 256 : 32;
         GroupSize = groupSize;
@@ -67,7 +69,14 @@ internal sealed unsafe class QuantizedActivations : IDisposable
         });
     }
 
+    /// <summary>The tokens stored, padding included.</summary>
     public int Tokens { get; }
+
+    /// <summary>The tokens quantized from x; the rest up to <see cref="Tokens"/> are zero padding.</summary>
+    public int QuantizedTokens { get; }
+
+    /// <summary>Q8_K blocks of 256 (the K-quants, IQ4_XS) rather than Q8_0 blocks of 32.</summary>
+    public bool KQuant { get; }
 
     public int Columns { get; }
 
@@ -318,6 +327,11 @@ internal sealed unsafe class QuantizedActivations : IDisposable
     /// sum of the block in quantize_row_q8_1's form, F16(d·Σq) with d before rounding.</summary>
     internal static void QuantizeQ8_0(float* x, sbyte* q, out float d, out float sum)
     {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            QuantizeQ8_0x256(x, q, out d, out sum);
+            return;
+        }
         var m = Vector128<float>.Zero;
         for (int j = 0; j < 32; j += 4)
         {
@@ -338,5 +352,26 @@ internal sealed unsafe class QuantizedActivations : IDisposable
             Vector128.Narrow(Vector128.Narrow(v0, v1), Vector128.Narrow(v2, v3)).Store(q + j);
         }
         sum = (float)(Half)(exact * Vector128.Sum(total));
+    }
+
+    /// <summary>The same with eight lanes: the maximum, the products, their rounding and the integer sum are exact, so the bytes are the same.</summary>
+    private static void QuantizeQ8_0x256(float* x, sbyte* q, out float d, out float sum)
+    {
+        var x0 = Vector256.Load(x);
+        var x1 = Vector256.Load(x + 8);
+        var x2 = Vector256.Load(x + 16);
+        var x3 = Vector256.Load(x + 24);
+        var m8 = Vector256.Max(Vector256.Max(Vector256.Abs(x0), Vector256.Abs(x1)), Vector256.Max(Vector256.Abs(x2), Vector256.Abs(x3)));
+        var m = Vector128.Max(m8.GetLower(), m8.GetUpper());
+        float amax = MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+        float exact = amax / 127.0f;
+        d = (float)(Half)exact;
+        var id = Vector256.Create(amax != 0.0f ? 127.0f / amax : 0.0f);
+        var v0 = Vector256.ConvertToInt32(Vector256.Round(x0 * id));
+        var v1 = Vector256.ConvertToInt32(Vector256.Round(x1 * id));
+        var v2 = Vector256.ConvertToInt32(Vector256.Round(x2 * id));
+        var v3 = Vector256.ConvertToInt32(Vector256.Round(x3 * id));
+        Vector256.Narrow(Vector256.Narrow(v0, v1), Vector256.Narrow(v2, v3)).Store(q);
+        sum = (float)(Half)(exact * Vector256.Sum((v0 + v1) + (v2 + v3)));
     }
 }

@@ -90,6 +90,64 @@ public unsafe class Int8GemmTests
         }
     }
 
+    /// <summary>Pairs of weight types fed the same input (as Q, K and V, or gate and up), and whether they share its quantization.</summary>
+    public static TheoryData<string, string, bool> TypePairs() => new()
+    {
+        { "Q8_0", "Q8_0", true },
+        { "Q8_0", "Q4_0", true },
+        { "Q4_0", "Q4_1", true },
+        { "Q8_0", "IQ4_NL", true },
+        { "Q4_K", "Q5_K", true },
+        { "Q4_K", "IQ4_XS", true },
+        { "Q6_K", "Q3_K", true },
+        { "Q4_K", "Q6_K", false },
+        { "Q8_0", "Q4_K", false },
+        { "IQ4_NL", "IQ4_XS", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypePairs))]
+    public void OneQuantizationServesEveryWeightOfTheSameActivationFormat(string first, string second, bool shared)
+    {
+        const int rows = 21, columns = 512, tokens = 9;
+        using var dir = new TempDirectory();
+        var random = new Random(5);
+        using var firstFile = GgufFile.Open(WriteMatrix(dir.File("a.gguf"), Enum.Parse<GgmlType>(first), rows, columns, random, extremes: false));
+        using var secondFile = GgufFile.Open(WriteMatrix(dir.File("b.gguf"), Enum.Parse<GgmlType>(second), rows + 16, columns, random, extremes: false));
+        var a = new WeightMatrix(firstFile, firstFile.Tensors[0]);
+        var b = new WeightMatrix(secondFile, secondFile.Tensors[0]);
+        float[] x = Activations(tokens, columns, random);
+        foreach (var kernel in Enum.GetValues<Int8Kernel>().Where(k => k != Int8Kernel.None && KernelSupport.Supports(k)))
+        {
+            fixed (float* xp = x)
+            {
+                using var quantized = Int8Gemm.Quantize(a, xp, tokens, 2, kernel);
+                Assert.True(Int8Gemm.Shares(quantized, a, kernel));
+                Assert.Equal(shared, Int8Gemm.Shares(quantized, b, kernel));
+                foreach (var w in shared ? new[] { a, b } : [a])
+                {
+                    var expected = new float[tokens * w.Rows];
+                    var actual = new float[tokens * w.Rows];
+                    fixed (float* e = expected, o = actual)
+                    {
+                        Int8Gemm.Multiply(w, xp, tokens, e, w.Rows, 2, kernel);
+                        Int8Gemm.Multiply(w, quantized, o, w.Rows, 2, kernel);
+                    }
+                    Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+                }
+                if (!shared)
+                {
+                    var output = new float[tokens * b.Rows];
+                    fixed (float* o = output)
+                    {
+                        float* op = o;
+                        Assert.Throws<ArgumentException>(() => Int8Gemm.Multiply(b, quantized, op, b.Rows, 2, kernel));
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void TheEngineUsesAKernelThisCpuHas()
     {
