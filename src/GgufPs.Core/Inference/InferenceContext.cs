@@ -7,7 +7,7 @@ namespace GgufPs.Inference;
 /// <see cref="ContextLength"/> positions and the scratch space of one batch. Like a llama_context, it evaluates a
 /// batch of tokens at consecutive positions after those already cached, and returns logits for the positions asked.
 /// </summary>
-public sealed unsafe class InferenceContext : IDisposable
+internal sealed unsafe class InferenceContext : IDisposable
 {
     private readonly TransformerModel _model;
     private readonly TransformerConfig _c;

@@ -1,7 +1,7 @@
 namespace GgufPs.Inference;
 
 /// <summary>The transformer families this engine runs, by general.architecture.</summary>
-public enum ModelArchitecture
+internal enum ModelArchitecture
 {
     /// <summary>"llama": Llama 1/2/3, Mistral, TinyLlama, SmolLM, stories: RMSNorm, RoPE, GQA, SwiGLU.</summary>
     Llama,

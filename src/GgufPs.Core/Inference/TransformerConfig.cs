@@ -1,7 +1,7 @@
 namespace GgufPs.Inference;
 
 /// <summary>A model's shape and numeric constants, from <see cref="ModelHyperparameters"/>, checked for what this engine runs.</summary>
-public sealed class TransformerConfig
+internal sealed class TransformerConfig
 {
     public required ModelArchitecture Architecture { get; init; }
 

@@ -37,7 +37,7 @@ public sealed class TransformerModel : IDisposable
         Layers = Enumerable.Range(0, config.LayerCount).Select(LoadLayer).ToArray();
     }
 
-    public TransformerConfig Config { get; }
+    internal TransformerConfig Config { get; }
 
     public Tokenizer Tokenizer { get; }
 
