@@ -67,6 +67,16 @@ internal static unsafe class Gemv
         });
     }
 
+    /// <summary>
+    /// One row group of the engine's kernels from <paramref name="first"/>, x already quantized into
+    /// <paramref name="a"/> (or rounded, for F16); the benchmark times the kernels on rows that stay in the cache.
+    /// </summary>
+    internal static void Rows(WeightMatrix w, int first, float* x, float* y, DecodeActivations a) =>
+        Rows(w, w.Type, first, x, y, a, KernelSupport.Int8, KernelSupport.FloatWidth);
+
+    /// <summary>The rows <see cref="Rows(WeightMatrix, int, float*, float*, DecodeActivations)"/> computes.</summary>
+    internal static int RowGroup(WeightMatrix w) => w.Type == GgmlType.F16 ? GemvHalf.Rows : RowGroup(KernelSupport.Int8);
+
     private static void Rows(WeightMatrix w, GgmlType type, int first, float* x, float* y, DecodeActivations a, Int8Kernel kernel, VectorWidth width)
     {
         if (type == GgmlType.F16)
