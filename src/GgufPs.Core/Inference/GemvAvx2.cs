@@ -14,8 +14,8 @@ internal static unsafe class GemvAvx2
 {
     public const int Rows = 8;
 
-    /// <summary>How many blocks ahead of the one being read the kernels prefetch.</summary>
-    private const int PrefetchBlocks = 2;
+    /// <summary>How far ahead of the block being read the kernels prefetch, in bytes of a row.</summary>
+    private const int PrefetchDistance = 420;
 
     /// <summary>y[0..8) for rows [first, first + 8) of a Q8_0 matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -155,7 +155,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 210;
-            PrefetchBlock(p + PrefetchBlocks * 210, stride);
+            PrefetchBlock(p + PrefetchDistance, stride, 210);
             // d is the upper half of the word at 206, which stays inside the block.
             var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
             for (int i = 0; i < 4; i++)
@@ -190,20 +190,21 @@ internal static unsafe class GemvAvx2
     }
 
     /// <summary>
-    /// The cache lines of a block of each of the eight rows: eight streams a block's bytes apart, which read the end
-    /// of each block (its scales) before its start, defeat the hardware prefetcher, so a kernel asks for the block
-    /// it will need <see cref="PrefetchBlocks"/> blocks ahead. A prefetch past the matrix's end is harmless.
+    /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: eight
+    /// streams a row apart, reading the end of each Q6_K block (its scales) before its start, defeat the hardware
+    /// prefetcher (Q4_K and Q8_0 gain nothing from it), so the kernel asks for the bytes it will need <see cref="PrefetchDistance"/> ahead. One prefetch
+    /// every 64 bytes of each block touches every line, blocks being contiguous; past the matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBlock(byte* p, long stride)
+    private static void PrefetchBlock(byte* p, long stride, int bytes)
     {
         for (int r = 0; r < Rows; r++)
         {
             byte* row = p + r * stride;
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 64);
-            Sse.Prefetch0(row + 128);
-            Sse.Prefetch0(row + 192);
+            for (int offset = 0; offset < bytes; offset += 64)
+            {
+                Sse.Prefetch0(row + offset);
+            }
         }
     }
 
