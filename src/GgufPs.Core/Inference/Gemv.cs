@@ -20,7 +20,7 @@ internal static unsafe class Gemv
     internal static bool Handles(WeightMatrix w, Int8Kernel kernel, VectorWidth width) => w.Type switch
     {
         GgmlType.F16 => w.Columns % 16 == 0 && w.Rows >= GemvHalf.Rows,
-        GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K =>
+        GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K =>
             kernel != Int8Kernel.None && KernelSupport.Supports(kernel) && w.Rows >= RowGroup(kernel),
         _ => false,
     };
@@ -90,6 +90,7 @@ internal static unsafe class Gemv
             {
                 case GgmlType.Q8_0: GemvVector128.Q8_0(w, first, a, y); break;
                 case GgmlType.Q4_K: GemvVector128.Q4_K(w, first, a, y); break;
+                case GgmlType.Q5_K: GemvVector128.Q5_K(w, first, a, y); break;
                 default: GemvVector128.Q6_K(w, first, a, y); break;
             }
             return;
@@ -99,6 +100,7 @@ internal static unsafe class Gemv
         {
             case GgmlType.Q8_0: GemvAvx2.Q8_0(w, first, a, y, vnni); break;
             case GgmlType.Q4_K: GemvAvx2.Q4_K(w, first, a, y, vnni); break;
+            case GgmlType.Q5_K: GemvAvx2.Q5_K(w, first, a, y, vnni); break;
             default: GemvAvx2.Q6_K(w, first, a, y, vnni); break;
         }
     }

@@ -59,20 +59,25 @@ internal static unsafe class GemvAvx2
 
     /// <summary>The same for Q4_K: groups of 32 with 6-bit scales and minimums, the minimums subtracted at the end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni) => KQuant32(w, first, a, y, vnni, five: false);
+
+    /// <summary>The same for Q5_K: Q4_K's steps, each value's fifth bit from the block's 32 bytes of high bits.</summary>
+    public static void Q5_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni) => KQuant32(w, first, a, y, vnni, five: true);
+
+    private static void KQuant32(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni, bool five)
     {
         if (vnni)
         {
-            Q4_K<VnniByteDot256>(w, first, a, y);
+            KQuant32<VnniByteDot256>(w, first, a, y, five);
         }
         else
         {
-            Q4_K<Avx2ByteDot256>(w, first, a, y);
+            KQuant32<Avx2ByteDot256>(w, first, a, y, five);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Q4_K<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y) where TDot : struct, IByteDot256
+    private static void KQuant32<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y, bool five) where TDot : struct, IByteDot256
     {
         byte* r0 = RowsFrom(w, first, out long stride);
         int blocks = w.Columns / 256;
@@ -86,7 +91,7 @@ internal static unsafe class GemvAvx2
         var kmask3 = Vector256.Create(0x03030303u);
         for (int b = 0; b < blocks; b++)
         {
-            byte* p = r0 + b * 144;
+            byte* p = r0 + b * (five ? 176 : 144);
             // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
             var dd = Gather(p, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
@@ -104,11 +109,11 @@ internal static unsafe class GemvAvx2
             {
                 var xl = Vector256.Load(x + 64 * j);
                 var xh = Vector256.Load(x + 64 * j + 32);
-                byte* q = p + 16 + 32 * j;
-                NibbleDots<TDot>(q, stride, xl, xh, low, 0, out var l01, out var h01);
-                NibbleDots<TDot>(q, stride, xl, xh, low, 2, out var l23, out var h23);
-                NibbleDots<TDot>(q, stride, xl, xh, low, 4, out var l45, out var h45);
-                NibbleDots<TDot>(q, stride, xl, xh, low, 6, out var l67, out var h67);
+                byte* q = p + (five ? 48 : 16) + 32 * j;
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 0, five, j, out var l01, out var h01);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 2, five, j, out var l23, out var h23);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 4, five, j, out var l45, out var h45);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 6, five, j, out var l67, out var h67);
                 var cl = SumHalves(Avx2.HorizontalAdd(l01, l23), Avx2.HorizontalAdd(l45, l67));
                 var ch = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
                 var words = j < 2 ? scalesLow : scalesHigh;
@@ -192,8 +197,8 @@ internal static unsafe class GemvAvx2
     /// <summary>
     /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: eight
     /// streams a row apart, reading the end of each Q6_K block (its scales) before its start, defeat the hardware
-    /// prefetcher (Q4_K and Q8_0 gain nothing from it), so the kernel asks for the bytes it will need <see cref="PrefetchDistance"/> ahead. One prefetch
-    /// every 64 bytes of each block touches every line, blocks being contiguous; past the matrix's end it is harmless.
+    /// prefetcher (Q4_K and Q8_0 gain nothing from it), so the kernel asks for the bytes it will need
+    /// <see cref="PrefetchDistance"/> ahead. One prefetch every 64 bytes of each block touches every line, blocks being contiguous; past the matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchBlock(byte* p, long stride, int bytes)
@@ -215,16 +220,33 @@ internal static unsafe class GemvAvx2
         return w.RowPointer(first);
     }
 
-    /// <summary>Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added horizontally.</summary>
+    /// <summary>
+    /// Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added
+    /// horizontally; for Q5_K each nibble takes bit 2j (low) or 2j + 1 (high) of the row's high-bit byte as its fifth.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NibbleDots<TDot>(byte* q, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, int r,
-        out Vector256<int> lows, out Vector256<int> highs) where TDot : struct, IByteDot256
+    private static void NibbleDots<TDot>(byte* q, byte* qh, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, int r,
+        bool five, int j, out Vector256<int> lows, out Vector256<int> highs) where TDot : struct, IByteDot256
     {
         var v0 = Vector256.Load(q + r * stride);
         var v1 = Vector256.Load(q + (r + 1) * stride);
-        lows = Avx2.HorizontalAdd(TDot.Dot(v0 & low, xl), TDot.Dot(v1 & low, xl));
-        highs = Avx2.HorizontalAdd(TDot.Dot(Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low, xh),
-            TDot.Dot(Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low, xh));
+        var l0 = v0 & low;
+        var l1 = v1 & low;
+        var u0 = Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low;
+        var u1 = Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low;
+        if (five)
+        {
+            var h0 = Vector256.Load(qh + r * stride).AsUInt16();
+            var h1 = Vector256.Load(qh + (r + 1) * stride).AsUInt16();
+            var one = Vector256.Create((byte)1);
+            // 16-bit shifts: the masks keep, in each byte, only bits that came from the same byte.
+            l0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            l1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            u0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+            u1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+        }
+        lows = Avx2.HorizontalAdd(TDot.Dot(l0, xl), TDot.Dot(l1, xl));
+        highs = Avx2.HorizontalAdd(TDot.Dot(u0, xh), TDot.Dot(u1, xh));
     }
 
     /// <summary>
