@@ -52,11 +52,32 @@ internal static unsafe class GemvBenchmark
                         }
                         double seconds = clock.Elapsed.TotalSeconds;
                         double cpuSeconds = (CpuNanoseconds() - cpu) / 1e9;
-                        Console.WriteLine($"{shape} {type} {w.ProfileStage} {w.Rows}x{w.Columns}: {bytes * repeats / seconds / 1e9:F1} GB/s, {seconds / repeats * 1e6:F0} µs; {bytes * repeats / cpuSeconds / 1e9:F1} GB per CPU second");
+                        Console.WriteLine($"{shape} {type} {w.ProfileStage} {w.Rows}x{w.Columns}: {bytes * repeats / seconds / 1e9:F1} GB/s, {seconds / repeats * 1e6:F0} µs; {bytes * repeats / cpuSeconds / 1e9:F1} GB per CPU second; {InCache(w, xp, yp, activations):F1} GB per CPU second in cache");
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The kernel alone on this thread over the first rows (about 256 KB, which stay in the L2): the work per byte,
+    /// free of the memory bandwidth that other processes share.
+    /// </summary>
+    private static double InCache(WeightMatrix w, float* x, float* y, DecodeActivations activations)
+    {
+        int group = Gemv.RowGroup(w);
+        int groups = (int)Math.Clamp(256 * 1024 / (w.RowBytes * group), 1, w.Rows / group);
+        long bytes = w.RowBytes * group * groups;
+        int repeats = (int)(2_000_000_000L / bytes);
+        long cpu = CpuNanoseconds();
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                Gemv.Rows(w, g * group, x, y + g * group, activations);
+            }
+        }
+        return bytes * repeats / ((CpuNanoseconds() - cpu) / 1e9) / 1e9;
     }
 
     private static long CpuNanoseconds() => ProcessCpuClock.Nanoseconds?.Invoke() ?? 0;

@@ -20,7 +20,7 @@ internal static unsafe class Gemv
     internal static bool Handles(WeightMatrix w, Int8Kernel kernel, VectorWidth width) => w.Type switch
     {
         GgmlType.F16 => w.Columns % 16 == 0 && w.Rows >= GemvHalf.Rows,
-        GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K =>
+        GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K =>
             kernel != Int8Kernel.None && KernelSupport.Supports(kernel) && w.Rows >= RowGroup(kernel),
         _ => false,
     };
@@ -67,6 +67,16 @@ internal static unsafe class Gemv
         });
     }
 
+    /// <summary>
+    /// One row group of the engine's kernels from <paramref name="first"/>, x already quantized into
+    /// <paramref name="a"/> (or rounded, for F16); the benchmark times the kernels on rows that stay in the cache.
+    /// </summary>
+    internal static void Rows(WeightMatrix w, int first, float* x, float* y, DecodeActivations a) =>
+        Rows(w, w.Type, first, x, y, a, KernelSupport.Int8, KernelSupport.FloatWidth);
+
+    /// <summary>The rows <see cref="Rows(WeightMatrix, int, float*, float*, DecodeActivations)"/> computes.</summary>
+    internal static int RowGroup(WeightMatrix w) => w.Type == GgmlType.F16 ? GemvHalf.Rows : RowGroup(KernelSupport.Int8);
+
     private static void Rows(WeightMatrix w, GgmlType type, int first, float* x, float* y, DecodeActivations a, Int8Kernel kernel, VectorWidth width)
     {
         if (type == GgmlType.F16)
@@ -80,6 +90,7 @@ internal static unsafe class Gemv
             {
                 case GgmlType.Q8_0: GemvVector128.Q8_0(w, first, a, y); break;
                 case GgmlType.Q4_K: GemvVector128.Q4_K(w, first, a, y); break;
+                case GgmlType.Q5_K: GemvVector128.Q5_K(w, first, a, y); break;
                 default: GemvVector128.Q6_K(w, first, a, y); break;
             }
             return;
@@ -89,6 +100,7 @@ internal static unsafe class Gemv
         {
             case GgmlType.Q8_0: GemvAvx2.Q8_0(w, first, a, y, vnni); break;
             case GgmlType.Q4_K: GemvAvx2.Q4_K(w, first, a, y, vnni); break;
+            case GgmlType.Q5_K: GemvAvx2.Q5_K(w, first, a, y, vnni); break;
             default: GemvAvx2.Q6_K(w, first, a, y, vnni); break;
         }
     }

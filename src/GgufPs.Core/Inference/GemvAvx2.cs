@@ -14,9 +14,25 @@ internal static unsafe class GemvAvx2
 {
     public const int Rows = 8;
 
+    /// <summary>How far ahead of the block being read the kernels prefetch, in bytes of a row.</summary>
+    private const int PrefetchDistance = 420;
+
     /// <summary>y[0..8) for rows [first, first + 8) of a Q8_0 matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        if (vnni)
+        {
+            Q8_0<VnniByteDot256>(w, first, a, y);
+        }
+        else
+        {
+            Q8_0<Avx2ByteDot256>(w, first, a, y);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q8_0<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y) where TDot : struct, IByteDot256
     {
         byte* r0 = RowsFrom(w, first, out long stride);
         int blocks = w.Columns / 32;
@@ -26,10 +42,10 @@ internal static unsafe class GemvAvx2
         {
             byte* p = r0 + b * 34;
             var x = Vector256.Load(a.Values + b * 32);
-            var h01 = Avx2.HorizontalAdd(SignedDot(p + 2, x, vnni), SignedDot(p + stride + 2, x, vnni));
-            var h23 = Avx2.HorizontalAdd(SignedDot(p + 2 * stride + 2, x, vnni), SignedDot(p + 3 * stride + 2, x, vnni));
-            var h45 = Avx2.HorizontalAdd(SignedDot(p + 4 * stride + 2, x, vnni), SignedDot(p + 5 * stride + 2, x, vnni));
-            var h67 = Avx2.HorizontalAdd(SignedDot(p + 6 * stride + 2, x, vnni), SignedDot(p + 7 * stride + 2, x, vnni));
+            var h01 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2, x), SignedDot<TDot>(p + stride + 2, x));
+            var h23 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2 * stride + 2, x), SignedDot<TDot>(p + 3 * stride + 2, x));
+            var h45 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 4 * stride + 2, x), SignedDot<TDot>(p + 5 * stride + 2, x));
+            var h67 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 6 * stride + 2, x), SignedDot<TDot>(p + 7 * stride + 2, x));
             var c = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
             for (int r = 0; r < Rows; r++)
             {
@@ -43,7 +59,25 @@ internal static unsafe class GemvAvx2
 
     /// <summary>The same for Q4_K: groups of 32 with 6-bit scales and minimums, the minimums subtracted at the end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni) => KQuant32(w, first, a, y, vnni, five: false);
+
+    /// <summary>The same for Q5_K: Q4_K's steps, each value's fifth bit from the block's 32 bytes of high bits.</summary>
+    public static void Q5_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni) => KQuant32(w, first, a, y, vnni, five: true);
+
+    private static void KQuant32(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni, bool five)
+    {
+        if (vnni)
+        {
+            KQuant32<VnniByteDot256>(w, first, a, y, five);
+        }
+        else
+        {
+            KQuant32<Avx2ByteDot256>(w, first, a, y, five);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KQuant32<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y, bool five) where TDot : struct, IByteDot256
     {
         byte* r0 = RowsFrom(w, first, out long stride);
         int blocks = w.Columns / 256;
@@ -57,7 +91,7 @@ internal static unsafe class GemvAvx2
         var kmask3 = Vector256.Create(0x03030303u);
         for (int b = 0; b < blocks; b++)
         {
-            byte* p = r0 + b * 144;
+            byte* p = r0 + b * (five ? 176 : 144);
             // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
             var dd = Gather(p, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
@@ -75,11 +109,11 @@ internal static unsafe class GemvAvx2
             {
                 var xl = Vector256.Load(x + 64 * j);
                 var xh = Vector256.Load(x + 64 * j + 32);
-                byte* q = p + 16 + 32 * j;
-                NibbleDots(q, stride, xl, xh, low, vnni, 0, out var l01, out var h01);
-                NibbleDots(q, stride, xl, xh, low, vnni, 2, out var l23, out var h23);
-                NibbleDots(q, stride, xl, xh, low, vnni, 4, out var l45, out var h45);
-                NibbleDots(q, stride, xl, xh, low, vnni, 6, out var l67, out var h67);
+                byte* q = p + (five ? 48 : 16) + 32 * j;
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 0, five, j, out var l01, out var h01);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 2, five, j, out var l23, out var h23);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 4, five, j, out var l45, out var h45);
+                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 6, five, j, out var l67, out var h67);
                 var cl = SumHalves(Avx2.HorizontalAdd(l01, l23), Avx2.HorizontalAdd(l45, l67));
                 var ch = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
                 var words = j < 2 ? scalesLow : scalesHigh;
@@ -103,8 +137,20 @@ internal static unsafe class GemvAvx2
     }
 
     /// <summary>The same for Q6_K: groups of 16 with signed 8-bit scales, each group's dot Σ(u − 32)·a in integers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        if (vnni)
+        {
+            Q6_K<VnniByteDot256>(w, first, a, y);
+        }
+        else
+        {
+            Q6_K<Avx2ByteDot256>(w, first, a, y);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q6_K<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y) where TDot : struct, IByteDot256
     {
         byte* r0 = RowsFrom(w, first, out long stride);
         int blocks = w.Columns / 256;
@@ -114,6 +160,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 210;
+            PrefetchBlock(p + PrefetchDistance, stride, 210);
             // d is the upper half of the word at 206, which stays inside the block.
             var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
             for (int i = 0; i < 4; i++)
@@ -132,10 +179,10 @@ internal static unsafe class GemvAvx2
                 var x1 = Vector256.Load(x + n0 + 32);
                 var x2 = Vector256.Load(x + n0 + 64);
                 var x3 = Vector256.Load(x + n0 + 96);
-                SixBitDots(ql, qh, stride, 0, x0, x1, x2, x3, vnni, out var a0, out var a1, out var a2, out var a3);
-                SixBitDots(ql, qh, stride, 2, x0, x1, x2, x3, vnni, out var b0, out var b1, out var b2, out var b3);
-                SixBitDots(ql, qh, stride, 4, x0, x1, x2, x3, vnni, out var c0, out var c1, out var c2, out var c3);
-                SixBitDots(ql, qh, stride, 6, x0, x1, x2, x3, vnni, out var d0, out var d1, out var d2, out var d3);
+                SixBitDots<TDot>(ql, qh, stride, 0, x0, x1, x2, x3, out var a0, out var a1, out var a2, out var a3);
+                SixBitDots<TDot>(ql, qh, stride, 2, x0, x1, x2, x3, out var b0, out var b1, out var b2, out var b3);
+                SixBitDots<TDot>(ql, qh, stride, 4, x0, x1, x2, x3, out var c0, out var c1, out var c2, out var c3);
+                SixBitDots<TDot>(ql, qh, stride, 6, x0, x1, x2, x3, out var d0, out var d1, out var d2, out var d3);
                 int g = 8 * half;
                 f = SixBitGroups(Avx2.HorizontalAdd(a0, b0), Avx2.HorizontalAdd(c0, d0), dv, scaleWords, g, f, a.Sums + b * 16 + g);
                 f = SixBitGroups(Avx2.HorizontalAdd(a1, b1), Avx2.HorizontalAdd(c1, d1), dv, scaleWords, g + 2, f, a.Sums + b * 16 + g + 2);
@@ -147,6 +194,25 @@ internal static unsafe class GemvAvx2
         tile.Store(y);
     }
 
+    /// <summary>
+    /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: eight
+    /// streams a row apart, reading the end of each Q6_K block (its scales) before its start, defeat the hardware
+    /// prefetcher (Q4_K and Q8_0 gain nothing from it), so the kernel asks for the bytes it will need
+    /// <see cref="PrefetchDistance"/> ahead. One prefetch every 64 bytes of each block touches every line, blocks being contiguous; past the matrix's end it is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchBlock(byte* p, long stride, int bytes)
+    {
+        for (int r = 0; r < Rows; r++)
+        {
+            byte* row = p + r * stride;
+            for (int offset = 0; offset < bytes; offset += 64)
+            {
+                Sse.Prefetch0(row + offset);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte* RowsFrom(WeightMatrix w, int first, out long stride)
     {
@@ -154,16 +220,33 @@ internal static unsafe class GemvAvx2
         return w.RowPointer(first);
     }
 
-    /// <summary>Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added horizontally.</summary>
+    /// <summary>
+    /// Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added
+    /// horizontally; for Q5_K each nibble takes bit 2j (low) or 2j + 1 (high) of the row's high-bit byte as its fifth.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NibbleDots(byte* q, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, bool vnni, int r,
-        out Vector256<int> lows, out Vector256<int> highs)
+    private static void NibbleDots<TDot>(byte* q, byte* qh, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, int r,
+        bool five, int j, out Vector256<int> lows, out Vector256<int> highs) where TDot : struct, IByteDot256
     {
         var v0 = Vector256.Load(q + r * stride);
         var v1 = Vector256.Load(q + (r + 1) * stride);
-        lows = Avx2.HorizontalAdd(UnsignedDot(v0 & low, xl, vnni), UnsignedDot(v1 & low, xl, vnni));
-        highs = Avx2.HorizontalAdd(UnsignedDot(Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low, xh, vnni),
-            UnsignedDot(Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low, xh, vnni));
+        var l0 = v0 & low;
+        var l1 = v1 & low;
+        var u0 = Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low;
+        var u1 = Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low;
+        if (five)
+        {
+            var h0 = Vector256.Load(qh + r * stride).AsUInt16();
+            var h1 = Vector256.Load(qh + (r + 1) * stride).AsUInt16();
+            var one = Vector256.Create((byte)1);
+            // 16-bit shifts: the masks keep, in each byte, only bits that came from the same byte.
+            l0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            l1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            u0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+            u1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+        }
+        lows = Avx2.HorizontalAdd(TDot.Dot(l0, xl), TDot.Dot(l1, xl));
+        highs = Avx2.HorizontalAdd(TDot.Dot(u0, xh), TDot.Dot(u1, xh));
     }
 
     /// <summary>
@@ -171,15 +254,16 @@ internal static unsafe class GemvAvx2
     /// rows' lanes added horizontally. The low nibbles and high bits are read once for all four quarters.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SixBitDots(byte* ql, byte* qh, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
-        Vector256<sbyte> x3, bool vnni, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    private static void SixBitDots<TDot>(byte* ql, byte* qh, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
+        Vector256<sbyte> x3, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+        where TDot : struct, IByteDot256
     {
         SixBitValues(ql + r * stride, qh + r * stride, out var u0, out var u1, out var u2, out var u3);
         SixBitValues(ql + (r + 1) * stride, qh + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
-        q0 = Avx2.HorizontalAdd(UnsignedDot(u0, x0, vnni), UnsignedDot(v0, x0, vnni));
-        q1 = Avx2.HorizontalAdd(UnsignedDot(u1, x1, vnni), UnsignedDot(v1, x1, vnni));
-        q2 = Avx2.HorizontalAdd(UnsignedDot(u2, x2, vnni), UnsignedDot(v2, x2, vnni));
-        q3 = Avx2.HorizontalAdd(UnsignedDot(u3, x3, vnni), UnsignedDot(v3, x3, vnni));
+        q0 = Avx2.HorizontalAdd(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
+        q1 = Avx2.HorizontalAdd(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
+        q2 = Avx2.HorizontalAdd(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
+        q3 = Avx2.HorizontalAdd(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
     }
 
     /// <summary>One row's 128 six-bit values of a half, as four quarters of 32 (ggml's order).</summary>
@@ -214,17 +298,12 @@ internal static unsafe class GemvAvx2
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> UnsignedDot(Vector256<byte> u, Vector256<sbyte> x, bool vnni) =>
-        vnni ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, x)
-             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, x), Vector256.Create((short)1));
-
     /// <summary>Σ w·x of signed bytes with llama.cpp's sign trick: |w| times x with w's sign.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> SignedDot(byte* p, Vector256<sbyte> x, bool vnni)
+    private static Vector256<int> SignedDot<TDot>(byte* p, Vector256<sbyte> x) where TDot : struct, IByteDot256
     {
         var w = Vector256.Load((sbyte*)p);
-        return UnsignedDot(Avx2.Abs(w), Avx2.Sign(x, w), vnni);
+        return TDot.Dot(Avx2.Abs(w), Avx2.Sign(x, w));
     }
 
     /// <summary>Rows 0–3 in s0 and 4–7 in s1, each lane pair split over the two halves: the eight row sums.</summary>

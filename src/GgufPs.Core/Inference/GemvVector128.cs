@@ -36,8 +36,13 @@ internal static unsafe class GemvVector128
     }
 
     /// <summary>The same for Q4_K.</summary>
+    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y) => KQuant32(w, first, a, y, five: false);
+
+    /// <summary>The same for Q5_K, each value's fifth bit from the block's high bits.</summary>
+    public static void Q5_K(WeightMatrix w, int first, DecodeActivations a, float* y) => KQuant32(w, first, a, y, five: true);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y)
+    private static void KQuant32(WeightMatrix w, int first, DecodeActivations a, float* y, bool five)
     {
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
@@ -50,7 +55,7 @@ internal static unsafe class GemvVector128
         var tile = Vector128<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
-            byte* p = r0 + b * 144;
+            byte* p = r0 + b * (five ? 176 : 144);
             for (int r = 0; r < Rows; r++)
             {
                 byte* block = p + r * stride;
@@ -64,12 +69,13 @@ internal static unsafe class GemvVector128
             var f = Vector128<float>.Zero;
             for (int j = 0; j < 4; j++)
             {
-                byte* q = p + 16 + 32 * j;
+                byte* q = p + (five ? 48 : 16) + 32 * j;
+                byte* qh = p + 16;
                 sbyte* xl = x + 64 * j, xh = xl + 32;
-                NibbleDots(q, xl, xh, out var l0, out var h0);
-                NibbleDots(q + stride, xl, xh, out var l1, out var h1);
-                NibbleDots(q + 2 * stride, xl, xh, out var l2, out var h2);
-                NibbleDots(q + 3 * stride, xl, xh, out var l3, out var h3);
+                NibbleDots(q, qh, five, j, xl, xh, out var l0, out var h0);
+                NibbleDots(q + stride, qh + stride, five, j, xl, xh, out var l1, out var h1);
+                NibbleDots(q + 2 * stride, qh + 2 * stride, five, j, xl, xh, out var l2, out var h2);
+                NibbleDots(q + 3 * stride, qh + 3 * stride, five, j, xl, xh, out var l3, out var h3);
                 int g = 2 * j;
                 f = ExactFma.MultiplyAdd(Vector128.ConvertToSingle(RowSums(l0, l1, l2, l3)), dv * Column(scaleBytes, g), f);
                 f = ExactFma.MultiplyAdd(Vector128.ConvertToSingle(RowSums(h0, h1, h2, h3)), dv * Column(scaleBytes, g + 1), f);
@@ -135,13 +141,28 @@ internal static unsafe class GemvVector128
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NibbleDots(byte* q, sbyte* xl, sbyte* xh, out Vector128<int> lows, out Vector128<int> highs)
+    /// <summary>One row's nibble dots of a Q4_K pair of groups; for Q5_K (<paramref name="five"/>) bits 2j and 2j + 1 are the fifth bits.</summary>
+    private static void NibbleDots(byte* q, byte* qh, bool five, int j, sbyte* xl, sbyte* xh, out Vector128<int> lows, out Vector128<int> highs)
     {
         var mask = Vector128.Create((byte)0x0F);
         var v0 = Vector128.Load(q);
         var v1 = Vector128.Load(q + 16);
-        lows = Dot(v0 & mask, Vector128.Load(xl)) + Dot(v1 & mask, Vector128.Load(xl + 16));
-        highs = Dot(Vector128.ShiftRightLogical(v0, 4), Vector128.Load(xh)) + Dot(Vector128.ShiftRightLogical(v1, 4), Vector128.Load(xh + 16));
+        var l0 = v0 & mask;
+        var l1 = v1 & mask;
+        var u0 = Vector128.ShiftRightLogical(v0, 4);
+        var u1 = Vector128.ShiftRightLogical(v1, 4);
+        if (five)
+        {
+            var one = Vector128.Create((byte)1);
+            var h0 = Vector128.Load(qh);
+            var h1 = Vector128.Load(qh + 16);
+            l0 |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(h0, 2 * j) & one, 4);
+            l1 |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(h1, 2 * j) & one, 4);
+            u0 |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(h0, 2 * j + 1) & one, 4);
+            u1 |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(h1, 2 * j + 1) & one, 4);
+        }
+        lows = Dot(l0, Vector128.Load(xl)) + Dot(l1, Vector128.Load(xl + 16));
+        highs = Dot(u0, Vector128.Load(xh)) + Dot(u1, Vector128.Load(xh + 16));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
