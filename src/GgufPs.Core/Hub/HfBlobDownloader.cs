@@ -26,6 +26,9 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
 {
     private const int StreamBufferSize = 1 << 20;
 
+    /// <summary>Buffers between receiving and hashing: enough to ride out a slow read or hash, small enough to stay cheap.</summary>
+    private const int PipelineBuffers = 4;
+
     public async Task DownloadAsync(string name, Uri location, long size, string? sha256, string incompletePath, string destinationPath,
         HfFileProgress progress, CancellationToken cancellationToken)
     {
@@ -102,80 +105,87 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
         }
     }
 
-    /// <summary>One stream from <paramref name="position"/> (Range when resuming), resumed with Range after a drop.</summary>
+    /// <summary>
+    /// One stream from <paramref name="position"/> (Range when resuming), resumed with Range after a drop. Each buffer
+    /// is written as it arrives and hashed on a second thread (see HfHashPipeline).
+    /// </summary>
     private async Task DownloadStreamAsync(string name, Uri location, FileStream file, long position, long size, IncrementalHash? hash,
         HfFileProgress progress, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(StreamBufferSize);
-        try
+        await using var pipeline = new HfHashPipeline(hash, PipelineBuffers, StreamBufferSize);
+        int failures = 0;
+        while (position < size)
         {
-            int failures = 0;
-            while (position < size)
+            Exception? failure = null;
+            long from = position;
+            try
             {
-                Exception? failure = null;
-                long from = position;
-                try
+                using var response = await transport.SendAsync(HttpMethod.Get, location, HubRedirectPolicy.All,
+                    r => AskRange(r, from, null), cancellationToken).ConfigureAwait(false);
+                transport.EnsureSuccess(response, path: name);
+                if (from > 0 && response.StatusCode == HttpStatusCode.OK)
                 {
-                    using var response = await transport.SendAsync(HttpMethod.Get, location, HubRedirectPolicy.All,
-                        r => AskRange(r, from, null), cancellationToken).ConfigureAwait(false);
-                    transport.EnsureSuccess(response, path: name);
-                    if (from > 0 && response.StatusCode == HttpStatusCode.OK)
+                    // The server ignored Range: appending would corrupt the file, so start over.
+                    await pipeline.DrainAsync().ConfigureAwait(false);
+                    position = Restart(file, hash, progress);
+                }
+                else if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From != from)
+                {
+                    throw new HfHubException($"The server sent another range of '{name}' than asked.");
+                }
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                while (true)
+                {
+                    byte[] buffer = await pipeline.RentAsync(cancellationToken).ConfigureAwait(false);
+                    int read;
+                    try
                     {
-                        // The server ignored Range: appending would corrupt the file, so start over.
-                        position = Restart(file, hash, progress);
-                    }
-                    else if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From != from)
-                    {
-                        throw new HfHubException($"The server sent another range of '{name}' than asked.");
-                    }
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    while (true)
-                    {
-                        int read;
-                        try
-                        {
-                            timeout.CancelAfter(transport.Settings.DownloadTimeout);
-                            read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (IsTransient(ex, cancellationToken))
-                        {
-                            failure = ex;
-                            break;
-                        }
-                        if (read == 0)
-                        {
-                            break;
-                        }
+                        timeout.CancelAfter(transport.Settings.DownloadTimeout);
+                        read = await stream.ReadAsync(buffer.AsMemory(0, StreamBufferSize), timeout.Token).ConfigureAwait(false);
                         if (position + read > size)
                         {
                             throw new HfIntegrityException(name, $"The server sent more than the {size:N0} bytes announced for '{name}'; nothing was kept.");
                         }
-                        file.Write(buffer, 0, read);
-                        hash?.AppendData(buffer, 0, read);
-                        position += read;
-                        progress.Add(read);
-                        failures = 0;
+                        if (read > 0)
+                        {
+                            file.Write(buffer, 0, read);
+                        }
                     }
-                }
-                catch (Exception ex) when (ex is HttpRequestException && !cancellationToken.IsCancellationRequested)
-                {
-                    failure = ex;
-                }
-                if (position < size)
-                {
-                    if (++failures > options.MaxAttempts)
+                    catch (Exception ex)
                     {
-                        throw new HfHubException($"Downloading '{name}' failed {options.MaxAttempts} times in a row without new data" +
-                            (failure is null ? "." : ": " + failure.Message), null, null, failure);
+                        pipeline.Return(buffer);
+                        if (IsTransient(ex, cancellationToken))
+                        {
+                            failure = ex;
+                            break;
+                        }
+                        throw;
                     }
-                    await Task.Delay(options.RetryDelay, cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        pipeline.Return(buffer);
+                        break;
+                    }
+                    pipeline.Post(buffer, read);
+                    position += read;
+                    progress.Add(read);
+                    failures = 0;
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            catch (Exception ex) when (ex is HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                failure = ex;
+            }
+            if (position < size)
+            {
+                if (++failures > options.MaxAttempts)
+                {
+                    throw new HfHubException($"Downloading '{name}' failed {options.MaxAttempts} times in a row without new data" +
+                        (failure is null ? "." : ": " + failure.Message), null, null, failure);
+                }
+                await Task.Delay(options.RetryDelay, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
