@@ -26,8 +26,11 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
 {
     private const int StreamBufferSize = 1 << 20;
 
-    /// <summary>Buffers between receiving and hashing: enough to ride out a slow read or hash, small enough to stay cheap.</summary>
-    private const int PipelineBuffers = 4;
+    /// <summary>
+    /// Buffers between receiving and hashing: 16 MiB rode out the stalls of either side best on a 2 GB file from the
+    /// stand-in (4 and 32 were slower).
+    /// </summary>
+    private const int PipelineBuffers = 16;
 
     public async Task DownloadAsync(string name, Uri location, long size, string? sha256, string incompletePath, string destinationPath,
         HfFileProgress progress, CancellationToken cancellationToken)
@@ -112,7 +115,11 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
     private async Task DownloadStreamAsync(string name, Uri location, FileStream file, long position, long size, IncrementalHash? hash,
         HfFileProgress progress, CancellationToken cancellationToken)
     {
-        await using var pipeline = new HfHashPipeline(hash, PipelineBuffers, StreamBufferSize);
+        // A small file needs neither a megabyte nor sixteen buffers. Sized by the whole file, not what is left, so a
+        // restart after an ignored Range still moves large buffers.
+        int bufferSize = (int)Math.Min(StreamBufferSize, size);
+        int bufferCount = (int)Math.Min(PipelineBuffers, (size + bufferSize - 1) / bufferSize);
+        await using var pipeline = new HfHashPipeline(hash, bufferCount, bufferSize);
         int failures = 0;
         while (position < size)
         {
@@ -142,7 +149,7 @@ internal sealed class HfBlobDownloader(HubTransport transport, HfTransferOptions
                     try
                     {
                         timeout.CancelAfter(transport.Settings.DownloadTimeout);
-                        read = await stream.ReadAsync(buffer.AsMemory(0, StreamBufferSize), timeout.Token).ConfigureAwait(false);
+                        read = await stream.ReadAsync(buffer.AsMemory(0, bufferSize), timeout.Token).ConfigureAwait(false);
                         if (position + read > size)
                         {
                             throw new HfIntegrityException(name, $"The server sent more than the {size:N0} bytes announced for '{name}'; nothing was kept.");
