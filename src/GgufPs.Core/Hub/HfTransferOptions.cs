@@ -14,7 +14,7 @@ public sealed record HfTransferOptions
 
     /// <summary>
     /// Split files from loopback hosts too. Off by default: measured on a 2 GB file from the stand-in, one stream
-    /// hashing as it goes ran at curl's speed while ranges ran slower (see README).
+    /// (hashing on a second thread) ran faster than ranges (see README).
     /// </summary>
     public bool SplitOnLoopback { get; init; }
 
