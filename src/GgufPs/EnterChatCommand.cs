@@ -79,6 +79,9 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
     {
         if (!MyInvocation.ExpectingInput)
         {
+            // Held across answers and prompts, so Ctrl+C stays a key throughout: a press between an answer's end and
+            // the next prompt is read at the prompt (ending the chat) instead of stopping the pipeline unseen.
+            using var console = ControlCInterception.TryStart(this);
             while (!_ended)
             {
                 Turn(ReadUserLine());
@@ -140,8 +143,8 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
     // (and Ctrl+C stops the pipeline).
     private string? ReadUserLine()
     {
-        Host.UI.Write("> ");
         using var interception = ControlCInterception.TryStart(this);
+        Host.UI.Write("> ");
         return interception is null ? Host.UI.ReadLine() : ConsoleLineReader.ReadLine(Host.UI);
     }
 
