@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using GgufPs.Quantization;
@@ -114,15 +113,13 @@ internal static class ActivationRounding
 
     private delegate void QuantizeRow(ReadOnlySpan<float> source, Span<byte> destination);
 
-    public static void RoundToHalf(ReadOnlySpan<float> source, Span<float> destination)
+    /// <summary>(float)(Half)x for each value, through <see cref="HalfRounding"/>'s vector rounding, which attention uses too.</summary>
+    public static unsafe void RoundToHalf(ReadOnlySpan<float> source, Span<float> destination)
     {
-        const int Chunk = 1024;
-        Span<Half> halves = stackalloc Half[Chunk];
-        for (int i = 0; i < source.Length; i += Chunk)
+        fixed (float* x = source)
+        fixed (float* y = destination)
         {
-            int n = Math.Min(Chunk, source.Length - i);
-            TensorPrimitives.ConvertToHalf(source.Slice(i, n), halves[..n]);
-            TensorPrimitives.ConvertToSingle(halves[..n], destination.Slice(i, n));
+            HalfRounding.Round(x, y, source.Length);
         }
     }
 }
