@@ -84,7 +84,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             using var console = ControlCInterception.TryStart(this);
             while (!_ended)
             {
-                Turn(ReadUserLine());
+                Turn(ReadUserLine(console));
             }
         }
         Dispose();
@@ -141,11 +141,10 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
 
     // At the console itself Ctrl+C is read as a key, ending the chat at the prompt; elsewhere the host reads the line
     // (and Ctrl+C stops the pipeline).
-    private string? ReadUserLine()
+    private string? ReadUserLine(ControlCInterception? console)
     {
-        using var interception = ControlCInterception.TryStart(this);
         Host.UI.Write("> ");
-        return interception is null ? Host.UI.ReadLine() : ConsoleLineReader.ReadLine(Host.UI);
+        return console is null ? Host.UI.ReadLine() : ConsoleLineReader.ReadLine(Host.UI);
     }
 
     private void Say(string text) => WriteInformation(new HostInformationMessage { Message = text }, ["PSHOST"]);
