@@ -191,7 +191,7 @@ internal static unsafe class GemvVector128
 
     /// <summary>Σ u·x of unsigned values below 128 and signed bytes, four products a lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Dot(Vector128<byte> u, Vector128<sbyte> x)
+    internal static Vector128<int> Dot(Vector128<byte> u, Vector128<sbyte> x)
     {
         if (AdvSimd.Arm64.IsSupported)
         {
@@ -210,7 +210,7 @@ internal static unsafe class GemvVector128
 
     /// <summary>The total of each of four rows' lanes, one row a lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> RowSums(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3)
+    internal static Vector128<int> RowSums(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3)
     {
         if (AdvSimd.Arm64.IsSupported)
         {
@@ -219,11 +219,13 @@ internal static unsafe class GemvVector128
         return Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(r0, r1), Ssse3.HorizontalAdd(r2, r3));
     }
 
+    /// <summary>Byte <paramref name="index"/> of each of the four rows' sixteen, as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Column(byte* bytes, int index) =>
+    internal static Vector128<float> Column(byte* bytes, int index) =>
         Vector128.ConvertToSingle(Vector128.Create((int)bytes[index], bytes[16 + index], bytes[32 + index], bytes[48 + index]));
 
+    /// <summary>Signed byte <paramref name="index"/> of each of the four rows' sixteen.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> SignedColumn(sbyte* bytes, int index) =>
+    internal static Vector128<int> SignedColumn(sbyte* bytes, int index) =>
         Vector128.Create((int)bytes[index], bytes[16 + index], bytes[32 + index], bytes[48 + index]);
 }

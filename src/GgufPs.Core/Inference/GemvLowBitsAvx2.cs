@@ -1,0 +1,287 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GgufPs.Inference;
+
+/// <summary>
+/// <see cref="Gemv"/>'s kernels for Q3_K and Q2_K with 256-bit integers (AVX-VNNI's vpdpbusd, or AVX2's vpmaddubsw
+/// and vpmaddwd), eight rows at once as in <see cref="GemvAvx2"/>. Both store their values as 2-bit fields spread
+/// over the bytes of 32 (Q3_K adds a third bit from its 32-byte mask) in groups of 16: each row's 32 values of a
+/// quarter are unpacked to bytes and dotted with the token's in one instruction, the two groups of 16 landing in the
+/// two 128-bit halves, and a tree of horizontal adds gathers eight rows into the lanes of one register. The float
+/// steps that follow are <see cref="Int8GemmAvxVnni.KQuantTile"/>'s, one row a lane and in its order: each group's
+/// integer sum times d·scale into the block's sum, the block's sum times the token's scale, and for Q2_K the
+/// minimums (dmin·m times the token's scaled group sums) taken off after the last block.
+/// </summary>
+internal static unsafe class GemvLowBitsAvx2
+{
+    public const int Rows = GemvAvx2.Rows;
+
+    private const int Q3KBytes = 110;
+
+    private const int Q2KBytes = 84;
+
+    /// <summary>Q3_K's values are its 3-bit fields less 4; the token's group sums times 4 come off each group's dot.</summary>
+    private const int Q3KBias = 4;
+
+    /// <summary>How far ahead of the block being read the kernels prefetch, in bytes of a row (about four Q3_K blocks).</summary>
+    private const int PrefetchDistance = 448;
+
+    /// <summary>y[0..8) for rows [first, first + 8) of a Q3_K matrix.</summary>
+    public static void Q3_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        if (vnni)
+        {
+            Q3_K<VnniByteDot256>(w, first, a, y);
+        }
+        else
+        {
+            Q3_K<Avx2ByteDot256>(w, first, a, y);
+        }
+    }
+
+    /// <summary>y[0..8) for rows [first, first + 8) of a Q2_K matrix.</summary>
+    public static void Q2_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
+    {
+        if (vnni)
+        {
+            Q2_K<VnniByteDot256>(w, first, a, y);
+        }
+        else
+        {
+            Q2_K<Avx2ByteDot256>(w, first, a, y);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q3_K<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y) where TDot : struct, IByteDot256
+    {
+        byte* r0 = w.RowPointer(first);
+        long stride = w.RowBytes;
+        int blocks = w.Columns / 256;
+        var rowOffsets = RowOffsets(stride);
+        var tile = Vector256<float>.Zero;
+        // The sixteen 6-bit scales of each row as llama.cpp's four aux words, one row a lane.
+        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
+        var m1 = Vector256.Create(0x03030303u);
+        var m2 = Vector256.Create(0x0f0f0f0fu);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = r0 + b * Q3KBytes;
+            PrefetchBlock(p + PrefetchDistance, stride, Q3KBytes);
+            // d is the upper half of the word at 106, which stays inside the block.
+            var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 106, rowOffsets), 16));
+            var a0 = Gather(p + 96, rowOffsets);
+            var a1 = Gather(p + 100, rowOffsets);
+            var tmp = Gather(p + 104, rowOffsets);
+            scaleWords[0] = (a0 & m2) | Vector256.ShiftLeft(tmp & m1, 4);
+            scaleWords[1] = (a1 & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 2) & m1, 4);
+            scaleWords[2] = (Vector256.ShiftRightLogical(a0, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 4) & m1, 4);
+            scaleWords[3] = (Vector256.ShiftRightLogical(a1, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 6) & m1, 4);
+            sbyte* x = a.Values + b * 256;
+            int* sums = a.Sums + b * 16;
+            var f = Vector256<float>.Zero;
+            for (int half = 0; half < 2; half++)
+            {
+                // Values 128·half + [0, 32), +32, +64, +96: bits 2j of the half's 32 bytes, and bit 4·half + j of the mask.
+                int n0 = 128 * half;
+                byte* q = p + 32 + 32 * half;
+                var x0 = Vector256.Load(x + n0);
+                var x1 = Vector256.Load(x + n0 + 32);
+                var x2 = Vector256.Load(x + n0 + 64);
+                var x3 = Vector256.Load(x + n0 + 96);
+                ThreeBitDots<TDot>(q, p, stride, 0, half, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
+                ThreeBitDots<TDot>(q, p, stride, 2, half, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
+                ThreeBitDots<TDot>(q, p, stride, 4, half, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
+                ThreeBitDots<TDot>(q, p, stride, 6, half, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
+                int g = 8 * half;
+                f = ThreeBitGroups(Avx2.HorizontalAdd(s0, t0), Avx2.HorizontalAdd(u0, v0), dv, scaleWords, g, f, sums + g);
+                f = ThreeBitGroups(Avx2.HorizontalAdd(s1, t1), Avx2.HorizontalAdd(u1, v1), dv, scaleWords, g + 2, f, sums + g + 2);
+                f = ThreeBitGroups(Avx2.HorizontalAdd(s2, t2), Avx2.HorizontalAdd(u2, v2), dv, scaleWords, g + 4, f, sums + g + 4);
+                f = ThreeBitGroups(Avx2.HorizontalAdd(s3, t3), Avx2.HorizontalAdd(u3, v3), dv, scaleWords, g + 6, f, sums + g + 6);
+            }
+            tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
+        }
+        tile.Store(y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q2_K<TDot>(WeightMatrix w, int first, DecodeActivations a, float* y) where TDot : struct, IByteDot256
+    {
+        byte* r0 = w.RowPointer(first);
+        long stride = w.RowBytes;
+        int blocks = w.Columns / 256;
+        int groups = blocks * 16;
+        // Each group's dmin·m, one row a lane: they come off after the last block, as in the batched tile.
+        float* offsets = stackalloc float[groups * Rows];
+        var rowOffsets = RowOffsets(stride);
+        var tile = Vector256<float>.Zero;
+        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* p = r0 + b * Q2KBytes;
+            var dd = Gather(p + 80, rowOffsets);
+            var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
+            var mv = HalfVectors.Widened256(Vector256.ShiftRightLogical(dd, 16));
+            for (int i = 0; i < 4; i++)
+            {
+                scaleWords[i] = Gather(p + 4 * i, rowOffsets);
+            }
+            sbyte* x = a.Values + b * 256;
+            var f = Vector256<float>.Zero;
+            for (int half = 0; half < 2; half++)
+            {
+                int n0 = 128 * half;
+                byte* q = p + 16 + 32 * half;
+                var x0 = Vector256.Load(x + n0);
+                var x1 = Vector256.Load(x + n0 + 32);
+                var x2 = Vector256.Load(x + n0 + 64);
+                var x3 = Vector256.Load(x + n0 + 96);
+                TwoBitDots<TDot>(q, stride, 0, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
+                TwoBitDots<TDot>(q, stride, 2, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
+                TwoBitDots<TDot>(q, stride, 4, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
+                TwoBitDots<TDot>(q, stride, 6, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
+                int g = 8 * half;
+                f = TwoBitGroups(Avx2.HorizontalAdd(s0, t0), Avx2.HorizontalAdd(u0, v0), dv, scaleWords, g, f);
+                f = TwoBitGroups(Avx2.HorizontalAdd(s1, t1), Avx2.HorizontalAdd(u1, v1), dv, scaleWords, g + 2, f);
+                f = TwoBitGroups(Avx2.HorizontalAdd(s2, t2), Avx2.HorizontalAdd(u2, v2), dv, scaleWords, g + 4, f);
+                f = TwoBitGroups(Avx2.HorizontalAdd(s3, t3), Avx2.HorizontalAdd(u3, v3), dv, scaleWords, g + 6, f);
+            }
+            float* o = offsets + b * 16 * Rows;
+            for (int g = 0; g < 16; g++)
+            {
+                (mv * NibbleOf(scaleWords[g >> 2], 8 * (g & 3) + 4)).Store(o + g * Rows);
+            }
+            tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
+        }
+        for (int g = 0; g < groups; g++)
+        {
+            tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
+        }
+        tile.Store(y);
+    }
+
+    /// <summary>
+    /// Rows r and r+1 of a Q3_K half: each quarter's 32 values (2 bits of the half's bytes, the third from the mask)
+    /// dotted with x0..x3, the two rows' lanes added horizontally.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ThreeBitDots<TDot>(byte* q, byte* mask, long stride, int r, int half, Vector256<sbyte> x0, Vector256<sbyte> x1,
+        Vector256<sbyte> x2, Vector256<sbyte> x3, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+        where TDot : struct, IByteDot256
+    {
+        ThreeBitValues(q + r * stride, mask + r * stride, half, out var u0, out var u1, out var u2, out var u3);
+        ThreeBitValues(q + (r + 1) * stride, mask + (r + 1) * stride, half, out var v0, out var v1, out var v2, out var v3);
+        q0 = Avx2.HorizontalAdd(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
+        q1 = Avx2.HorizontalAdd(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
+        q2 = Avx2.HorizontalAdd(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
+        q3 = Avx2.HorizontalAdd(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+    }
+
+    /// <summary>One row's 128 values of a Q3_K half as unsigned 3-bit bytes (the stored value plus 4), four quarters of 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ThreeBitValues(byte* q, byte* mask, int half, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2,
+        out Vector256<byte> u3)
+    {
+        TwoBitValues(q, out u0, out u1, out u2, out u3);
+        var h = Vector256.Load(mask).AsUInt16();
+        // Mask bit 4·half + j goes to bit 2: first to bit 2 + j (for half 0) or 4 + j down to j (half 1), then down by j.
+        // 16-bit shifts: the mask keeps, in each byte, only a bit that came from the same byte.
+        var hs = half == 0 ? Vector256.ShiftLeft(h, 2) : Vector256.ShiftRightLogical(h, 2);
+        var four = Vector256.Create((byte)4);
+        u0 |= hs.AsByte() & four;
+        u1 |= Vector256.ShiftRightLogical(hs, 1).AsByte() & four;
+        u2 |= Vector256.ShiftRightLogical(hs, 2).AsByte() & four;
+        u3 |= Vector256.ShiftRightLogical(hs, 3).AsByte() & four;
+    }
+
+    /// <summary>Rows r and r+1 of a Q2_K half: each quarter's 32 two-bit values dotted with x0..x3, the rows' lanes added horizontally.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwoBitDots<TDot>(byte* q, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
+        Vector256<sbyte> x3, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+        where TDot : struct, IByteDot256
+    {
+        TwoBitValues(q + r * stride, out var u0, out var u1, out var u2, out var u3);
+        TwoBitValues(q + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
+        q0 = Avx2.HorizontalAdd(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
+        q1 = Avx2.HorizontalAdd(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
+        q2 = Avx2.HorizontalAdd(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
+        q3 = Avx2.HorizontalAdd(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+    }
+
+    /// <summary>Bits 2j of 32 bytes as quarter j's 32 values (ggml's order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwoBitValues(byte* q, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3)
+    {
+        var three = Vector256.Create((byte)3);
+        var v = Vector256.Load(q).AsUInt16();
+        u0 = v.AsByte() & three;
+        u1 = Vector256.ShiftRightLogical(v, 2).AsByte() & three;
+        u2 = Vector256.ShiftRightLogical(v, 4).AsByte() & three;
+        u3 = Vector256.ShiftRightLogical(v, 6).AsByte() & three;
+    }
+
+    /// <summary>
+    /// A Q3_K quarter's two groups of 16 from its row sums (rows 0–3 in s0, 4–7 in s1; each register's lower half the
+    /// first group, the upper the second), less 4 times the token's group sums, into the block's float sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ThreeBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+        Vector256<float> f, int* sums)
+    {
+        var first16 = Avx2.Permute2x128(s0, s1, 0x20) - Vector256.Create(Q3KBias * sums[0]);
+        var second16 = Avx2.Permute2x128(s0, s1, 0x31) - Vector256.Create(Q3KBias * sums[1]);
+        var sc0 = ByteOf(scaleWords[g >> 2], 8 * (g & 3)) - Vector256.Create(32);
+        var sc1 = ByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3)) - Vector256.Create(32);
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
+    }
+
+    /// <summary>A Q2_K quarter's two groups of 16 (laid out as for Q3_K), each times d·scale, into the block's float sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> TwoBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+        Vector256<float> f)
+    {
+        var first16 = Avx2.Permute2x128(s0, s1, 0x20);
+        var second16 = Avx2.Permute2x128(s0, s1, 0x31);
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * NibbleOf(scaleWords[g >> 2], 8 * (g & 3)), f);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * NibbleOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3)), f);
+    }
+
+    /// <summary>
+    /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: Q3_K's
+    /// gathers read the end of each block (its scales and d) before its start, which, as for Q6_K in
+    /// <see cref="GemvAvx2"/>, defeats the hardware prefetcher on eight streams; past the matrix's end it is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchBlock(byte* p, long stride, int bytes)
+    {
+        for (int r = 0; r < Rows; r++)
+        {
+            byte* row = p + r * stride;
+            for (int offset = 0; offset < bytes; offset += 64)
+            {
+                Sse.Prefetch0(row + offset);
+            }
+        }
+    }
+
+    /// <summary>The distances of eight consecutive rows from the first, for gathers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+
+    /// <summary>The 32-bit word at <paramref name="p"/> in each of the eight rows, one row a lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
+
+    /// <summary>The unsigned byte at bit <paramref name="shift"/> of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ByteOf(Vector256<uint> words, int shift) =>
+        (Vector256.ShiftRightLogical(words, shift) & Vector256.Create(0xFFu)).AsInt32();
+
+    /// <summary>The 4-bit field at bit <paramref name="shift"/> of each lane, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> NibbleOf(Vector256<uint> words, int shift) =>
+        Avx.ConvertToVector256Single((Vector256.ShiftRightLogical(words, shift) & Vector256.Create(0xFu)).AsInt32());
+}
