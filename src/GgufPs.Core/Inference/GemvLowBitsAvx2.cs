@@ -62,8 +62,6 @@ internal static unsafe class GemvLowBitsAvx2
         int blocks = w.Columns / 256;
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
-        // The sixteen 6-bit scales of each row as llama.cpp's four aux words, one row a lane.
-        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
         var m1 = Vector256.Create(0x03030303u);
         var m2 = Vector256.Create(0x0f0f0f0fu);
         for (int b = 0; b < blocks; b++)
@@ -72,38 +70,45 @@ internal static unsafe class GemvLowBitsAvx2
             PrefetchBlock(p + PrefetchDistance, stride, Q3KBytes);
             // d is the upper half of the word at 106, which stays inside the block.
             var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 106, rowOffsets), 16));
+            // The sixteen 6-bit scales of each row as llama.cpp's four aux words, one row a lane.
             var a0 = Gather(p + 96, rowOffsets);
             var a1 = Gather(p + 100, rowOffsets);
             var tmp = Gather(p + 104, rowOffsets);
-            scaleWords[0] = (a0 & m2) | Vector256.ShiftLeft(tmp & m1, 4);
-            scaleWords[1] = (a1 & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 2) & m1, 4);
-            scaleWords[2] = (Vector256.ShiftRightLogical(a0, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 4) & m1, 4);
-            scaleWords[3] = (Vector256.ShiftRightLogical(a1, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 6) & m1, 4);
+            var scales0 = (a0 & m2) | Vector256.ShiftLeft(tmp & m1, 4);
+            var scales1 = (a1 & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 2) & m1, 4);
+            var scales2 = (Vector256.ShiftRightLogical(a0, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 4) & m1, 4);
+            var scales3 = (Vector256.ShiftRightLogical(a1, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 6) & m1, 4);
             sbyte* x = a.Values + b * 256;
             int* sums = a.Sums + b * 16;
-            var f = Vector256<float>.Zero;
-            for (int half = 0; half < 2; half++)
-            {
-                // Values 128·half + [0, 32), +32, +64, +96: bits 2j of the half's 32 bytes, and bit 4·half + j of the mask.
-                int n0 = 128 * half;
-                byte* q = p + 32 + 32 * half;
-                var x0 = Vector256.Load(x + n0);
-                var x1 = Vector256.Load(x + n0 + 32);
-                var x2 = Vector256.Load(x + n0 + 64);
-                var x3 = Vector256.Load(x + n0 + 96);
-                ThreeBitDots<TDot>(q, p, stride, 0, half, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
-                ThreeBitDots<TDot>(q, p, stride, 2, half, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
-                ThreeBitDots<TDot>(q, p, stride, 4, half, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
-                ThreeBitDots<TDot>(q, p, stride, 6, half, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
-                int g = 8 * half;
-                f = ThreeBitGroups(Avx2.HorizontalAdd(s0, t0), Avx2.HorizontalAdd(u0, v0), dv, scaleWords, g, f, sums + g);
-                f = ThreeBitGroups(Avx2.HorizontalAdd(s1, t1), Avx2.HorizontalAdd(u1, v1), dv, scaleWords, g + 2, f, sums + g + 2);
-                f = ThreeBitGroups(Avx2.HorizontalAdd(s2, t2), Avx2.HorizontalAdd(u2, v2), dv, scaleWords, g + 4, f, sums + g + 4);
-                f = ThreeBitGroups(Avx2.HorizontalAdd(s3, t3), Avx2.HorizontalAdd(u3, v3), dv, scaleWords, g + 6, f, sums + g + 6);
-            }
+            var f = Q3KHalf<TDot>(p + 32, p, stride, x, 0, sums, dv, scales0, scales1, Vector256<float>.Zero);
+            f = Q3KHalf<TDot>(p + 64, p, stride, x + 128, 1, sums + 8, dv, scales2, scales3, f);
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
         }
         tile.Store(y);
+    }
+
+    /// <summary>
+    /// Half <paramref name="half"/> of a Q3_K block of eight rows into the block's float sum: values 128·half + [0, 32),
+    /// +32, +64, +96 are bits 2j of the half's 32 bytes with bit 4·half + j of the mask; its eight groups' scales are
+    /// the four bytes of <paramref name="low"/> then of <paramref name="high"/>. Inlined with a constant half, so
+    /// every shift is an immediate.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q3KHalf<TDot>(byte* q, byte* mask, long stride, sbyte* x, int half, int* sums, Vector256<float> dv,
+        Vector256<uint> low, Vector256<uint> high, Vector256<float> f) where TDot : struct, IByteDot256
+    {
+        var x0 = Vector256.Load(x);
+        var x1 = Vector256.Load(x + 32);
+        var x2 = Vector256.Load(x + 64);
+        var x3 = Vector256.Load(x + 96);
+        ThreeBitDots<TDot>(q, mask, stride, 0, half, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
+        ThreeBitDots<TDot>(q, mask, stride, 2, half, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
+        ThreeBitDots<TDot>(q, mask, stride, 4, half, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
+        ThreeBitDots<TDot>(q, mask, stride, 6, half, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
+        f = ThreeBitGroups(PairSums(s0, t0), PairSums(u0, v0), dv, low, 0, f, sums);
+        f = ThreeBitGroups(PairSums(s1, t1), PairSums(u1, v1), dv, low, 16, f, sums + 2);
+        f = ThreeBitGroups(PairSums(s2, t2), PairSums(u2, v2), dv, high, 0, f, sums + 4);
+        return ThreeBitGroups(PairSums(s3, t3), PairSums(u3, v3), dv, high, 16, f, sums + 6);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -117,42 +122,25 @@ internal static unsafe class GemvLowBitsAvx2
         float* offsets = stackalloc float[groups * Rows];
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
-        Vector256<uint>* scaleWords = stackalloc Vector256<uint>[4];
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * Q2KBytes;
             var dd = Gather(p + 80, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
             var mv = HalfVectors.Widened256(Vector256.ShiftRightLogical(dd, 16));
-            for (int i = 0; i < 4; i++)
-            {
-                scaleWords[i] = Gather(p + 4 * i, rowOffsets);
-            }
+            // Group g's scale (low nibble) and minimum (high nibble) are byte g % 4 of word g / 4, one row a lane.
+            var scales0 = Gather(p, rowOffsets);
+            var scales1 = Gather(p + 4, rowOffsets);
+            var scales2 = Gather(p + 8, rowOffsets);
+            var scales3 = Gather(p + 12, rowOffsets);
             sbyte* x = a.Values + b * 256;
-            var f = Vector256<float>.Zero;
-            for (int half = 0; half < 2; half++)
-            {
-                int n0 = 128 * half;
-                byte* q = p + 16 + 32 * half;
-                var x0 = Vector256.Load(x + n0);
-                var x1 = Vector256.Load(x + n0 + 32);
-                var x2 = Vector256.Load(x + n0 + 64);
-                var x3 = Vector256.Load(x + n0 + 96);
-                TwoBitDots<TDot>(q, stride, 0, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
-                TwoBitDots<TDot>(q, stride, 2, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
-                TwoBitDots<TDot>(q, stride, 4, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
-                TwoBitDots<TDot>(q, stride, 6, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
-                int g = 8 * half;
-                f = TwoBitGroups(Avx2.HorizontalAdd(s0, t0), Avx2.HorizontalAdd(u0, v0), dv, scaleWords, g, f);
-                f = TwoBitGroups(Avx2.HorizontalAdd(s1, t1), Avx2.HorizontalAdd(u1, v1), dv, scaleWords, g + 2, f);
-                f = TwoBitGroups(Avx2.HorizontalAdd(s2, t2), Avx2.HorizontalAdd(u2, v2), dv, scaleWords, g + 4, f);
-                f = TwoBitGroups(Avx2.HorizontalAdd(s3, t3), Avx2.HorizontalAdd(u3, v3), dv, scaleWords, g + 6, f);
-            }
+            var f = Q2KHalf<TDot>(p + 16, stride, x, dv, scales0, scales1, Vector256<float>.Zero);
+            f = Q2KHalf<TDot>(p + 48, stride, x + 128, dv, scales2, scales3, f);
             float* o = offsets + b * 16 * Rows;
-            for (int g = 0; g < 16; g++)
-            {
-                (mv * NibbleOf(scaleWords[g >> 2], 8 * (g & 3) + 4)).Store(o + g * Rows);
-            }
+            StoreMinimums(mv, scales0, o);
+            StoreMinimums(mv, scales1, o + 4 * Rows);
+            StoreMinimums(mv, scales2, o + 8 * Rows);
+            StoreMinimums(mv, scales3, o + 12 * Rows);
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
         }
         for (int g = 0; g < groups; g++)
@@ -160,6 +148,35 @@ internal static unsafe class GemvLowBitsAvx2
             tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
         }
         tile.Store(y);
+    }
+
+    /// <summary>A Q2_K half of eight rows into the block's float sum, its eight groups' scales in <paramref name="low"/> and <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q2KHalf<TDot>(byte* q, long stride, sbyte* x, Vector256<float> dv, Vector256<uint> low, Vector256<uint> high,
+        Vector256<float> f) where TDot : struct, IByteDot256
+    {
+        var x0 = Vector256.Load(x);
+        var x1 = Vector256.Load(x + 32);
+        var x2 = Vector256.Load(x + 64);
+        var x3 = Vector256.Load(x + 96);
+        TwoBitDots<TDot>(q, stride, 0, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
+        TwoBitDots<TDot>(q, stride, 2, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
+        TwoBitDots<TDot>(q, stride, 4, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
+        TwoBitDots<TDot>(q, stride, 6, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
+        f = TwoBitGroups(PairSums(s0, t0), PairSums(u0, v0), dv, low, 0, f);
+        f = TwoBitGroups(PairSums(s1, t1), PairSums(u1, v1), dv, low, 16, f);
+        f = TwoBitGroups(PairSums(s2, t2), PairSums(u2, v2), dv, high, 0, f);
+        return TwoBitGroups(PairSums(s3, t3), PairSums(u3, v3), dv, high, 16, f);
+    }
+
+    /// <summary>dmin·m of the four groups whose scale bytes are <paramref name="words"/>, stored a row a lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMinimums(Vector256<float> mv, Vector256<uint> words, float* o)
+    {
+        (mv * NibbleOf(words, 4)).Store(o);
+        (mv * NibbleOf(words, 12)).Store(o + Rows);
+        (mv * NibbleOf(words, 20)).Store(o + 2 * Rows);
+        (mv * NibbleOf(words, 28)).Store(o + 3 * Rows);
     }
 
     /// <summary>
@@ -173,10 +190,10 @@ internal static unsafe class GemvLowBitsAvx2
     {
         ThreeBitValues(q + r * stride, mask + r * stride, half, out var u0, out var u1, out var u2, out var u3);
         ThreeBitValues(q + (r + 1) * stride, mask + (r + 1) * stride, half, out var v0, out var v1, out var v2, out var v3);
-        q0 = Avx2.HorizontalAdd(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
-        q1 = Avx2.HorizontalAdd(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
-        q2 = Avx2.HorizontalAdd(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
-        q3 = Avx2.HorizontalAdd(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+        q0 = PairSums(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
+        q1 = PairSums(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
+        q2 = PairSums(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
+        q3 = PairSums(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
     }
 
     /// <summary>One row's 128 values of a Q3_K half as unsigned 3-bit bytes (the stored value plus 4), four quarters of 32.</summary>
@@ -204,10 +221,10 @@ internal static unsafe class GemvLowBitsAvx2
     {
         TwoBitValues(q + r * stride, out var u0, out var u1, out var u2, out var u3);
         TwoBitValues(q + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
-        q0 = Avx2.HorizontalAdd(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
-        q1 = Avx2.HorizontalAdd(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
-        q2 = Avx2.HorizontalAdd(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
-        q3 = Avx2.HorizontalAdd(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+        q0 = PairSums(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
+        q1 = PairSums(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
+        q2 = PairSums(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
+        q3 = PairSums(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
     }
 
     /// <summary>Bits 2j of 32 bytes as quarter j's 32 values (ggml's order).</summary>
@@ -223,30 +240,39 @@ internal static unsafe class GemvLowBitsAvx2
     }
 
     /// <summary>
+    /// vphaddd's result, [x0+x1, x2+x3, y0+y1, y2+y3] in each 128-bit half, in two instructions instead of three
+    /// (one shuffle instead of two): every lane here is a sum of at most 8 products of a value below 8 and a byte of
+    /// magnitude at most 127, so it packs to int16 unsaturated, and pmaddwd against ones adds the pairs back to int32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairSums(Vector256<int> x, Vector256<int> y) =>
+        Avx2.MultiplyAddAdjacent(Avx2.PackSignedSaturate(x, y), Vector256.Create((short)1));
+
+    /// <summary>
     /// A Q3_K quarter's two groups of 16 from its row sums (rows 0–3 in s0, 4–7 in s1; each register's lower half the
     /// first group, the upper the second), less 4 times the token's group sums, into the block's float sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ThreeBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+    private static Vector256<float> ThreeBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint> scales, int shift,
         Vector256<float> f, int* sums)
     {
         var first16 = Avx2.Permute2x128(s0, s1, 0x20) - Vector256.Create(Q3KBias * sums[0]);
         var second16 = Avx2.Permute2x128(s0, s1, 0x31) - Vector256.Create(Q3KBias * sums[1]);
-        var sc0 = ByteOf(scaleWords[g >> 2], 8 * (g & 3)) - Vector256.Create(32);
-        var sc1 = ByteOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3)) - Vector256.Create(32);
+        var sc0 = ByteOf(scales, shift) - Vector256.Create(32);
+        var sc1 = ByteOf(scales, shift + 8) - Vector256.Create(32);
         f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * Avx.ConvertToVector256Single(sc0), f);
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * Avx.ConvertToVector256Single(sc1), f);
     }
 
     /// <summary>A Q2_K quarter's two groups of 16 (laid out as for Q3_K), each times d·scale, into the block's float sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TwoBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint>* scaleWords, int g,
+    private static Vector256<float> TwoBitGroups(Vector256<int> s0, Vector256<int> s1, Vector256<float> dv, Vector256<uint> scales, int shift,
         Vector256<float> f)
     {
         var first16 = Avx2.Permute2x128(s0, s1, 0x20);
         var second16 = Avx2.Permute2x128(s0, s1, 0x31);
-        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * NibbleOf(scaleWords[g >> 2], 8 * (g & 3)), f);
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * NibbleOf(scaleWords[(g + 1) >> 2], 8 * ((g + 1) & 3)), f);
+        f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * NibbleOf(scales, shift), f);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * NibbleOf(scales, shift + 8), f);
     }
 
     /// <summary>
