@@ -1,10 +1,12 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GgufPs.Inference;
 
 /// <summary>
 /// One token's activations quantized for the batch-1 kernels, as <see cref="QuantizedActivations"/> quantizes a row
-/// (the same bytes and scales): Q8_K for the K-quants with the sums and scaled sums of each group of 16 or 32, or Q8_0. The
+/// (the same bytes and scales): Q8_K for the K-quants with the sums and scaled sums of each group of 16 or 32, or Q8_0
+/// with each block's sum and Q8_1 sum. The
 /// buffers are kept for the context's life, and consecutive products of the same input in the same format (Q, K
 /// and V; gate and up) quantize it once.
 /// </summary>
@@ -23,6 +25,7 @@ internal sealed unsafe class DecodeActivations : IDisposable
         Scales = (float*)NativeMemory.AlignedAlloc((nuint)(_capacity / 32 * sizeof(float)), 64);
         ScaledSums = (float*)NativeMemory.AlignedAlloc((nuint)(_capacity / 16 * sizeof(float)), 64);
         Sums = (int*)NativeMemory.AlignedAlloc((nuint)(_capacity / 16 * sizeof(int)), 64);
+        BlockSums = (float*)NativeMemory.AlignedAlloc((nuint)(_capacity / 32 * sizeof(float)), 64);
     }
 
     /// <summary>The int8 values.</summary>
@@ -34,8 +37,11 @@ internal sealed unsafe class DecodeActivations : IDisposable
     /// <summary>Each group's sum of values times its block's scale (Q8_K only).</summary>
     public float* ScaledSums { get; }
 
-    /// <summary>Each group's sum of values (Q8_K only), which a K-quant's bias multiplies.</summary>
+    /// <summary>Each group's sum of values (each block's for Q8_0), which a bias multiplies.</summary>
     public int* Sums { get; }
+
+    /// <summary>Q8_0 only: each block's Q8_1 sum F16(d·Σq), which the minimum of Q4_1 and Q5_1 multiplies.</summary>
+    public float* BlockSums { get; }
 
     /// <summary>Forgets the remembered input: its values are about to change.</summary>
     public void Forget() => _source = null;
@@ -75,7 +81,11 @@ internal sealed unsafe class DecodeActivations : IDisposable
         {
             for (int b = 0; b < columns / 32; b++)
             {
-                QuantizedActivations.QuantizeQ8_0(x + b * 32, Values + b * 32, out Scales[b], out _);
+                sbyte* q = Values + b * 32;
+                QuantizedActivations.QuantizeQ8_0(x + b * 32, q, out Scales[b], out BlockSums[b]);
+                var v0 = Vector128.Load(q);
+                var v1 = Vector128.Load(q + 16);
+                Sums[b] = Vector128.Sum((Vector128.WidenLower(v0) + Vector128.WidenUpper(v0)) + (Vector128.WidenLower(v1) + Vector128.WidenUpper(v1)));
             }
         }
         _source = x;
@@ -90,5 +100,6 @@ internal sealed unsafe class DecodeActivations : IDisposable
         NativeMemory.AlignedFree(Scales);
         NativeMemory.AlignedFree(ScaledSums);
         NativeMemory.AlignedFree(Sums);
+        NativeMemory.AlignedFree(BlockSums);
     }
 }
