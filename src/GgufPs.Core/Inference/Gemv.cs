@@ -5,7 +5,7 @@ namespace GgufPs.Inference;
 /// format, with no unpacking into panels: the token is quantized once per matrix (Q8_K or Q8_0, as ggml's
 /// vec_dot_type), and each row's bytes meet it directly, several rows at a time (<see cref="GemvAvx2"/>,
 /// <see cref="GemvVector128"/>, <see cref="GemvLowBitsAvx2"/>, <see cref="GemvLowBitsVector128"/>, <see cref="GemvLegacyQuantsAvx2"/>,
-/// <see cref="GemvLegacyQuantsVector128"/>, <see cref="GemvHalf"/>). Every output takes the float steps of the batched path
+/// <see cref="GemvLegacyQuantsVector128"/>, <see cref="GemvNonLinearAvx2"/>, <see cref="GemvNonLinearVector128"/>, <see cref="GemvHalf"/>). Every output takes the float steps of the batched path
 /// (<see cref="Int8Gemm"/>, <see cref="FloatGemm"/>) in the same order, so a token decoded alone gets the bits it
 /// would get in a batch, as in llama.cpp, whose batch-1 products use the same vec_dot. The rows are split across
 /// a <see cref="WorkerTeam"/>.
@@ -22,7 +22,7 @@ internal static unsafe class Gemv
     {
         GgmlType.F16 => w.Columns % 16 == 0 && w.Rows >= GemvHalf.Rows,
         GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q3_K or GgmlType.Q2_K
-            or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 =>
+            or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.IQ4_NL or GgmlType.IQ4_XS =>
             kernel != Int8Kernel.None && KernelSupport.Supports(kernel) && w.Rows >= RowGroup(kernel),
         _ => false,
     };
@@ -96,6 +96,8 @@ internal static unsafe class Gemv
                 case GgmlType.Q6_K: GemvVector128.Q6_K(w, first, a, y); break;
                 case GgmlType.Q3_K: GemvLowBitsVector128.Q3_K(w, first, a, y); break;
                 case GgmlType.Q2_K: GemvLowBitsVector128.Q2_K(w, first, a, y); break;
+                case GgmlType.IQ4_NL: GemvNonLinearVector128.IQ4_NL(w, first, a, y); break;
+                case GgmlType.IQ4_XS: GemvNonLinearVector128.IQ4_XS(w, first, a, y); break;
                 default: GemvLegacyQuantsVector128.Multiply(w, first, a, y); break;
             }
             return;
@@ -109,6 +111,8 @@ internal static unsafe class Gemv
             case GgmlType.Q6_K: GemvAvx2.Q6_K(w, first, a, y, vnni); break;
             case GgmlType.Q3_K: GemvLowBitsAvx2.Q3_K(w, first, a, y, vnni); break;
             case GgmlType.Q2_K: GemvLowBitsAvx2.Q2_K(w, first, a, y, vnni); break;
+            case GgmlType.IQ4_NL: GemvNonLinearAvx2.IQ4_NL(w, first, a, y, vnni); break;
+            case GgmlType.IQ4_XS: GemvNonLinearAvx2.IQ4_XS(w, first, a, y, vnni); break;
             default: GemvLegacyQuantsAvx2.Multiply(w, first, a, y, vnni); break;
         }
     }

@@ -179,8 +179,9 @@ internal static unsafe class GemvVector128
     private static Vector128<int> SignedDot(byte* p, Vector128<sbyte> x0, Vector128<sbyte> x1) =>
         SignedDot(Vector128.Load((sbyte*)p), x0) + SignedDot(Vector128.Load((sbyte*)p + 16), x1);
 
+    /// <summary>Σ w·x of signed bytes (w above −128), four products a lane: on x64 |w| times x with w's sign.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> SignedDot(Vector128<sbyte> w, Vector128<sbyte> x)
+    internal static Vector128<int> SignedDot(Vector128<sbyte> w, Vector128<sbyte> x)
     {
         if (AdvSimd.Arm64.IsSupported)
         {

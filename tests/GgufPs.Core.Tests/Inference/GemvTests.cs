@@ -10,7 +10,7 @@ namespace GgufPs.Tests.Inference;
 /// </summary>
 public unsafe class GemvTests
 {
-    private static readonly string[] TypeNames = ["Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q3_K", "Q2_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1"];
+    private static readonly string[] TypeNames = ["Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q3_K", "Q2_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "IQ4_XS"];
 
     private static readonly string[] KernelNames = [nameof(Int8Kernel.AvxVnni), nameof(Int8Kernel.Avx512BW), nameof(Int8Kernel.Avx2), nameof(Int8Kernel.Vector128)];
 
