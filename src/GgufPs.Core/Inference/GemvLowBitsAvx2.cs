@@ -9,7 +9,7 @@ namespace GgufPs.Inference;
 /// and vpmaddwd), eight rows at once as in <see cref="GemvAvx2"/>. Both store their values as 2-bit fields spread
 /// over the bytes of 32 (Q3_K adds a third bit from its 32-byte mask) in groups of 16: each row's 32 values of a
 /// quarter are unpacked to bytes and dotted with the token's in one instruction, the two groups of 16 landing in the
-/// two 128-bit halves, and a tree of horizontal adds gathers eight rows into the lanes of one register. The float
+/// two 128-bit halves, and a tree of pair sums gathers eight rows into the lanes of one register. The float
 /// steps that follow are <see cref="Int8GemmAvxVnni.KQuantTile"/>'s, one row a lane and in its order: each group's
 /// integer sum times d·scale into the block's sum, the block's sum times the token's scale, and for Q2_K the
 /// minimums (dmin·m times the token's scaled group sums) taken off after the last block.
@@ -88,27 +88,19 @@ internal static unsafe class GemvLowBitsAvx2
     }
 
     /// <summary>
-    /// Half <paramref name="half"/> of a Q3_K block of eight rows into the block's float sum: values 128·half + [0, 32),
-    /// +32, +64, +96 are bits 2j of the half's 32 bytes with bit 4·half + j of the mask; its eight groups' scales are
-    /// the four bytes of <paramref name="low"/> then of <paramref name="high"/>. Inlined with a constant half, so
-    /// every shift is an immediate.
+    /// Half <paramref name="half"/> of a Q3_K block of eight rows into the block's float sum: values 128·half + 32j +
+    /// [0, 32) are bits 2j of the half's 32 bytes with bit 4·half + j of the mask; its eight groups' scales are the four
+    /// bytes of <paramref name="low"/> then of <paramref name="high"/>. A call of its own: inlined twice into the block
+    /// loop, its temporaries outnumber what the JIT keeps in registers and it spills (about 10% slower).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Q3KHalf<TDot>(byte* q, byte* mask, long stride, sbyte* x, int half, int* sums, Vector256<float> dv,
         Vector256<uint> low, Vector256<uint> high, Vector256<float> f) where TDot : struct, IByteDot256
     {
-        var x0 = Vector256.Load(x);
-        var x1 = Vector256.Load(x + 32);
-        var x2 = Vector256.Load(x + 64);
-        var x3 = Vector256.Load(x + 96);
-        ThreeBitDots<TDot>(q, mask, stride, 0, half, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
-        ThreeBitDots<TDot>(q, mask, stride, 2, half, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
-        ThreeBitDots<TDot>(q, mask, stride, 4, half, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
-        ThreeBitDots<TDot>(q, mask, stride, 6, half, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
-        f = ThreeBitGroups(PairSums(s0, t0), PairSums(u0, v0), dv, low, 0, f, sums);
-        f = ThreeBitGroups(PairSums(s1, t1), PairSums(u1, v1), dv, low, 16, f, sums + 2);
-        f = ThreeBitGroups(PairSums(s2, t2), PairSums(u2, v2), dv, high, 0, f, sums + 4);
-        return ThreeBitGroups(PairSums(s3, t3), PairSums(u3, v3), dv, high, 16, f, sums + 6);
+        f = ThreeBitQuarter<TDot>(q, mask, stride, x, 0, 4 * half, sums, dv, low, 0, f);
+        f = ThreeBitQuarter<TDot>(q, mask, stride, x + 32, 2, 4 * half + 1, sums + 2, dv, low, 16, f);
+        f = ThreeBitQuarter<TDot>(q, mask, stride, x + 64, 4, 4 * half + 2, sums + 4, dv, high, 0, f);
+        return ThreeBitQuarter<TDot>(q, mask, stride, x + 96, 6, 4 * half + 3, sums + 6, dv, high, 16, f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -150,23 +142,18 @@ internal static unsafe class GemvLowBitsAvx2
         tile.Store(y);
     }
 
-    /// <summary>A Q2_K half of eight rows into the block's float sum, its eight groups' scales in <paramref name="low"/> and <paramref name="high"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// A Q2_K half of eight rows into the block's float sum, its eight groups' scales in <paramref name="low"/> and
+    /// <paramref name="high"/>; a call of its own, as <see cref="Q3KHalf"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Q2KHalf<TDot>(byte* q, long stride, sbyte* x, Vector256<float> dv, Vector256<uint> low, Vector256<uint> high,
         Vector256<float> f) where TDot : struct, IByteDot256
     {
-        var x0 = Vector256.Load(x);
-        var x1 = Vector256.Load(x + 32);
-        var x2 = Vector256.Load(x + 64);
-        var x3 = Vector256.Load(x + 96);
-        TwoBitDots<TDot>(q, stride, 0, x0, x1, x2, x3, out var s0, out var s1, out var s2, out var s3);
-        TwoBitDots<TDot>(q, stride, 2, x0, x1, x2, x3, out var t0, out var t1, out var t2, out var t3);
-        TwoBitDots<TDot>(q, stride, 4, x0, x1, x2, x3, out var u0, out var u1, out var u2, out var u3);
-        TwoBitDots<TDot>(q, stride, 6, x0, x1, x2, x3, out var v0, out var v1, out var v2, out var v3);
-        f = TwoBitGroups(PairSums(s0, t0), PairSums(u0, v0), dv, low, 0, f);
-        f = TwoBitGroups(PairSums(s1, t1), PairSums(u1, v1), dv, low, 16, f);
-        f = TwoBitGroups(PairSums(s2, t2), PairSums(u2, v2), dv, high, 0, f);
-        return TwoBitGroups(PairSums(s3, t3), PairSums(u3, v3), dv, high, 16, f);
+        f = TwoBitQuarter<TDot>(q, stride, x, 0, dv, low, 0, f);
+        f = TwoBitQuarter<TDot>(q, stride, x + 32, 2, dv, low, 16, f);
+        f = TwoBitQuarter<TDot>(q, stride, x + 64, 4, dv, high, 0, f);
+        return TwoBitQuarter<TDot>(q, stride, x + 96, 6, dv, high, 16, f);
     }
 
     /// <summary>dmin·m of the four groups whose scale bytes are <paramref name="words"/>, stored a row a lane.</summary>
@@ -180,64 +167,55 @@ internal static unsafe class GemvLowBitsAvx2
     }
 
     /// <summary>
-    /// Rows r and r+1 of a Q3_K half: each quarter's 32 values (2 bits of the half's bytes, the third from the mask)
-    /// dotted with x0..x3, the two rows' lanes added horizontally.
+    /// A quarter of a Q3_K half for the eight rows into the block's float sum: each row's 32 values (bits
+    /// <paramref name="shift"/> of the half's bytes, bit <paramref name="bit"/> of the mask as 4) dotted with the
+    /// token's, the row sums gathered into rows 0–3 and 4–7, each register's lower half the first group of 16, the
+    /// upper half the second, then the two groups' float steps. Each row's bytes are loaded again per quarter (from
+    /// the L1): keeping all four quarters' values in registers spills them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ThreeBitDots<TDot>(byte* q, byte* mask, long stride, int r, int half, Vector256<sbyte> x0, Vector256<sbyte> x1,
-        Vector256<sbyte> x2, Vector256<sbyte> x3, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
-        where TDot : struct, IByteDot256
+    private static Vector256<float> ThreeBitQuarter<TDot>(byte* q, byte* mask, long stride, sbyte* x, int shift, int bit, int* sums,
+        Vector256<float> dv, Vector256<uint> scales, int scaleShift, Vector256<float> f) where TDot : struct, IByteDot256
     {
-        ThreeBitValues(q + r * stride, mask + r * stride, half, out var u0, out var u1, out var u2, out var u3);
-        ThreeBitValues(q + (r + 1) * stride, mask + (r + 1) * stride, half, out var v0, out var v1, out var v2, out var v3);
-        q0 = PairSums(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
-        q1 = PairSums(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
-        q2 = PairSums(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
-        q3 = PairSums(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+        var xv = Vector256.Load(x);
+        var d01 = PairSums(ThreeBitDot<TDot>(q, mask, shift, bit, xv), ThreeBitDot<TDot>(q + stride, mask + stride, shift, bit, xv));
+        var d23 = PairSums(ThreeBitDot<TDot>(q + 2 * stride, mask + 2 * stride, shift, bit, xv),
+            ThreeBitDot<TDot>(q + 3 * stride, mask + 3 * stride, shift, bit, xv));
+        var d45 = PairSums(ThreeBitDot<TDot>(q + 4 * stride, mask + 4 * stride, shift, bit, xv),
+            ThreeBitDot<TDot>(q + 5 * stride, mask + 5 * stride, shift, bit, xv));
+        var d67 = PairSums(ThreeBitDot<TDot>(q + 6 * stride, mask + 6 * stride, shift, bit, xv),
+            ThreeBitDot<TDot>(q + 7 * stride, mask + 7 * stride, shift, bit, xv));
+        return ThreeBitGroups(PairSums(d01, d23), PairSums(d45, d67), dv, scales, scaleShift, f, sums);
     }
 
-    /// <summary>One row's 128 values of a Q3_K half as unsigned 3-bit bytes (the stored value plus 4), four quarters of 32.</summary>
+    /// <summary>One row's 32 values of a Q3_K quarter as unsigned 3-bit bytes (the stored value plus 4), dotted with x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ThreeBitValues(byte* q, byte* mask, int half, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2,
-        out Vector256<byte> u3)
+    private static Vector256<int> ThreeBitDot<TDot>(byte* q, byte* mask, int shift, int bit, Vector256<sbyte> x) where TDot : struct, IByteDot256
     {
-        TwoBitValues(q, out u0, out u1, out u2, out u3);
+        var u = Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), shift).AsByte() & Vector256.Create((byte)3);
+        // 16-bit shifts: the masks keep, in each byte, only bits that came from the same byte.
         var h = Vector256.Load(mask).AsUInt16();
-        // Mask bit 4·half + j goes to bit 2: first to bit 2 + j (for half 0) or 4 + j down to j (half 1), then down by j.
-        // 16-bit shifts: the mask keeps, in each byte, only a bit that came from the same byte.
-        var hs = half == 0 ? Vector256.ShiftLeft(h, 2) : Vector256.ShiftRightLogical(h, 2);
-        var four = Vector256.Create((byte)4);
-        u0 |= hs.AsByte() & four;
-        u1 |= Vector256.ShiftRightLogical(hs, 1).AsByte() & four;
-        u2 |= Vector256.ShiftRightLogical(hs, 2).AsByte() & four;
-        u3 |= Vector256.ShiftRightLogical(hs, 3).AsByte() & four;
+        var high = bit >= 2 ? Vector256.ShiftRightLogical(h, bit - 2) : Vector256.ShiftLeft(h, 2 - bit);
+        return TDot.Dot(u | (high.AsByte() & Vector256.Create((byte)4)), x);
     }
 
-    /// <summary>Rows r and r+1 of a Q2_K half: each quarter's 32 two-bit values dotted with x0..x3, the rows' lanes added horizontally.</summary>
+    /// <summary>A quarter of a Q2_K half for the eight rows into the block's float sum, as <see cref="ThreeBitQuarter"/> for Q3_K.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoBitDots<TDot>(byte* q, long stride, int r, Vector256<sbyte> x0, Vector256<sbyte> x1, Vector256<sbyte> x2,
-        Vector256<sbyte> x3, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
-        where TDot : struct, IByteDot256
+    private static Vector256<float> TwoBitQuarter<TDot>(byte* q, long stride, sbyte* x, int shift, Vector256<float> dv, Vector256<uint> scales,
+        int scaleShift, Vector256<float> f) where TDot : struct, IByteDot256
     {
-        TwoBitValues(q + r * stride, out var u0, out var u1, out var u2, out var u3);
-        TwoBitValues(q + (r + 1) * stride, out var v0, out var v1, out var v2, out var v3);
-        q0 = PairSums(TDot.Dot(u0, x0), TDot.Dot(v0, x0));
-        q1 = PairSums(TDot.Dot(u1, x1), TDot.Dot(v1, x1));
-        q2 = PairSums(TDot.Dot(u2, x2), TDot.Dot(v2, x2));
-        q3 = PairSums(TDot.Dot(u3, x3), TDot.Dot(v3, x3));
+        var xv = Vector256.Load(x);
+        var d01 = PairSums(TwoBitDot<TDot>(q, shift, xv), TwoBitDot<TDot>(q + stride, shift, xv));
+        var d23 = PairSums(TwoBitDot<TDot>(q + 2 * stride, shift, xv), TwoBitDot<TDot>(q + 3 * stride, shift, xv));
+        var d45 = PairSums(TwoBitDot<TDot>(q + 4 * stride, shift, xv), TwoBitDot<TDot>(q + 5 * stride, shift, xv));
+        var d67 = PairSums(TwoBitDot<TDot>(q + 6 * stride, shift, xv), TwoBitDot<TDot>(q + 7 * stride, shift, xv));
+        return TwoBitGroups(PairSums(d01, d23), PairSums(d45, d67), dv, scales, scaleShift, f);
     }
 
-    /// <summary>Bits 2j of 32 bytes as quarter j's 32 values (ggml's order).</summary>
+    /// <summary>One row's 32 values of a Q2_K quarter (bits <paramref name="shift"/> of the half's bytes) dotted with x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoBitValues(byte* q, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3)
-    {
-        var three = Vector256.Create((byte)3);
-        var v = Vector256.Load(q).AsUInt16();
-        u0 = v.AsByte() & three;
-        u1 = Vector256.ShiftRightLogical(v, 2).AsByte() & three;
-        u2 = Vector256.ShiftRightLogical(v, 4).AsByte() & three;
-        u3 = Vector256.ShiftRightLogical(v, 6).AsByte() & three;
-    }
+    private static Vector256<int> TwoBitDot<TDot>(byte* q, int shift, Vector256<sbyte> x) where TDot : struct, IByteDot256 =>
+        TDot.Dot(Vector256.ShiftRightLogical(Vector256.Load(q).AsUInt16(), shift).AsByte() & Vector256.Create((byte)3), x);
 
     /// <summary>
     /// vphaddd's result, [x0+x1, x2+x3, y0+y1, y2+y3] in each 128-bit half, in two instructions instead of three
@@ -277,8 +255,9 @@ internal static unsafe class GemvLowBitsAvx2
 
     /// <summary>
     /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: Q3_K's
-    /// gathers read the end of each block (its scales and d) before its start, which, as for Q6_K in
-    /// <see cref="GemvAvx2"/>, defeats the hardware prefetcher on eight streams; past the matrix's end it is harmless.
+    /// gathers read the end of each block (its scales and d) before its start, the pattern that, for Q6_K in
+    /// <see cref="GemvAvx2"/>, defeats the hardware prefetcher on eight streams from DRAM. Matrices in the L3 neither
+    /// gain nor lose by it; past the matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchBlock(byte* p, long stride, int bytes)
