@@ -109,9 +109,10 @@ internal static unsafe class GemvLowBitsAvx2
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
         int blocks = w.Columns / 256;
-        int groups = blocks * 16;
-        // Each group's dmin·m, one row a lane: they come off after the last block, as in the batched tile.
-        float* offsets = stackalloc float[groups * Rows];
+        // Each block's dmin and four words of scale bytes, one row a lane: the minimums come off after the last block,
+        // as in the batched tile, and that chain of dependent multiply-adds, bound by their latency, has room for
+        // the products dmin·m, which would otherwise take the block loop's issue slots.
+        Vector256<uint>* minimums = stackalloc Vector256<uint>[blocks * 5];
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
@@ -128,16 +129,23 @@ internal static unsafe class GemvLowBitsAvx2
             sbyte* x = a.Values + b * 256;
             var f = Q2KHalf<TDot>(p + 16, stride, x, dv, scales0, scales1, Vector256<float>.Zero);
             f = Q2KHalf<TDot>(p + 48, stride, x + 128, dv, scales2, scales3, f);
-            float* o = offsets + b * 16 * Rows;
-            StoreMinimums(mv, scales0, o);
-            StoreMinimums(mv, scales1, o + 4 * Rows);
-            StoreMinimums(mv, scales2, o + 8 * Rows);
-            StoreMinimums(mv, scales3, o + 12 * Rows);
+            Vector256<uint>* m = minimums + b * 5;
+            m[0] = mv.AsUInt32();
+            m[1] = scales0;
+            m[2] = scales1;
+            m[3] = scales2;
+            m[4] = scales3;
             tile = Fma.MultiplyAdd(f, Vector256.Create(a.Scales[b]), tile);
         }
-        for (int g = 0; g < groups; g++)
+        for (int b = 0; b < blocks; b++)
         {
-            tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
+            Vector256<uint>* m = minimums + b * 5;
+            var mv = m[0].AsSingle();
+            float* q = a.ScaledSums + b * 16;
+            tile = SubtractMinimums(tile, mv, m[1], q);
+            tile = SubtractMinimums(tile, mv, m[2], q + 4);
+            tile = SubtractMinimums(tile, mv, m[3], q + 8);
+            tile = SubtractMinimums(tile, mv, m[4], q + 12);
         }
         tile.Store(y);
     }
@@ -156,14 +164,17 @@ internal static unsafe class GemvLowBitsAvx2
         return TwoBitQuarter<TDot>(q, stride, x + 96, 6, dv, high, 16, f);
     }
 
-    /// <summary>dmin·m of the four groups whose scale bytes are <paramref name="words"/>, stored a row a lane.</summary>
+    /// <summary>
+    /// tile − (dmin·m)·(d_a·Σa) for the four groups whose scale bytes are <paramref name="words"/> (minimums in the high
+    /// nibbles), in group order, the token's scaled group sums from <paramref name="q"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreMinimums(Vector256<float> mv, Vector256<uint> words, float* o)
+    private static Vector256<float> SubtractMinimums(Vector256<float> tile, Vector256<float> mv, Vector256<uint> words, float* q)
     {
-        (mv * NibbleOf(words, 4)).Store(o);
-        (mv * NibbleOf(words, 12)).Store(o + Rows);
-        (mv * NibbleOf(words, 20)).Store(o + 2 * Rows);
-        (mv * NibbleOf(words, 28)).Store(o + 3 * Rows);
+        tile = Fma.MultiplyAddNegated(mv * NibbleOf(words, 4), Vector256.Create(q[0]), tile);
+        tile = Fma.MultiplyAddNegated(mv * NibbleOf(words, 12), Vector256.Create(q[1]), tile);
+        tile = Fma.MultiplyAddNegated(mv * NibbleOf(words, 20), Vector256.Create(q[2]), tile);
+        return Fma.MultiplyAddNegated(mv * NibbleOf(words, 28), Vector256.Create(q[3]), tile);
     }
 
     /// <summary>
