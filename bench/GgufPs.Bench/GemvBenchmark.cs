@@ -11,6 +11,9 @@ namespace GgufPs.Bench;
 /// </summary>
 internal static unsafe class GemvBenchmark
 {
+    /// <summary>The types timed when --types is not given: the perplexity benchmark's, and the smaller files' kernels.</summary>
+    public static readonly string[] DefaultTypes = ["F16", "Q8_0", "Q4_K_M", "Q3_K_M", "Q2_K", "Q4_0"];
+
     public static void Run(BenchModels models, IReadOnlyList<string> shapes, IReadOnlyList<string> types, int threads)
     {
         Console.WriteLine($"gemv: batch-1 products of block 0 and the output, {threads} threads, kernels {KernelSupport.Describe()}; load average {ChildProcess.LoadAverage()}");

@@ -109,7 +109,7 @@ var benchmarks = new Dictionary<string, Action>
         }
     },
     ["kernels"] = () => KernelBenchmark.Run(work, threads),
-    ["gemv"] = () => GemvBenchmark.Run(models, shapes, inferenceTypes, threads),
+    ["gemv"] = () => GemvBenchmark.Run(models, shapes, typesGiven ? types : GemvBenchmark.DefaultTypes, threads),
     ["generation"] = () => GenerationBenchmark.Run(models, shapes, inferenceTypes, threads, rounds, llamaCpp),
 };
 // The profile and the gemv timings are diagnoses, not comparisons: they run only when named.
