@@ -41,30 +41,23 @@ internal static unsafe class GemvNonLinearVector128
         long stride = w.RowBytes;
         int blocks = w.Columns / 256;
         var table = Table;
-        // Each row's eight group scales ls − 32, row r at 8·r.
-        int* scales = stackalloc int[8 * Rows];
-        float* d = stackalloc float[Rows];
         var tile = Vector128<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 136;
-            for (int r = 0; r < Rows; r++)
-            {
-                byte* block = p + r * stride;
-                d[r] = (float)BitConverter.UInt16BitsToHalf(*(ushort*)block);
-                int high = *(ushort*)(block + 2);
-                for (int g = 0; g < 8; g++)
-                {
-                    scales[8 * r + g] = (((block[4 + g / 2] >> (4 * (g % 2))) & 0xF) | (((high >> (2 * g)) & 3) << 4)) - 32;
-                }
-            }
-            var dv = Vector128.Load(d);
+            byte* p1 = p + stride, p2 = p + 2 * stride, p3 = p + 3 * stride;
+            // One lane a row: d, the scales' high bits, and their low nibbles.
+            var dv = HalfVectors.Widened128(Vector128.Create((uint)*(ushort*)p, *(ushort*)p1, *(ushort*)p2, *(ushort*)p3));
+            var high = Vector128.Create((uint)*(ushort*)(p + 2), *(ushort*)(p1 + 2), *(ushort*)(p2 + 2), *(ushort*)(p3 + 2));
+            var low = Vector128.Create(*(uint*)(p + 4), *(uint*)(p1 + 4), *(uint*)(p2 + 4), *(uint*)(p3 + 4));
             sbyte* x = a.Values + b * 256;
             var f = Vector128<float>.Zero;
             for (int g = 0; g < 8; g++)
             {
                 var c = RowSums(p + 8 + 16 * g, stride, x + 32 * g, table);
-                var scale = Vector128.ConvertToSingle(Vector128.Create(scales[g], scales[8 + g], scales[16 + g], scales[24 + g]));
+                var ls = (Vector128.ShiftRightLogical(low, 4 * g) & Vector128.Create(0xFu))
+                    | Vector128.ShiftLeft(Vector128.ShiftRightLogical(high, 2 * g) & Vector128.Create(3u), 4);
+                var scale = Vector128.ConvertToSingle(ls.AsInt32() - Vector128.Create(32));
                 f = ExactFma.MultiplyAdd(Vector128.ConvertToSingle(c), dv * scale, f);
             }
             tile = ExactFma.MultiplyAdd(f, Vector128.Create(a.Scales[b]), tile);
