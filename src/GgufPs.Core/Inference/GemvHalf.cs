@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
@@ -43,6 +44,7 @@ internal static unsafe class GemvHalf
         {
             var u = Vector512.Load(x + l);
             var v = Vector512.Load(x + l + 16);
+            PrefetchNextRows(w0 + l, stride);
             HalfVectors.Load512Pair(w0 + l, out var a0, out var b0);
             HalfVectors.Load512Pair(w1 + l, out var a1, out var b1);
             HalfVectors.Load512Pair(w2 + l, out var a2, out var b2);
@@ -76,6 +78,10 @@ internal static unsafe class GemvHalf
         {
             var a = Vector256.Load(x + l);
             var b = Vector256.Load(x + l + 8);
+            if ((l & 31) == 0)
+            {
+                PrefetchNextRows(w0 + l, stride);
+            }
             HalfVectors.Load256Pair(w0 + l, out var a0, out var b0);
             HalfVectors.Load256Pair(w1 + l, out var a1, out var b1);
             HalfVectors.Load256Pair(w2 + l, out var a2, out var b2);
@@ -93,6 +99,23 @@ internal static unsafe class GemvHalf
         y[1] = SixteenLanes.Sum(l1, h1);
         y[2] = SixteenLanes.Sum(l2, h2);
         y[3] = SixteenLanes.Sum(l3, h3);
+    }
+
+    /// <summary>
+    /// Asks for the 64 bytes at <paramref name="p"/> in the next four rows, the group a worker usually takes next,
+    /// into the L2: with four rows read side by side the hardware prefetcher keeps too few reads in flight (a seventh
+    /// more weight bytes a second from DRAM on one thread with this).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextRows(ushort* p, long stride)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch1(p + 4 * stride);
+            Sse.Prefetch1(p + 5 * stride);
+            Sse.Prefetch1(p + 6 * stride);
+            Sse.Prefetch1(p + 7 * stride);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
