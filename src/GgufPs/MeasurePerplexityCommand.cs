@@ -119,8 +119,8 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
     private static PerplexityResult Measure(WorkerChannel channel, CancellationToken cancel, string modelPath, byte[] text, PerplexityOptions options,
         string? referencePath, string? save, string? referenceLogits)
     {
-        string activity = PerplexityProgressText.Activity(modelPath);
-        channel.Progress(new WorkerProgress(1, activity, PerplexityProgressText.FirstChunkStatus));
+        var progress = ChunkProgressBar.Start(channel, PerplexityProgressText.Activity(modelPath), PerplexityProgressText.FirstChunkStatus,
+            PerplexityProgressText.Status, PerplexityProgressText.RunningEstimate);
         using var model = TransformerModel.Open(modelPath);
         using var reference = referencePath is null ? null : TransformerModel.Open(referencePath);
         var evaluator = new PerplexityEvaluator(model, options)
@@ -130,10 +130,6 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
             ReferenceLogitsPath = referenceLogits,
             Warning = channel.Warning,
         };
-        return evaluator.Measure(text, channel.ProgressOf<PerplexityProgress>(p =>
-        {
-            channel.Verbose(PerplexityProgressText.RunningEstimate(p));
-            return new WorkerProgress(1, activity, PerplexityProgressText.Status(p)) { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
-        }), cancel);
+        return evaluator.Measure(text, progress, cancel);
     }
 }

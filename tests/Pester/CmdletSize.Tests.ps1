@@ -1,0 +1,57 @@
+BeforeDiscovery {
+    # Cmdlet files only: the bases (LongRunningCommand, GenerationCommand) declare no [Cmdlet].
+    $script:CmdletFiles = Get-ChildItem (Join-Path $PSScriptRoot '../../src/GgufPs') -Filter '*Command.cs' |
+        Where-Object { (Get-Content $_.FullName -Raw) -match '(?m)^\[Cmdlet\(' } |
+        ForEach-Object { @{ Name = $_.Name } }
+}
+
+BeforeAll {
+    $script:Counts = @{}
+    & (Join-Path $PSScriptRoot '../../build/Measure-CmdletLogicLines.ps1') | ForEach-Object { $Counts[$_.File] = $_.LogicLines }
+}
+
+# Issue 14: cmdlets stay thin (binding, ShouldProcess, progress, errors) and the logic lives in GgufPs.Core, so each
+# cmdlet file reads in one screen apart from its parameter declarations.
+Describe 'Cmdlet files' {
+    It 'finds the cmdlet files' {
+        $CmdletFiles.Count | Should -BeGreaterThan 15
+    }
+
+    It '<Name> has at most 50 logic lines' -ForEach $CmdletFiles {
+        $Counts[$Name] | Should -BeLessOrEqual 50 -Because "$Name should read in one screen apart from its parameters (build/Measure-CmdletLogicLines.ps1 counts); move logic to GgufPs.Core"
+    }
+}
+
+Describe 'The logic-line count' {
+    It 'leaves out parameters, doc comments, usings and braces, and counts code and comments' {
+        $folder = Join-Path ([System.IO.Path]::GetTempPath()) ([guid]::NewGuid())
+        New-Item -ItemType Directory $folder | Out-Null
+        try {
+            Set-Content (Join-Path $folder 'SampleCommand.cs') @'
+using System.Management.Automation;
+
+namespace GgufPs.Commands;
+
+/// <summary>Doc.</summary>
+[Cmdlet(VerbsCommon.Get, "Sample")]
+public sealed class SampleCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        // Why.
+        WriteObject(Path);
+    }
+}
+'@
+            $count = & (Join-Path $PSScriptRoot '../../build/Measure-CmdletLogicLines.ps1') -Path $folder
+            $count.LogicLines | Should -Be 4
+        }
+        finally {
+            Remove-Item $folder -Recurse -Force
+        }
+    }
+}
