@@ -39,10 +39,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 34;
-            if ((b & 1) == 0)
-            {
-                PrefetchNextGroup(p, stride, 68);
-            }
+            PrefetchNextGroup(r0, stride, b, 34);
             var x = Vector256.Load(a.Values + b * 32);
             var h01 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2, x), SignedDot<TDot>(p + stride + 2, x));
             var h23 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2 * stride + 2, x), SignedDot<TDot>(p + 3 * stride + 2, x));
@@ -97,7 +94,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * (five ? 176 : 144);
-            PrefetchNextGroup(p, stride, five ? 176 : 144);
+            PrefetchNextGroup(r0, stride, b, five ? 176 : 144);
             // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
             var dd = Gather(p, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
@@ -220,7 +217,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 210;
-            PrefetchNextGroup(p, stride, 210);
+            PrefetchNextGroup(r0, stride, b, 210);
             // d is the upper half of the word at 206, which stays inside the block.
             var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
             for (int i = 0; i < 4; i++)
@@ -255,23 +252,20 @@ internal static unsafe class GemvAvx2
     }
 
     /// <summary>
-    /// Asks for the same <paramref name="bytes"/> of the next eight rows, the group a worker usually takes next, into
-    /// the L2. A group's rows are contiguous, but read eight blocks a row apart they hide the stream from the hardware
+    /// Asks for the b-th of the next eight rows' bytes into the L2, as many as eight blocks of
+    /// <paramref name="blockBytes"/>: the group a worker usually takes next, whole by the time this one ends. A
+    /// group's rows are contiguous, but read eight blocks a row apart they hide the stream from the hardware
     /// prefetcher, and rows of a few kilobytes end before it catches up: asking a group ahead keeps enough reads in
-    /// flight (a third more weight bytes a second from DRAM on one thread for Q4_K, a seventh for Q6_K). One
-    /// prefetch every 64 bytes touches every line, blocks being contiguous; past the matrix's end it is harmless.
+    /// flight (a third more weight bytes a second from DRAM on one thread for Q4_K, a seventh for Q6_K). Past the
+    /// matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchNextGroup(byte* p, long stride, int bytes)
+    private static void PrefetchNextGroup(byte* first, long stride, int block, int blockBytes)
     {
-        byte* next = p + Rows * stride;
-        for (int r = 0; r < Rows; r++)
+        byte* next = first + Rows * stride + block * Rows * blockBytes;
+        for (int offset = 0; offset < Rows * blockBytes; offset += 64)
         {
-            byte* row = next + r * stride;
-            for (int offset = 0; offset < bytes; offset += 64)
-            {
-                Sse.Prefetch1(row + offset);
-            }
+            Sse.Prefetch1(next + offset);
         }
     }
 
