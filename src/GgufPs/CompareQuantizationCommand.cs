@@ -85,8 +85,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string source = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } source || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
@@ -95,7 +94,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
             using var comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
             {
                 Types = _presets, Context = Context, Chunks = ChunksGiven, BatchSize = BatchSize, Threads = Threads, ImportanceMatrix = _importance,
-                OutputDirectory = OutputDirectory is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputDirectory),
+                OutputDirectory = FileSystemPathResolver.ResolveOptionalOutput(this, OutputDirectory),
                 KeepFiles = KeepFiles, Overwrite = Force, SamplePrompt = SamplePrompt, SampleTokens = SampleTokens,
             });
             var approved = Approve(comparer);

@@ -53,10 +53,10 @@ public sealed class ConvertModelCommand : LongRunningCommand
             var options = new ConversionOptions
             {
                 OutputType = OutType,
-                OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+                OutputPath = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath),
                 VocabOnly = VocabOnly,
                 Metadata = PlainValueConverter.ToPlainEntries(Metadata, nameof(Metadata)).ToDictionary(e => e.Key, e => e.Value),
-                TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
+                TokenizerPath = FileSystemPathResolver.ResolveOptionalOutput(this, TokenizerPath),
             };
             using var job = ConversionJob.Create(input, options, SplitMaxSize, SplitMaxTensors > 0 ? SplitMaxTensors : null, WriteWarning);
             foreach (string output in job.OutputPaths)

@@ -38,8 +38,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
 
     protected override void BeginProcessing()
     {
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model || ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
         {
             return;
         }

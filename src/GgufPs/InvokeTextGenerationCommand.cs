@@ -47,8 +47,7 @@ public sealed class InvokeTextGenerationCommand : GenerationCommand
         {
             return;
         }
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model)
         {
             return;
         }

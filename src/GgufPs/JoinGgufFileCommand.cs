@@ -26,8 +26,7 @@ public sealed class JoinGgufFileCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }

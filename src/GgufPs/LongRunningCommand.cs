@@ -110,6 +110,62 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
     /// <summary>Ends the command with <paramref name="exception"/>, with the catalogue's id and category.</summary>
     protected void ThrowCoreError(Exception exception, object? target) => ThrowTerminatingError(ErrorCatalog.Record(exception, target));
 
+    /// <summary>
+    /// Runs <paramref name="work"/> for one input: a core exception becomes a non-terminating error on
+    /// <paramref name="target"/> (see <see cref="ErrorCatalog"/>), and the command goes on with the next input.
+    /// </summary>
+    protected void ReportCoreErrors(object? target, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            work();
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            WriteCoreError(ex, target);
+        }
+    }
+
+    /// <summary>Returns what <paramref name="work"/> returns; a core exception ends the command, on <paramref name="target"/>.</summary>
+    protected T ThrowCoreErrors<T>(object? target, Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            return work();
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            ThrowCoreError(ex, target);
+            throw; // Not reached: ThrowTerminatingError throws.
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunWorker"/> with <c>interruptible: true</c>, for work whose result is all or nothing: when Ctrl+C
+    /// stops it before it returns, <paramref name="stopped"/> (if any) is written as a warning and the result is null.
+    /// </summary>
+    protected T? RunInterruptible<T>(Func<WorkerChannel, CancellationToken, T> work, string? stopped = null)
+        where T : class
+    {
+        try
+        {
+            return RunWorker(work, interruptible: true);
+        }
+        catch (OperationCanceledException) when (Interrupted)
+        {
+            if (stopped is not null)
+            {
+                WriteWarning(stopped);
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Whether the user gave <paramref name="parameter"/>, for values whose default means "not given".</summary>
+    protected bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
     /// <summary>Whether -WhatIf is in effect, which ShouldProcess cannot tell from -Confirm: -WhatIf lists details a confirmation would not.</summary>
     protected bool IsWhatIf() =>
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)

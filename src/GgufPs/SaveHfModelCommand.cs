@@ -63,7 +63,7 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             Files = File?.ToList(),
             Include = Include,
             Exclude = Exclude,
-            OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+            OutputPath = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath),
             Force = Force,
         });
     }

@@ -30,12 +30,11 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }
-        string? output = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath);
+        string? output = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath);
         try
         {
             // -OutputPath naming the input itself is an edit in place.

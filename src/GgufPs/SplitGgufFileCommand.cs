@@ -41,8 +41,7 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }
