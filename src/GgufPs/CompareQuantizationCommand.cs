@@ -89,7 +89,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
         {
             return;
         }
-        try
+        ReportCoreErrors(source, () =>
         {
             using var comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
             {
@@ -103,11 +103,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 comparer.CheckFreeSpace(text, approved);
                 RunWorker((channel, cancel) => Compare(channel, cancel, comparer, approved, text));
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, source);
-        }
+        });
     }
 
     // Reports what cannot be compared and the fallbacks, then asks about each type before any work starts.
@@ -133,7 +129,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     // On the worker thread: the source's row, then one per type as each is done. A type that fails is reported and
     // the next goes on; without the source's measurement there is nothing to compare with.
-    private static bool Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
+    private static void Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
     {
         comparer.Warning = channel.Warning;
         channel.Output(comparer.MeasureSource(text, QuantizationComparisonProgressBars.For(channel, comparer, 0, approved.Count, QuantizationComparisonText.SourceStatus(comparer.SourceType)), cancel));
@@ -149,8 +145,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 channel.Error(ex, candidate.Type.Name);
             }
         }
-        return true;
     }
 
-    private int? ChunksGiven => MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null;
+    private int? ChunksGiven => IsBound(nameof(Chunks)) ? Chunks : null;
 }

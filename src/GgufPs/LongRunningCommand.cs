@@ -104,6 +104,17 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="work"/>, which returns nothing (it writes through the channel), as <see cref="RunWorker{T}"/> does.</summary>
+    protected void RunWorker(Action<WorkerChannel, CancellationToken> work, bool interruptible = false)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        RunWorker((channel, cancel) =>
+        {
+            work(channel, cancel);
+            return true;
+        }, interruptible);
+    }
+
     /// <summary>Writes <paramref name="exception"/> as a non-terminating error, with the catalogue's id and category.</summary>
     protected internal void WriteCoreError(Exception exception, object? target) => WriteError(ErrorCatalog.Record(exception, target));
 
@@ -143,7 +154,7 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// <see cref="RunWorker"/> with <c>interruptible: true</c>, for work whose result is all or nothing: when Ctrl+C
+    /// <see cref="RunWorker{T}"/> with <c>interruptible: true</c>, for work whose result is all or nothing: when Ctrl+C
     /// stops it before it returns, <paramref name="stopped"/> (if any) is written as a warning and the result is null.
     /// </summary>
     protected T? RunInterruptible<T>(Func<WorkerChannel, CancellationToken, T> work, string? stopped = null)

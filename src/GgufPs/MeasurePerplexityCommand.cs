@@ -84,7 +84,7 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         var options = new PerplexityOptions
         {
             Context = Context,
-            Chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null,
+            Chunks = IsBound(nameof(Chunks)) ? Chunks : null,
             BatchSize = BatchSize,
             Threads = Threads,
         };

@@ -79,7 +79,7 @@ public sealed class MeasureThroughputCommand : LongRunningCommand
     }
 
     // On the worker thread: every test of every thread count, each row out as soon as its test is done.
-    private static bool Measure(WorkerChannel channel, CancellationToken cancel, string model, ThroughputOptions options, int[] threads)
+    private static void Measure(WorkerChannel channel, CancellationToken cancel, string model, ThroughputOptions options, int[] threads)
     {
         string activity = $"Measure-Throughput {System.IO.Path.GetFileName(model)}";
         channel.Progress(new WorkerProgress(1, activity, "Loading the model..."));
@@ -99,6 +99,5 @@ public sealed class MeasureThroughputCommand : LongRunningCommand
                 done++;
             }
         }
-        return true;
     }
 }
