@@ -43,16 +43,9 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             return;
         }
         var options = GenerationOptions(MaxTokens, ignoreEos: false);
-        try
-        {
-            _chat = ChatConversation.Open(model, template, options, SystemPrompt, WriteWarning);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, model);
-        }
+        _chat = ThrowCoreErrors(model, () => ChatConversation.Open(model, template, options, SystemPrompt, WriteWarning));
         WriteVerbose(DescribeSampling(options));
-        Say(_chat!.Greeting);
+        Say(_chat.Greeting);
     }
 
     protected override void ProcessRecord()
@@ -94,7 +87,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
         {
             return;
         }
-        try
+        ReportCoreErrors(line, () =>
         {
             // Ctrl+C read as a key stops this answer only; the chat goes on.
             using var interception = ControlCInterception.TryStart(this);
@@ -108,11 +101,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             {
                 WriteObject(result);
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, line);
-        }
+        });
     }
 
     private void Say(string text) => WriteInformation(new HostInformationMessage { Message = text }, ["PSHOST"]);
