@@ -48,7 +48,7 @@ public sealed class ConvertModelCommand : LongRunningCommand
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        try
+        ReportCoreErrors(input, () =>
         {
             var options = new ConversionOptions
             {
@@ -72,10 +72,6 @@ public sealed class ConvertModelCommand : LongRunningCommand
                     CurrentOperation = ConversionJob.CurrentOperation(p),
                 }), cancel)));
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 }

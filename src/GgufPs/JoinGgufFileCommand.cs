@@ -31,7 +31,7 @@ public sealed class JoinGgufFileCommand : LongRunningCommand
             return;
         }
         string output = FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        try
+        ReportCoreErrors(input, () =>
         {
             using var set = GgufFile.Open(input);
             var plan = GgufSplitter.PlanMerge(set, output);
@@ -58,10 +58,6 @@ public sealed class JoinGgufFileCommand : LongRunningCommand
                 return GgufFile.ReadInfo(output);
             });
             WriteObject(info);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 }

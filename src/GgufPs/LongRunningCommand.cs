@@ -22,9 +22,10 @@ namespace GgufPs.Commands;
 /// The work returns its partial result or throws OperationCanceledException, which RunWorker passes on. From then on
 /// <see cref="Interrupted"/> is true and further RunWorker calls throw OperationCanceledException at once: a cmdlet
 /// returns early from ProcessRecord when Interrupted, so one Ctrl+C ends the whole command.</item>
-/// <item>Any other exception of the work is rethrown as it is. Catch the core's with
-/// <c>catch (Exception ex) when (ErrorCatalog.Covers(ex))</c> and report them with <see cref="WriteCoreError"/>
-/// (or <see cref="ThrowCoreError"/> where nothing can go on), so every cmdlet gives the same mistake the same id.</item>
+/// <item>Any other exception of the work is rethrown as it is. Run each input's work in <see cref="ReportCoreErrors"/>
+/// (or <see cref="ThrowCoreErrors{T}"/> where nothing can go on), which catch the core's exceptions
+/// (<see cref="ErrorCatalog.Covers"/>) and write them through the catalogue, so every cmdlet gives the same mistake
+/// the same id. <see cref="RunInterruptible{T}"/> runs interruptible work and turns a Ctrl+C into a warning.</item>
 /// </list>
 /// </summary>
 public abstract class LongRunningCommand : PSCmdlet, IDisposable
@@ -160,9 +161,24 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
     protected T? RunInterruptible<T>(Func<WorkerChannel, CancellationToken, T> work, string? stopped = null)
         where T : class
     {
+        ArgumentNullException.ThrowIfNull(work);
+        T? result = null;
+        RunInterruptible((channel, cancel) =>
+        {
+            result = work(channel, cancel);
+        }, stopped);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="RunWorker"/> with <c>interruptible: true</c>, for work that writes its results as it goes: when
+    /// Ctrl+C stops it, what it wrote stays and <paramref name="stopped"/> (if any) is written as a warning.
+    /// </summary>
+    protected void RunInterruptible(Action<WorkerChannel, CancellationToken> work, string? stopped = null)
+    {
         try
         {
-            return RunWorker(work, interruptible: true);
+            RunWorker(work, interruptible: true);
         }
         catch (OperationCanceledException) when (Interrupted)
         {
@@ -170,7 +186,6 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
             {
                 WriteWarning(stopped);
             }
-            return null;
         }
     }
 

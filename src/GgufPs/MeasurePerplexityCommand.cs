@@ -88,7 +88,7 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
             BatchSize = BatchSize,
             Threads = Threads,
         };
-        try
+        ReportCoreErrors(model, () =>
         {
             if (save is not null)
             {
@@ -98,21 +98,18 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
                     return;
                 }
             }
-            var result = RunWorker((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits), interruptible: true);
+            var result = RunInterruptible((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits),
+                PerplexityProgressText.StoppedBeforeFirstChunk);
+            if (result is null)
+            {
+                return;
+            }
             if (!result.Completed)
             {
                 WriteWarning(PerplexityProgressText.Stopped(result));
             }
             WriteObject(result);
-        }
-        catch (OperationCanceledException) when (Interrupted)
-        {
-            WriteWarning(PerplexityProgressText.StoppedBeforeFirstChunk);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, model);
-        }
+        });
     }
 
     // On the worker thread.

@@ -62,19 +62,9 @@ public sealed class MeasureThroughputCommand : LongRunningCommand
             {
                 return;
             }
-            try
-            {
-                int[] threads = Threads;
-                RunWorker((channel, cancel) => Measure(channel, cancel, model, options, threads), interruptible: true);
-            }
-            catch (OperationCanceledException) when (Interrupted)
-            {
-                WriteWarning("Stopped; the rows above are the tests that were finished.");
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, model);
-            }
+            int[] threads = Threads;
+            ReportCoreErrors(model, () => RunInterruptible((channel, cancel) => Measure(channel, cancel, model, options, threads),
+                "Stopped; the rows above are the tests that were finished."));
         }
     }
 

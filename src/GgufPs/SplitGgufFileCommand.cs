@@ -45,7 +45,7 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
         {
             return;
         }
-        try
+        ReportCoreErrors(input, () =>
         {
             var options = new GgufSplitOptions
             {
@@ -78,11 +78,7 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
             });
             WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Wrote {plan.Count} parts of '{input}' to '{System.IO.Path.GetDirectoryName(plan[0].Path)}'."));
             WriteObject(info);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 
     // The parts go beside the input: model.gguf gives model-00001-of-0000N.gguf, a set keeps its prefix.
