@@ -113,8 +113,7 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
 
     private void Compute()
     {
-        string model = FileSystemPathResolver.ResolveOutput(this, Path!);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path!) is not { } model || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
