@@ -1,4 +1,5 @@
 using GgufPs.Evaluation;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
@@ -9,8 +10,17 @@ namespace GgufPs.Commands;
 /// </summary>
 internal static class ChunkProgressBar
 {
+    /// <summary>Measure-Perplexity's bar, with llama-perplexity's running estimate for the verbose stream.</summary>
+    public static IProgress<PerplexityProgress> ForPerplexity(WorkerChannel channel, string modelPath) =>
+        Start(channel, PerplexityProgressText.Activity(modelPath), PerplexityProgressText.FirstChunkStatus, PerplexityProgressText.Status, PerplexityProgressText.RunningEstimate);
+
+    /// <summary>New-ImportanceMatrix's bar, with the running perplexity (when measured) for the verbose stream.</summary>
+    public static IProgress<PerplexityProgress> ForImportanceMatrix(WorkerChannel channel, string modelPath) =>
+        Start(channel, ImportanceMatrixMessages.Activity(modelPath), ImportanceMatrixMessages.FirstChunkStatus, ImportanceMatrixMessages.ChunkStatus,
+            ImportanceMatrixMessages.RunningPerplexity);
+
     /// <summary>Shows <paramref name="firstStatus"/>; the progress for the run. <paramref name="verbose"/> may give null for no line.</summary>
-    public static IProgress<PerplexityProgress> Start(WorkerChannel channel, string activity, string firstStatus,
+    private static IProgress<PerplexityProgress> Start(WorkerChannel channel, string activity, string firstStatus,
         Func<PerplexityProgress, string> status, Func<PerplexityProgress, string?> verbose)
     {
         channel.Progress(new WorkerProgress(1, activity, firstStatus));

@@ -85,17 +85,16 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string source = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } source || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
-        try
+        ReportCoreErrors(source, () =>
         {
             using var comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
             {
                 Types = _presets, Context = Context, Chunks = ChunksGiven, BatchSize = BatchSize, Threads = Threads, ImportanceMatrix = _importance,
-                OutputDirectory = OutputDirectory is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputDirectory),
+                OutputDirectory = FileSystemPathResolver.ResolveOptionalOutput(this, OutputDirectory),
                 KeepFiles = KeepFiles, Overwrite = Force, SamplePrompt = SamplePrompt, SampleTokens = SampleTokens,
             });
             var approved = Approve(comparer);
@@ -104,11 +103,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 comparer.CheckFreeSpace(text, approved);
                 RunWorker((channel, cancel) => Compare(channel, cancel, comparer, approved, text));
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, source);
-        }
+        });
     }
 
     // Reports what cannot be compared and the fallbacks, then asks about each type before any work starts.
@@ -134,7 +129,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     // On the worker thread: the source's row, then one per type as each is done. A type that fails is reported and
     // the next goes on; without the source's measurement there is nothing to compare with.
-    private static bool Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
+    private static void Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
     {
         comparer.Warning = channel.Warning;
         channel.Output(comparer.MeasureSource(text, QuantizationComparisonProgressBars.For(channel, comparer, 0, approved.Count, QuantizationComparisonText.SourceStatus(comparer.SourceType)), cancel));
@@ -150,8 +145,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 channel.Error(ex, candidate.Type.Name);
             }
         }
-        return true;
     }
 
-    private int? ChunksGiven => MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null;
+    private int? ChunksGiven => IsBound(nameof(Chunks)) ? Chunks : null;
 }

@@ -48,15 +48,15 @@ public sealed class ConvertModelCommand : LongRunningCommand
     protected override void ProcessRecord()
     {
         string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        try
+        ReportCoreErrors(input, () =>
         {
             var options = new ConversionOptions
             {
                 OutputType = OutType,
-                OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+                OutputPath = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath),
                 VocabOnly = VocabOnly,
                 Metadata = PlainValueConverter.ToPlainEntries(Metadata, nameof(Metadata)).ToDictionary(e => e.Key, e => e.Value),
-                TokenizerPath = TokenizerPath is null ? null : FileSystemPathResolver.ResolveOutput(this, TokenizerPath),
+                TokenizerPath = FileSystemPathResolver.ResolveOptionalOutput(this, TokenizerPath),
             };
             using var job = ConversionJob.Create(input, options, SplitMaxSize, SplitMaxTensors > 0 ? SplitMaxTensors : null, WriteWarning);
             foreach (string output in job.OutputPaths)
@@ -72,10 +72,6 @@ public sealed class ConvertModelCommand : LongRunningCommand
                     CurrentOperation = ConversionJob.CurrentOperation(p),
                 }), cancel)));
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 }

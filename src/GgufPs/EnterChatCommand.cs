@@ -38,22 +38,14 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
 
     protected override void BeginProcessing()
     {
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model || ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
         {
             return;
         }
         var options = GenerationOptions(MaxTokens, ignoreEos: false);
-        try
-        {
-            _chat = ChatConversation.Open(model, template, options, SystemPrompt, WriteWarning);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, model);
-        }
+        _chat = ThrowCoreErrors(model, () => ChatConversation.Open(model, template, options, SystemPrompt, WriteWarning));
         WriteVerbose(DescribeSampling(options));
-        Say(_chat!.Greeting);
+        Say(_chat.Greeting);
     }
 
     protected override void ProcessRecord()
@@ -95,7 +87,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
         {
             return;
         }
-        try
+        ReportCoreErrors(line, () =>
         {
             // Ctrl+C read as a key stops this answer only; the chat goes on.
             using var interception = ControlCInterception.TryStart(this);
@@ -109,11 +101,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             {
                 WriteObject(result);
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, line);
-        }
+        });
     }
 
     private void Say(string text) => WriteInformation(new HostInformationMessage { Message = text }, ["PSHOST"]);

@@ -96,17 +96,10 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     protected override void BeginProcessing()
     {
         _presets = QuantizationTypeParameter.Parse(this, Type).DistinctBy(p => p.Name).ToList();
-        try
-        {
-            _settings = QuantizationSettings.Parse(OutputTensorType, TokenEmbeddingType,
-                PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary,
-                PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), IncludeWeights, ExcludeWeights)
-                with { Pure = Pure, LeaveOutputTensor = LeaveOutputTensor, AllowRequantize = AllowRequantize, Threads = Threads };
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, null);
-        }
+        _settings = ThrowCoreErrors(null, () => QuantizationSettings.Parse(OutputTensorType, TokenEmbeddingType,
+            PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary,
+            PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), IncludeWeights, ExcludeWeights)
+            with { Pure = Pure, LeaveOutputTensor = LeaveOutputTensor, AllowRequantize = AllowRequantize, Threads = Threads });
         _importance = ImportanceMatrixParameter.Load(this, ImportanceMatrix, describe: true);
     }
 
@@ -134,14 +127,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         {
             foreach (var preset in _presets)
             {
-                try
-                {
-                    Quantize(input, OutputFor(input, preset), preset, importance);
-                }
-                catch (Exception ex) when (ErrorCatalog.Covers(ex))
-                {
-                    WriteCoreError(ex, input);
-                }
+                ReportCoreErrors(input, () => Quantize(input, OutputFor(input, preset), preset, importance));
             }
         }
     }
@@ -173,5 +159,5 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     }
 
     private string OutputFor(string input, QuantizationPreset preset) =>
-        QuantizedFileNaming.OutputPathFor(input, preset.Name, OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), _presets.Count);
+        QuantizedFileNaming.OutputPathFor(input, preset.Name, FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath), _presets.Count);
 }

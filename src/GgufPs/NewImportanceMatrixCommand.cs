@@ -91,32 +91,19 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         {
             ThrowTerminatingError(ErrorCatalog.InvalidArgument("MissingInput", problem, null));
         }
-        try
-        {
-            if (Path is null)
-            {
-                MergeOnly(FileSystemPathResolver.ResolveOutput(this, OutputPath!));
-            }
-            else
-            {
-                Compute(FileSystemPathResolver.ResolveOutput(this, Path));
-            }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, Path ?? OutputPath);
-        }
+        ReportCoreErrors(Path ?? OutputPath, Path is null ? MergeOnly : Compute);
     }
 
-    private void MergeOnly(string outputPath)
+    private void MergeOnly()
     {
+        string outputPath = FileSystemPathResolver.ResolveOutput(this, OutputPath!);
         var (output, format) = ImportanceMatrixFiles.Output(outputPath, null, FormatGiven);
         if (ImportanceMatrixParameter.LoadMerge(this, Merge, null) is not { } inputs)
         {
             return;
         }
         OutputFile.Check(output, inputs.Select(m => m.Path), Force);
-        var matrix = ImportanceMatrixAccumulators.Merge(inputs, Bound(nameof(Context)) ? Context : null, Context);
+        var matrix = ImportanceMatrixAccumulators.Merge(inputs, IsBound(nameof(Context)) ? Context : null, Context);
         if (ShouldProcess(output, ImportanceMatrixMessages.MergeAction(inputs.Count, matrix.Count, format)))
         {
             matrix.Save(output, format, Force);
@@ -124,13 +111,13 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         }
     }
 
-    private void Compute(string model)
+    private void Compute()
     {
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path!) is not { } model || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
-        var (output, format) = ImportanceMatrixFiles.Output(OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), model, FormatGiven);
+        var (output, format) = ImportanceMatrixFiles.Output(FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath), model, FormatGiven);
         if (ImportanceMatrixParameter.LoadMerge(this, Merge, model) is not { } merged)
         {
             return;
@@ -138,7 +125,7 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         OutputFile.Check(output, [model, .. merged.Select(m => m.Path)], Force);
         var options = new ImportanceMatrixOptions
         {
-            Context = Context, Chunks = Bound(nameof(Chunks)) ? Chunks : null, SkipChunks = SkipChunks, BatchSize = BatchSize, Threads = Threads,
+            Context = Context, Chunks = IsBound(nameof(Chunks)) ? Chunks : null, SkipChunks = SkipChunks, BatchSize = BatchSize, Threads = Threads,
             ComputePerplexity = !NoPerplexity, ParseSpecial = ParseSpecial,
         };
         if (!ShouldProcess(output, ImportanceMatrixMessages.ComputeAction(model, options.Chunks, Context, format)))
@@ -146,14 +133,10 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
             return;
         }
         var job = ImportanceMatrixJob.Create(model, output, format, merged, options, ProcessOutput, ParameterSetName == TextPathSet ? TextPath : null);
-        PerplexityResult? result = null;
+        PerplexityResult? result;
         try
         {
-            result = RunWorker((channel, cancel) => job.Run(text, channel.Warning, ChunkProgressBar.Start(channel, ImportanceMatrixMessages.Activity(model),
-                ImportanceMatrixMessages.FirstChunkStatus, ImportanceMatrixMessages.ChunkStatus, ImportanceMatrixMessages.RunningPerplexity), cancel), interruptible: true);
-        }
-        catch (OperationCanceledException) when (Interrupted)
-        {
+            result = RunInterruptible((channel, cancel) => job.Run(text, channel.Warning, ChunkProgressBar.ForImportanceMatrix(channel, model), cancel));
         }
         catch (PipelineStoppedException) when (job.KeepsPartial(Force))
         {
@@ -166,7 +149,5 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         }
     }
 
-    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
-
-    private ImportanceMatrixFormat? FormatGiven => Bound(nameof(Format)) ? Format : null;
+    private ImportanceMatrixFormat? FormatGiven => IsBound(nameof(Format)) ? Format : null;
 }

@@ -63,41 +63,22 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             Files = File?.ToList(),
             Include = Include,
             Exclude = Exclude,
-            OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+            OutputPath = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath),
             Force = Force,
         });
     }
 
     protected override void EndProcessing()
     {
-        HubSettings settings;
-        try
-        {
-            settings = HubCommandSettings.Resolve(Endpoint, Token);
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowCoreError(ex, Endpoint);
-            return;
-        }
+        // A bad -Endpoint ends the command: every request would fail the same way.
+        var settings = ThrowCoreErrors(Endpoint, () => HubCommandSettings.Resolve(Endpoint, Token));
         foreach (var request in _requests.Requests)
         {
             if (Interrupted)
             {
                 return;
             }
-            try
-            {
-                Save(settings, request);
-            }
-            catch (OperationCanceledException) when (Interrupted)
-            {
-                WriteWarning(HfDownloadText.Stopped);
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, request.Repository);
-            }
+            ReportCoreErrors(request.Repository, () => Save(settings, request));
         }
     }
 
@@ -129,8 +110,12 @@ public sealed class SaveHfModelCommand : LongRunningCommand
         }
 
         // The download runs on the thread pool while the worker samples its progress a few times a second.
-        var results = RunWorker((channel, cancel) =>
-            HfSampledDownload.Run(downloader, plan, TimeSpan.FromMilliseconds(SampleMilliseconds), new HfDownloadProgressBars(channel, plan).Report, cancel), interruptible: true);
+        var results = RunInterruptible((channel, cancel) =>
+            HfSampledDownload.Run(downloader, plan, TimeSpan.FromMilliseconds(SampleMilliseconds), new HfDownloadProgressBars(channel, plan).Report, cancel), HfDownloadText.Stopped);
+        if (results is null)
+        {
+            return;
+        }
         foreach (var failure in results.Where(r => r.Error is not null))
         {
             WriteCoreError(failure.Error!, $"{plan.Repository}/{failure.Path}");

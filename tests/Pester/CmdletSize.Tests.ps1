@@ -11,19 +11,20 @@ BeforeAll {
 }
 
 # Issue 14: cmdlets stay thin (binding, ShouldProcess, progress, errors) and the logic lives in GgufPs.Core, so each
-# cmdlet file reads in one screen apart from its parameter declarations.
+# cmdlet file reads in one screen apart from its parameter declarations: 80 lines, a laptop editor's screen, counting
+# braces, attributes, fields and comments.
 Describe 'Cmdlet files' {
     It 'finds the cmdlet files' {
         $CmdletFiles.Count | Should -BeGreaterThan 15
     }
 
-    It '<Name> has at most 50 logic lines' -ForEach $CmdletFiles {
-        $Counts[$Name] | Should -BeLessOrEqual 50 -Because "$Name should read in one screen apart from its parameters (build/Measure-CmdletLogicLines.ps1 counts); move logic to GgufPs.Core"
+    It '<Name> has at most 80 lines apart from its parameters' -ForEach $CmdletFiles {
+        $Counts[$Name] | Should -BeLessOrEqual 80 -Because "$Name should read in one screen apart from its parameters (build/Measure-CmdletLogicLines.ps1 counts); move logic to GgufPs.Core"
     }
 }
 
-Describe 'The logic-line count' {
-    It 'leaves out parameters, doc comments, usings and braces, and counts code and comments' {
+Describe 'The line count' {
+    It 'leaves out blank lines, doc comments, usings and parameter declarations, and counts everything else' {
         $folder = Join-Path ([System.IO.Path]::GetTempPath()) ([guid]::NewGuid())
         New-Item -ItemType Directory $folder | Out-Null
         try {
@@ -34,11 +35,22 @@ namespace GgufPs.Commands;
 
 /// <summary>Doc.</summary>
 [Cmdlet(VerbsCommon.Get, "Sample")]
+[OutputType(typeof(string))]
 public sealed class SampleCommand : PSCmdlet
 {
+    private int _count;
+
+    [Alias("P")]
     [Parameter(Mandatory = true)]
-    [ValidateNotNullOrEmpty]
+    [ValidateSet("a",
+        "b")]
     public string Path { get; set; } = "";
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Hidden]
+    public int Shown { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -48,7 +60,8 @@ public sealed class SampleCommand : PSCmdlet
 }
 '@
             $count = & (Join-Path $PSScriptRoot '../../build/Measure-CmdletLogicLines.ps1') -Path $folder
-            $count.LogicLines | Should -Be 4
+            # [Cmdlet], [OutputType], class, {, _count, [Hidden], Shown, ProcessRecord, {, // Why., WriteObject, }, }
+            $count.LogicLines | Should -Be 13
         }
         finally {
             Remove-Item $folder -Recurse -Force
