@@ -166,9 +166,9 @@ function Invoke-TestTiers {
         '(FullyQualifiedName~TinyStories3mTests.PerplexityIsTheOraclesOverEveryChunk&(DisplayName~Q8_0|DisplayName~Q4_K_M))|' +
         'FullyQualifiedName~GenerationOracleTests.GreedyDecodingIsLlamaCpps'
     $tiers = [ordered]@{
-        'AVX2 and FMA (no AVX-512, no AVX-VNNI)' = @{ DOTNET_EnableAVX512 = '0'; DOTNET_EnableAVXVNNI = '0' }
-        'AVX-512 without AVX-VNNI'               = @{ DOTNET_EnableAVXVNNI = '0' }
-        'Vector128 (no AVX2)'                    = @{ DOTNET_EnableAVX2 = '0' }
+        'AVX2 and FMA (no AVX-512, AVX-VNNI, GFNI)' = @{ DOTNET_EnableAVX512 = '0'; DOTNET_EnableAVXVNNI = '0'; DOTNET_EnableGFNI = '0' }
+        'AVX-512 without AVX-VNNI'                   = @{ DOTNET_EnableAVXVNNI = '0' }
+        'Vector128 (no AVX2)'                        = @{ DOTNET_EnableAVX2 = '0' }
     }
     $failed = 0
     $lines = @()

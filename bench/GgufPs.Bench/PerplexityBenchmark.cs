@@ -242,7 +242,8 @@ internal static partial class PerplexityBenchmark
 
         /// <summary>
         /// The .NET runtime switches that leave our side the instructions the build uses: without AVX-512 in the build,
-        /// DOTNET_EnableAVX512=0; without any VNNI, DOTNET_EnableAVXVNNI=0; without AVX2, DOTNET_EnableAVX2=0.
+        /// DOTNET_EnableAVX512=0 and DOTNET_EnableGFNI=0 (ggml uses no GFNI, and most AVX2-only CPUs lack it); without
+        /// any VNNI, DOTNET_EnableAVXVNNI=0; without AVX2, DOTNET_EnableAVX2=0.
         /// </summary>
         public static Dictionary<string, string> SameInstructions(string log)
         {
@@ -251,6 +252,7 @@ internal static partial class PerplexityBenchmark
             if (!features.Contains("AVX512"))
             {
                 environment["DOTNET_EnableAVX512"] = "0";
+                environment["DOTNET_EnableGFNI"] = "0";
             }
             if (!features.Contains("AVX_VNNI") && !features.Contains("AVX512_VNNI"))
             {

@@ -111,11 +111,12 @@ var benchmarks = new Dictionary<string, Action>
     ["kernels"] = () => KernelBenchmark.Run(work, threads),
     ["gemv"] = () => GemvBenchmark.Run(models, shapes, typesGiven ? types : GemvBenchmark.DefaultTypes, threads),
     ["generation"] = () => GenerationBenchmark.Run(models, shapes, inferenceTypes, threads, rounds, llamaCpp),
+    ["decode"] = () => DecodeProfileBenchmark.Run(models, shapes, inferenceTypes, threads),
 };
-// The profile and the gemv timings are diagnoses, not comparisons: they run only when named.
+// The profiles and the gemv timings are diagnoses, not comparisons: they run only when named.
 foreach (var (name, run) in benchmarks)
 {
-    if (selected.Count == 0 ? name is not ("profile" or "gemv") : selected.Contains(name))
+    if (selected.Count == 0 ? name is not ("profile" or "gemv" or "decode") : selected.Contains(name))
     {
         Console.WriteLine();
         run();

@@ -79,39 +79,23 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     protected override void BeginProcessing()
     {
-        try
-        {
-            _presets = Type.Select(QuantizationTypeCatalog.ParsePreset).ToList();
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, null);
-        }
+        _presets = QuantizationTypeParameter.Parse(this, Type);
         _importance = ImportanceMatrixParameter.Load(this, ImportanceMatrix, describe: false);
     }
 
     protected override void ProcessRecord()
     {
-        string source = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, source) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } source || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
-        try
+        ReportCoreErrors(source, () =>
         {
             using var comparer = QuantizationComparer.Open(source, new QuantizationComparisonOptions
             {
-                Types = _presets,
-                Context = Context,
-                Chunks = ChunksGiven,
-                BatchSize = BatchSize,
-                Threads = Threads,
-                ImportanceMatrix = _importance,
-                OutputDirectory = OutputDirectory is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputDirectory),
-                KeepFiles = KeepFiles,
-                Overwrite = Force,
-                SamplePrompt = SamplePrompt,
-                SampleTokens = SampleTokens,
+                Types = _presets, Context = Context, Chunks = ChunksGiven, BatchSize = BatchSize, Threads = Threads, ImportanceMatrix = _importance,
+                OutputDirectory = FileSystemPathResolver.ResolveOptionalOutput(this, OutputDirectory),
+                KeepFiles = KeepFiles, Overwrite = Force, SamplePrompt = SamplePrompt, SampleTokens = SampleTokens,
             });
             var approved = Approve(comparer);
             if (approved.Count > 0)
@@ -119,11 +103,7 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
                 comparer.CheckFreeSpace(text, approved);
                 RunWorker((channel, cancel) => Compare(channel, cancel, comparer, approved, text));
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, source);
-        }
+        });
     }
 
     // Reports what cannot be compared and the fallbacks, then asks about each type before any work starts.
@@ -149,35 +129,23 @@ public sealed class CompareQuantizationCommand : LongRunningCommand
 
     // On the worker thread: the source's row, then one per type as each is done. A type that fails is reported and
     // the next goes on; without the source's measurement there is nothing to compare with.
-    private static bool Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
+    private static void Compare(WorkerChannel channel, CancellationToken cancel, QuantizationComparer comparer, List<QuantizationCandidate> approved, byte[] text)
     {
         comparer.Warning = channel.Warning;
-        channel.Output(comparer.MeasureSource(text, StepProgress(channel, comparer, 0, approved.Count, QuantizationComparisonText.SourceStatus(comparer.SourceType)), cancel));
+        channel.Output(comparer.MeasureSource(text, QuantizationComparisonProgressBars.For(channel, comparer, 0, approved.Count, QuantizationComparisonText.SourceStatus(comparer.SourceType)), cancel));
         for (int i = 0; i < approved.Count; i++)
         {
             var candidate = approved[i];
             try
             {
-                channel.Output(comparer.Compare(candidate, StepProgress(channel, comparer, i + 1, approved.Count, QuantizationComparisonText.TypeStatus(candidate, i + 1, approved.Count)), cancel));
+                channel.Output(comparer.Compare(candidate, QuantizationComparisonProgressBars.For(channel, comparer, i + 1, approved.Count, QuantizationComparisonText.TypeStatus(candidate, i + 1, approved.Count)), cancel));
             }
             catch (Exception ex) when (ErrorCatalog.Covers(ex) && !cancel.IsCancellationRequested)
             {
                 channel.Error(ex, candidate.Type.Name);
             }
         }
-        return true;
     }
 
-    // A bar for the whole comparison (half of each type's share quantizing, half measuring) and one for the step.
-    private static IProgress<QuantizationComparisonProgress> StepProgress(WorkerChannel channel, QuantizationComparer comparer, int step, int types, string status) =>
-        channel.ProgressOf<QuantizationComparisonProgress>(p =>
-        {
-            channel.Progress(new WorkerProgress(1, QuantizationComparisonText.Activity(comparer.Source.FileName), status)
-            {
-                PercentComplete = QuantizationComparisonText.OverallPercent(step, types, p),
-            });
-            return new WorkerProgress(2, QuantizationComparisonText.StepActivity(p), p.Status) { ParentId = 1, PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
-        });
-
-    private int? ChunksGiven => MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null;
+    private int? ChunksGiven => IsBound(nameof(Chunks)) ? Chunks : null;
 }

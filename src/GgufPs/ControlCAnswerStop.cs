@@ -25,9 +25,16 @@ internal sealed class ControlCAnswerStop : IDisposable
             }
         }, null, PollMilliseconds, PollMilliseconds);
 
-    /// <summary>Null when Ctrl+C is not intercepted (the host's own Ctrl+C then stops the pipeline).</summary>
-    public static ControlCAnswerStop? Start(ControlCInterception? interception, CancellationTokenSource answer) =>
-        interception is null ? null : new ControlCAnswerStop(interception, answer);
+    /// <summary>
+    /// Runs <paramref name="answer"/> with a token that <paramref name="cancel"/> cancels and, when Ctrl+C is
+    /// intercepted, so does a press; without an interception the host's own Ctrl+C stops the pipeline.
+    /// </summary>
+    public static T Run<T>(ControlCInterception? interception, CancellationToken cancel, Func<CancellationToken, T> answer)
+    {
+        using var source = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var watch = interception is null ? null : new ControlCAnswerStop(interception, source);
+        return answer(source.Token);
+    }
 
     public void Dispose() => _timer.Dispose();
 }

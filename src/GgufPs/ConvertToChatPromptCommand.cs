@@ -79,7 +79,7 @@ public sealed class ConvertToChatPromptCommand : PSCmdlet
     /// <summary>-Template; else the model's template (chatml when it has none, as llama.cpp); else chatml.</summary>
     private ChatTemplate? ResolveTemplate()
     {
-        string? model = Path is null ? null : FileSystemPathResolver.ResolveOutput(this, Path);
+        string? model = FileSystemPathResolver.ResolveOptionalOutput(this, Path);
         if (Template is null && model is not null && !FileSystemPathResolver.CheckExistingFile(this, model))
         {
             return null;

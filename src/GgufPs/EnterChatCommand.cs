@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using GgufPs.Generation;
-using GgufPs.Inference;
 using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
@@ -14,9 +13,7 @@ namespace GgufPs.Commands;
 [OutputType(typeof(GenerationResult))]
 public sealed class EnterChatCommand : GenerationCommand, IDisposable
 {
-    private TransformerModel? _model;
-    private ChatSession? _session;
-    private bool _ended;
+    private ChatConversation? _chat;
 
     [Parameter(Mandatory = true, Position = 0)]
     [Alias("FullName", "PSPath")]
@@ -41,34 +38,19 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
 
     protected override void BeginProcessing()
     {
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model || ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
         {
-            _ended = true;
-            return;
-        }
-        if (ChatPromptBinding.ResolveTemplate(this, ChatTemplate, model, nameof(ChatTemplate)) is not { } template)
-        {
-            _ended = true;
             return;
         }
         var options = GenerationOptions(MaxTokens, ignoreEos: false);
-        try
-        {
-            _model = TransformerModel.Open(model);
-            _session = new ChatSession(_model, template, options, SystemPrompt, WriteWarning);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, model);
-        }
+        _chat = ThrowCoreErrors(model, () => ChatConversation.Open(model, template, options, SystemPrompt, WriteWarning));
         WriteVerbose(DescribeSampling(options));
-        Say(ChatConversationText.Greeting(_model!.Path, template.Name, _session!.ContextLength, _session.Seed));
+        Say(_chat.Greeting);
     }
 
     protected override void ProcessRecord()
     {
-        if (MyInvocation.ExpectingInput && !_ended)
+        if (MyInvocation.ExpectingInput && _chat is { Ended: false })
         {
             Say("> " + InputObject);
             Turn(InputObject);
@@ -80,11 +62,13 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
         if (!MyInvocation.ExpectingInput)
         {
             // Held across answers and prompts, so Ctrl+C stays a key throughout: a press between an answer's end and
-            // the next prompt is read at the prompt (ending the chat) instead of stopping the pipeline unseen.
+            // the next prompt is read at the prompt (ending the chat) instead of stopping the pipeline unseen. At the
+            // console itself the prompt reads Ctrl+C as a key; elsewhere the host reads the line.
             using var console = ControlCInterception.TryStart(this);
-            while (!_ended)
+            while (_chat is { Ended: false })
             {
-                Turn(ReadUserLine(console));
+                Host.UI.Write("> ");
+                Turn(console is null ? Host.UI.ReadLine() : ConsoleLineReader.ReadLine(Host.UI));
             }
         }
         Dispose();
@@ -92,37 +76,23 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
 
     public new void Dispose()
     {
-        _session?.Dispose();
-        _session = null;
-        _model?.Dispose();
-        _model = null;
+        _chat?.Dispose();
+        _chat = null;
         base.Dispose();
     }
 
     private void Turn(string? line)
     {
-        if (_ended)
+        if (_chat is not { } chat || !chat.Takes(line))
         {
             return;
         }
-        if (ChatConversationText.EndsChat(line))
+        ReportCoreErrors(line, () =>
         {
-            _ended = true;
-            return;
-        }
-        var session = _session!;
-        try
-        {
+            // Ctrl+C read as a key stops this answer only; the chat goes on.
             using var interception = ControlCInterception.TryStart(this);
-            var result = RunWorker((channel, cancel) =>
-            {
-                // Ctrl+C read as a key stops this answer only; the chat goes on.
-                using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                using var watch = ControlCAnswerStop.Start(interception, answer);
-                var reply = session.Respond(line, piece => channel.HostText(piece), answer.Token);
-                channel.HostText(ChatConversationText.AnswerEnd(reply.StopReason), newLine: true);
-                return reply;
-            });
+            var result = RunWorker((channel, cancel) => ControlCAnswerStop.Run(interception, cancel,
+                answer => chat.Respond(line, piece => channel.HostText(piece), end => channel.HostText(end, newLine: true), answer)));
             if (result.StopReason == StopReason.ContextFull)
             {
                 WriteWarning(ChatConversationText.ContextFull);
@@ -131,20 +101,7 @@ public sealed class EnterChatCommand : GenerationCommand, IDisposable
             {
                 WriteObject(result);
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, line);
-            _ended = ex is InvalidOperationException;
-        }
-    }
-
-    // At the console itself Ctrl+C is read as a key, ending the chat at the prompt; elsewhere the host reads the line
-    // (and Ctrl+C stops the pipeline).
-    private string? ReadUserLine(ControlCInterception? console)
-    {
-        Host.UI.Write("> ");
-        return console is null ? Host.UI.ReadLine() : ConsoleLineReader.ReadLine(Host.UI);
+        });
     }
 
     private void Say(string text) => WriteInformation(new HostInformationMessage { Message = text }, ["PSHOST"]);

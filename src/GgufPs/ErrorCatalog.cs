@@ -48,6 +48,7 @@ internal static class ErrorCatalog
         UnknownTypeException => ("UnknownType", ErrorCategory.InvalidArgument),
         Generation.UnknownChatTemplateException => ("UnknownChatTemplate", ErrorCategory.InvalidArgument),
         OutputIsInputException => ("OutputIsInput", ErrorCategory.InvalidArgument),
+        MergeIsModelException => ("MergeIsModel", ErrorCategory.InvalidArgument),
         OutputExistsException => ("OutputExists", ErrorCategory.ResourceExists),
         InsufficientSpaceException => ("InsufficientDiskSpace", ErrorCategory.WriteError),
         GgufFormatException => ("InvalidGgufFile", ErrorCategory.InvalidData),
@@ -96,6 +97,7 @@ internal static class ErrorCatalog
     {
         OutputExistsException e => e.Path,
         OutputIsInputException e => e.Path,
+        MergeIsModelException e => e.Path,
         UnknownTypeException e => e.Name,
         InsufficientSpaceException e => e.Directory,
         GgufSplitException e => e.FilePath,

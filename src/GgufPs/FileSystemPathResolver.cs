@@ -39,6 +39,13 @@ internal static class FileSystemPathResolver
         return true;
     }
 
+    /// <summary>The resolved path of an existing file, or null when it is not one (reported as an error).</summary>
+    public static string? ResolveExistingFile(PSCmdlet cmdlet, string path)
+    {
+        string resolved = ResolveOutput(cmdlet, path);
+        return CheckExistingFile(cmdlet, resolved) ? resolved : null;
+    }
+
     /// <summary>The bytes of an input file such as -TextPath, or null when it is not a file (reported as an error).</summary>
     public static byte[]? ReadInputFile(PSCmdlet cmdlet, string path)
     {
@@ -49,6 +56,10 @@ internal static class FileSystemPathResolver
     /// <summary>A path for a file that may not exist yet (an output), relative to the current location.</summary>
     public static string ResolveOutput(PSCmdlet cmdlet, string path) =>
         cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary><see cref="ResolveOutput"/> for an optional path: null when not given.</summary>
+    public static string? ResolveOptionalOutput(PSCmdlet cmdlet, string? path) =>
+        path is null ? null : ResolveOutput(cmdlet, path);
 
     private static IEnumerable<string> Resolve(PSCmdlet cmdlet, string path, bool literal)
     {

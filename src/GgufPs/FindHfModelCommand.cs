@@ -36,7 +36,7 @@ public sealed class FindHfModelCommand : LongRunningCommand
 
     protected override void EndProcessing()
     {
-        try
+        ReportCoreErrors(Search, () =>
         {
             var settings = HubCommandSettings.Resolve(Endpoint, Token);
             var query = new HfModelQuery { Search = Search, Author = Author, Filter = Filter, Sort = Sort, First = First };
@@ -56,12 +56,7 @@ public sealed class FindHfModelCommand : LongRunningCommand
                 {
                     models.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 }
-                return 0;
             });
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, Search);
-        }
+        });
     }
 }

@@ -76,7 +76,7 @@ public abstract class GenerationCommand : LongRunningCommand
         MaxTokens = maxTokens,
         StopStrings = Stop,
         IgnoreEos = ignoreEos,
-        Context = MyInvocation.BoundParameters.ContainsKey(nameof(Context)) ? Context : null,
+        Context = IsBound(nameof(Context)) ? Context : null,
         Threads = Threads,
     };
 

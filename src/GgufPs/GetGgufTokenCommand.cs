@@ -28,8 +28,7 @@ public sealed class GetGgufTokenCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model)
         {
             return;
         }

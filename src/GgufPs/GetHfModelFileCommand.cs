@@ -28,7 +28,7 @@ public sealed class GetHfModelFileCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        try
+        ReportCoreErrors(Repository, () =>
         {
             var settings = HubCommandSettings.Resolve(Endpoint, Token);
             var files = RunWorker((channel, cancel) =>
@@ -41,10 +41,6 @@ public sealed class GetHfModelFileCommand : LongRunningCommand
             {
                 WriteObject(file);
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, Repository);
-        }
+        });
     }
 }

@@ -1,11 +1,13 @@
 using System.Management.Automation;
 using GgufPs.Quantization;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
 /// <summary>
-/// The -ImportanceMatrix of the quantizing cmdlets, loaded once before the first record: a matrix that cannot be read
-/// ends the command, since every file would be quantized without it.
+/// Importance matrices given as parameters: the -ImportanceMatrix of the quantizing cmdlets, loaded once before the
+/// first record (a matrix that cannot be read ends the command, since every file would be quantized without it), and
+/// New-ImportanceMatrix's -Merge.
 /// </summary>
 internal static class ImportanceMatrixParameter
 {
@@ -35,5 +37,25 @@ internal static class ImportanceMatrixParameter
         var matrix = ImportanceMatrix.Load(path, givenAs);
         cmdlet.WriteVerbose($"Importance matrix: {matrix.Count} entries, {matrix.ChunkCount} chunks, datasets: {string.Join(", ", matrix.Datasets)}.");
         return matrix;
+    }
+
+    /// <summary>
+    /// The matrices of -Merge (wildcards allowed), the model excluded; null when <paramref name="patterns"/> found none
+    /// or one could not be read (reported), as merging the rest would silently drop it.
+    /// </summary>
+    public static IReadOnlyList<ImportanceMatrix>? LoadMerge(LongRunningCommand cmdlet, string[] patterns, string? model)
+    {
+        string? reading = null;
+        try
+        {
+            var merged = ImportanceMatrixMergeInputs.Load(FileSystemPathResolver.ResolveExistingFiles(cmdlet, patterns, literal: false), model,
+                path => cmdlet.WriteVerbose($"Reading importance matrix '{reading = path}'."));
+            return merged.Count == 0 && patterns.Length > 0 ? null : merged;
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            cmdlet.WriteCoreError(ex, reading);
+            return null;
+        }
     }
 }

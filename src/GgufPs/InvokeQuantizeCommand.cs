@@ -21,7 +21,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
 {
     private const string PathSet = "Path";
 
-    private readonly Dictionary<string, ImportanceMatrix> _pipedImportance = new(FileSystemPath.Comparer);
+    private readonly PipedImportanceMatrices _piped = new();
     private List<QuantizationPreset> _presets = [];
     private ImportanceMatrix? _importance;
     private QuantizationSettings _settings = new();
@@ -95,18 +95,11 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
 
     protected override void BeginProcessing()
     {
-        try
-        {
-            _presets = Type.Select(QuantizationTypeCatalog.ParsePreset).DistinctBy(p => p.Name).ToList();
-            _settings = QuantizationSettings.Parse(OutputTensorType, TokenEmbeddingType,
-                PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary,
-                PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), IncludeWeights, ExcludeWeights)
-                with { Pure = Pure, LeaveOutputTensor = LeaveOutputTensor, AllowRequantize = AllowRequantize, Threads = Threads };
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            ThrowCoreError(ex, null);
-        }
+        _presets = QuantizationTypeParameter.Parse(this, Type).DistinctBy(p => p.Name).ToList();
+        _settings = ThrowCoreErrors(null, () => QuantizationSettings.Parse(OutputTensorType, TokenEmbeddingType,
+            PlainValueConverter.ToPlainEntries(TensorType, nameof(TensorType)), TensorType is OrderedDictionary,
+            PlainValueConverter.ToPlainEntries(OverrideMetadata, nameof(OverrideMetadata)), IncludeWeights, ExcludeWeights)
+            with { Pure = Pure, LeaveOutputTensor = LeaveOutputTensor, AllowRequantize = AllowRequantize, Threads = Threads });
         _importance = ImportanceMatrixParameter.Load(this, ImportanceMatrix, describe: true);
     }
 
@@ -120,25 +113,11 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
         if (InputObject is { } piped)
         {
-            if (_importance is not null)
+            if (!_piped.TryRead(this, piped, _importance is not null, out importance))
             {
-                ThrowTerminatingError(ErrorCatalog.InvalidArgument("TwoImportanceMatrices", $"The importance matrix '{piped.Path}' came from the pipeline; -ImportanceMatrix gives another. Use one.", piped));
-            }
-            if (piped.Model is null)
-            {
-                WriteError(ErrorCatalog.InvalidArgument("NoModel", $"The importance matrix '{piped.Path}' does not say which model it was computed from; give the model with -Path and the matrix with -ImportanceMatrix.", piped));
                 return;
             }
-            try
-            {
-                importance = _pipedImportance.TryGetValue(piped.Path, out var cached) ? cached : _pipedImportance[piped.Path] = ImportanceMatrixParameter.LoadDescribed(this, piped.Path, null);
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, piped.Path);
-                return;
-            }
-            inputs = [piped.Model];
+            inputs = [piped.Model!];
         }
         if (_settings.ChoosesWeights && importance is null)
         {
@@ -148,14 +127,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         {
             foreach (var preset in _presets)
             {
-                try
-                {
-                    Quantize(input, OutputFor(input, preset), preset, importance);
-                }
-                catch (Exception ex) when (ErrorCatalog.Covers(ex))
-                {
-                    WriteCoreError(ex, input);
-                }
+                ReportCoreErrors(input, () => Quantize(input, OutputFor(input, preset), preset, importance));
             }
         }
     }
@@ -163,10 +135,7 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
     private void Quantize(string input, string output, QuantizationPreset preset, ImportanceMatrix? importance)
     {
         var job = QuantizationJob.Create(input, output, _settings, preset, importance, KeepSplit, WriteWarning);
-        foreach (string path in job.OutputPaths)
-        {
-            OutputFile.Check(path, [input], Force);
-        }
+        job.OutputPaths.ToList().ForEach(path => OutputFile.Check(path, [input], Force));
         job.Plan.Warnings.ToList().ForEach(WriteWarning);
         job.Plan.Notes.ToList().ForEach(WriteVerbose);
         string action = QuantizationPlanDescription.Action(job.Plan, job.Split);
@@ -180,32 +149,15 @@ public sealed class InvokeQuantizeCommand : LongRunningCommand
         }
         else if (ShouldProcess($"{input} -> {output}", action))
         {
-            WriteObject(RunWorker((channel, cancel) => Run(channel, cancel, job)));
+            WriteObject(RunWorker((channel, cancel) =>
+            {
+                var info = job.Run(Force, Threads, QuantizationProgressBars.For(channel, job), cancel);
+                channel.Verbose(QuantizationProgressText.Wrote(job.OutputPath, info.FileSize, channel.Elapsed));
+                return info;
+            }));
         }
     }
 
-    // On the worker thread: a bar for the file, with a bar for the tensor at hand under it.
-    private GgufModelInfo Run(WorkerChannel channel, CancellationToken cancel, QuantizationJob job)
-    {
-        string activity = QuantizationProgressText.Activity(job.Plan);
-        string files = QuantizationProgressText.Files(job.Plan, job.OutputPath);
-        var info = job.Run(Force, Threads, channel.ProgressOf<QuantizationProgress>(p =>
-        {
-            channel.Progress(new WorkerProgress(1, activity, files)
-            {
-                PercentComplete = WorkerProgress.Percent(p.BytesDone, p.BytesTotal),
-                Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, p.BytesDone, p.BytesTotal),
-            });
-            return new WorkerProgress(2, QuantizationProgressText.TensorActivity(p), QuantizationProgressText.TensorStatus(p))
-            {
-                ParentId = 1,
-                PercentComplete = p.RowCount == 0 ? 100 : WorkerProgress.Percent(p.RowsDone, p.RowCount),
-            };
-        }), cancel);
-        channel.Verbose(QuantizationProgressText.Wrote(job.OutputPath, info.FileSize, channel.Elapsed));
-        return info;
-    }
-
     private string OutputFor(string input, QuantizationPreset preset) =>
-        QuantizedFileNaming.OutputPathFor(input, preset.Name, OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath), _presets.Count);
+        QuantizedFileNaming.OutputPathFor(input, preset.Name, FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath), _presets.Count);
 }

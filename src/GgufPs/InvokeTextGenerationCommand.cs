@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using GgufPs.Generation;
-using GgufPs.Inference;
+using GgufPs.Workflow;
 
 namespace GgufPs.Commands;
 
@@ -47,8 +47,7 @@ public sealed class InvokeTextGenerationCommand : GenerationCommand
         {
             return;
         }
-        string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, model))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } model)
         {
             return;
         }
@@ -65,58 +64,34 @@ public sealed class InvokeTextGenerationCommand : GenerationCommand
         }
         else if (ChatTemplate is not null)
         {
-            WriteWarning("-ChatTemplate formats -Message; the -Prompt is used as it is.");
+            WriteWarning(TextCompletion.PromptTakesNoTemplate);
         }
         var options = GenerationOptions(MaxTokens, IgnoreEos);
-        try
+        ReportCoreErrors(model, () =>
         {
             WriteVerbose(DescribeSampling(options));
             bool stream = Stream;
             var result = RunWorker((channel, cancel) => Generate(channel, cancel, model, prompt, options, stream), interruptible: true);
-            WriteVerbose(FormattableString.Invariant(
-                $"{result.PromptTokenCount} prompt tokens at {result.PromptTokensPerSecond:F1} tok/s; {result.TokenCount} tokens at {result.TokensPerSecond:F1} tok/s; seed {result.Seed}; {result.StopReason}."));
+            WriteVerbose(TextCompletion.Summary(result));
             if (result.StopReason == StopReason.ContextFull)
             {
-                WriteWarning($"The context is full after {result.TokenCount} tokens; give a larger -Context to generate more.");
+                WriteWarning(TextCompletion.ContextFull(result));
             }
             if (!stream)
             {
                 WriteObject(result);
             }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, model);
-        }
+        });
     }
 
-    // On the worker thread.
+    // On the worker thread: the text goes to the host as it comes, or with -Stream to the pipeline piece by piece.
     private static GenerationResult Generate(WorkerChannel channel, CancellationToken cancel, string path, string prompt, GenerationOptions options, bool stream)
     {
-        channel.Progress(new WorkerProgress(1, $"Generating with {System.IO.Path.GetFileName(path)}", "Loading the model and evaluating the prompt..."));
-        using var model = TransformerModel.Open(path);
-        var generator = new TextGenerator(model, options) { Warning = channel.Warning };
-        bool started = false;
-        var result = generator.Generate(prompt, piece =>
-        {
-            if (!started)
-            {
-                started = true;
-                channel.Progress(new WorkerProgress(1, "Generating", " ") { Completed = true });
-            }
-            if (stream)
-            {
-                channel.Output(piece);
-            }
-            else
-            {
-                channel.HostText(piece);
-            }
-        }, cancel);
-        if (!stream && started)
-        {
-            channel.HostText("", newLine: true);
-        }
-        return result;
+        channel.Progress(new WorkerProgress(1, TextCompletion.Activity(path), TextCompletion.LoadingStatus));
+        return TextCompletion.Run(path, prompt, options, channel.Warning,
+            () => channel.Progress(new WorkerProgress(1, "Generating", " ") { Completed = true }),
+            stream ? channel.Output : piece => channel.HostText(piece),
+            stream ? null : () => channel.HostText("", newLine: true),
+            cancel);
     }
 }

@@ -26,13 +26,12 @@ public sealed class JoinGgufFileCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }
         string output = FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        try
+        ReportCoreErrors(input, () =>
         {
             using var set = GgufFile.Open(input);
             var plan = GgufSplitter.PlanMerge(set, output);
@@ -59,10 +58,6 @@ public sealed class JoinGgufFileCommand : LongRunningCommand
                 return GgufFile.ReadInfo(output);
             });
             WriteObject(info);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 }

@@ -22,9 +22,10 @@ namespace GgufPs.Commands;
 /// The work returns its partial result or throws OperationCanceledException, which RunWorker passes on. From then on
 /// <see cref="Interrupted"/> is true and further RunWorker calls throw OperationCanceledException at once: a cmdlet
 /// returns early from ProcessRecord when Interrupted, so one Ctrl+C ends the whole command.</item>
-/// <item>Any other exception of the work is rethrown as it is. Catch the core's with
-/// <c>catch (Exception ex) when (ErrorCatalog.Covers(ex))</c> and report them with <see cref="WriteCoreError"/>
-/// (or <see cref="ThrowCoreError"/> where nothing can go on), so every cmdlet gives the same mistake the same id.</item>
+/// <item>Any other exception of the work is rethrown as it is. Run each input's work in <see cref="ReportCoreErrors"/>
+/// (or <see cref="ThrowCoreErrors{T}"/> where nothing can go on), which catch the core's exceptions
+/// (<see cref="ErrorCatalog.Covers"/>) and write them through the catalogue, so every cmdlet gives the same mistake
+/// the same id. <see cref="RunInterruptible{T}"/> runs interruptible work and turns a Ctrl+C into a warning.</item>
 /// </list>
 /// </summary>
 public abstract class LongRunningCommand : PSCmdlet, IDisposable
@@ -104,11 +105,92 @@ public abstract class LongRunningCommand : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="work"/>, which returns nothing (it writes through the channel), as <see cref="RunWorker{T}"/> does.</summary>
+    protected void RunWorker(Action<WorkerChannel, CancellationToken> work, bool interruptible = false)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        RunWorker((channel, cancel) =>
+        {
+            work(channel, cancel);
+            return true;
+        }, interruptible);
+    }
+
     /// <summary>Writes <paramref name="exception"/> as a non-terminating error, with the catalogue's id and category.</summary>
     protected internal void WriteCoreError(Exception exception, object? target) => WriteError(ErrorCatalog.Record(exception, target));
 
     /// <summary>Ends the command with <paramref name="exception"/>, with the catalogue's id and category.</summary>
     protected void ThrowCoreError(Exception exception, object? target) => ThrowTerminatingError(ErrorCatalog.Record(exception, target));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> for one input: a core exception becomes a non-terminating error on
+    /// <paramref name="target"/> (see <see cref="ErrorCatalog"/>), and the command goes on with the next input.
+    /// </summary>
+    protected void ReportCoreErrors(object? target, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            work();
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            WriteCoreError(ex, target);
+        }
+    }
+
+    /// <summary>Returns what <paramref name="work"/> returns; a core exception ends the command, on <paramref name="target"/>.</summary>
+    protected T ThrowCoreErrors<T>(object? target, Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            return work();
+        }
+        catch (Exception ex) when (ErrorCatalog.Covers(ex))
+        {
+            ThrowCoreError(ex, target);
+            throw; // Not reached: ThrowTerminatingError throws.
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunWorker{T}"/> with <c>interruptible: true</c>, for work whose result is all or nothing: when Ctrl+C
+    /// stops it before it returns, <paramref name="stopped"/> (if any) is written as a warning and the result is null.
+    /// </summary>
+    protected T? RunInterruptible<T>(Func<WorkerChannel, CancellationToken, T> work, string? stopped = null)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        T? result = null;
+        RunInterruptible((channel, cancel) =>
+        {
+            result = work(channel, cancel);
+        }, stopped);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="RunWorker"/> with <c>interruptible: true</c>, for work that writes its results as it goes: when
+    /// Ctrl+C stops it, what it wrote stays and <paramref name="stopped"/> (if any) is written as a warning.
+    /// </summary>
+    protected void RunInterruptible(Action<WorkerChannel, CancellationToken> work, string? stopped = null)
+    {
+        try
+        {
+            RunWorker(work, interruptible: true);
+        }
+        catch (OperationCanceledException) when (Interrupted)
+        {
+            if (stopped is not null)
+            {
+                WriteWarning(stopped);
+            }
+        }
+    }
+
+    /// <summary>Whether the user gave <paramref name="parameter"/>, for values whose default means "not given".</summary>
+    protected bool IsBound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
     /// <summary>Whether -WhatIf is in effect, which ShouldProcess cannot tell from -Confirm: -WhatIf lists details a confirmation would not.</summary>
     protected bool IsWhatIf() =>

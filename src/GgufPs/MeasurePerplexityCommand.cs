@@ -72,9 +72,9 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
             return;
         }
         string model = FileSystemPathResolver.ResolveOutput(this, Path);
-        string? reference = ReferenceModel is null ? null : FileSystemPathResolver.ResolveOutput(this, ReferenceModel);
+        string? reference = FileSystemPathResolver.ResolveOptionalOutput(this, ReferenceModel);
         string? referenceLogits = ParameterSetName == ReferenceLogitsSet ? FileSystemPathResolver.ResolveOutput(this, ReferenceLogits) : null;
-        string? save = SaveLogits is null ? null : FileSystemPathResolver.ResolveOutput(this, SaveLogits);
+        string? save = FileSystemPathResolver.ResolveOptionalOutput(this, SaveLogits);
         if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, ParameterSetName == TextPathSet ? TextPath : null, out byte[] text)
             || (reference is not null && !FileSystemPathResolver.CheckExistingFile(this, reference))
             || (referenceLogits is not null && !FileSystemPathResolver.CheckExistingFile(this, referenceLogits)))
@@ -84,11 +84,11 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
         var options = new PerplexityOptions
         {
             Context = Context,
-            Chunks = MyInvocation.BoundParameters.ContainsKey(nameof(Chunks)) ? Chunks : null,
+            Chunks = IsBound(nameof(Chunks)) ? Chunks : null,
             BatchSize = BatchSize,
             Threads = Threads,
         };
-        try
+        ReportCoreErrors(model, () =>
         {
             if (save is not null)
             {
@@ -98,29 +98,25 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
                     return;
                 }
             }
-            var result = RunWorker((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits), interruptible: true);
+            var result = RunInterruptible((channel, cancel) => Measure(channel, cancel, model, text, options, reference, save, referenceLogits),
+                PerplexityProgressText.StoppedBeforeFirstChunk);
+            if (result is null)
+            {
+                return;
+            }
             if (!result.Completed)
             {
                 WriteWarning(PerplexityProgressText.Stopped(result));
             }
             WriteObject(result);
-        }
-        catch (OperationCanceledException) when (Interrupted)
-        {
-            WriteWarning(PerplexityProgressText.StoppedBeforeFirstChunk);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, model);
-        }
+        });
     }
 
     // On the worker thread.
     private static PerplexityResult Measure(WorkerChannel channel, CancellationToken cancel, string modelPath, byte[] text, PerplexityOptions options,
         string? referencePath, string? save, string? referenceLogits)
     {
-        string activity = PerplexityProgressText.Activity(modelPath);
-        channel.Progress(new WorkerProgress(1, activity, PerplexityProgressText.FirstChunkStatus));
+        var progress = ChunkProgressBar.ForPerplexity(channel, modelPath);
         using var model = TransformerModel.Open(modelPath);
         using var reference = referencePath is null ? null : TransformerModel.Open(referencePath);
         var evaluator = new PerplexityEvaluator(model, options)
@@ -130,10 +126,6 @@ public sealed class MeasurePerplexityCommand : LongRunningCommand
             ReferenceLogitsPath = referenceLogits,
             Warning = channel.Warning,
         };
-        return evaluator.Measure(text, channel.ProgressOf<PerplexityProgress>(p =>
-        {
-            channel.Verbose(PerplexityProgressText.RunningEstimate(p));
-            return new WorkerProgress(1, activity, PerplexityProgressText.Status(p)) { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
-        }), cancel);
+        return evaluator.Measure(text, progress, cancel);
     }
 }

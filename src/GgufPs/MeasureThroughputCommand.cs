@@ -62,24 +62,14 @@ public sealed class MeasureThroughputCommand : LongRunningCommand
             {
                 return;
             }
-            try
-            {
-                int[] threads = Threads;
-                RunWorker((channel, cancel) => Measure(channel, cancel, model, options, threads), interruptible: true);
-            }
-            catch (OperationCanceledException) when (Interrupted)
-            {
-                WriteWarning("Stopped; the rows above are the tests that were finished.");
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, model);
-            }
+            int[] threads = Threads;
+            ReportCoreErrors(model, () => RunInterruptible((channel, cancel) => Measure(channel, cancel, model, options, threads),
+                "Stopped; the rows above are the tests that were finished."));
         }
     }
 
     // On the worker thread: every test of every thread count, each row out as soon as its test is done.
-    private static bool Measure(WorkerChannel channel, CancellationToken cancel, string model, ThroughputOptions options, int[] threads)
+    private static void Measure(WorkerChannel channel, CancellationToken cancel, string model, ThroughputOptions options, int[] threads)
     {
         string activity = $"Measure-Throughput {System.IO.Path.GetFileName(model)}";
         channel.Progress(new WorkerProgress(1, activity, "Loading the model..."));
@@ -99,6 +89,5 @@ public sealed class MeasureThroughputCommand : LongRunningCommand
                 done++;
             }
         }
-        return true;
     }
 }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using GgufPs.Evaluation;
-using GgufPs.Inference;
 using GgufPs.Quantization;
 using GgufPs.Workflow;
 
@@ -19,8 +18,6 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
 {
     private const string TextPathSet = "TextPath";
     private const string TextSet = "Text";
-
-    private static readonly string[] ComputeOnly = [nameof(Chunks), nameof(SkipChunks), nameof(BatchSize), nameof(Threads), nameof(ProcessOutput), nameof(ParseSpecial), nameof(NoPerplexity)];
 
     private readonly CalibrationText _text = new();
 
@@ -90,47 +87,23 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         {
             return;
         }
-        CheckArguments();
-        try
-        {
-            if (Path is null)
-            {
-                MergeOnly(FileSystemPathResolver.ResolveOutput(this, OutputPath!));
-            }
-            else
-            {
-                Compute(FileSystemPathResolver.ResolveOutput(this, Path));
-            }
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, Path ?? OutputPath);
-        }
-    }
-
-    private void CheckArguments()
-    {
-        bool text = ParameterSetName == TextSet || TextPath is not null;
-        string? problem = ImportanceMatrixInputCheck.Problem(Path is not null, text, Merge.Length > 0, OutputPath is not null);
-        if (problem is null && Path is null && ComputeOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } name)
-        {
-            problem = ImportanceMatrixInputCheck.MergeDoesNotTake(name);
-        }
-        if (problem is not null)
+        if (ImportanceMatrixInputCheck.Problem(Path is not null, ParameterSetName == TextSet || TextPath is not null, Merge.Length > 0, OutputPath is not null, MyInvocation.BoundParameters.Keys) is { } problem)
         {
             ThrowTerminatingError(ErrorCatalog.InvalidArgument("MissingInput", problem, null));
         }
+        ReportCoreErrors(Path ?? OutputPath, Path is null ? MergeOnly : Compute);
     }
 
-    private void MergeOnly(string output)
+    private void MergeOnly()
     {
-        var format = FormatFor(output);
-        if (LoadMerged(null) is not { } inputs)
+        string outputPath = FileSystemPathResolver.ResolveOutput(this, OutputPath!);
+        var (output, format) = ImportanceMatrixFiles.Output(outputPath, null, FormatGiven);
+        if (ImportanceMatrixParameter.LoadMerge(this, Merge, null) is not { } inputs)
         {
             return;
         }
         OutputFile.Check(output, inputs.Select(m => m.Path), Force);
-        var matrix = ImportanceMatrixAccumulators.Merge(inputs, Bound(nameof(Context)) ? Context : null, Context);
+        var matrix = ImportanceMatrixAccumulators.Merge(inputs, IsBound(nameof(Context)) ? Context : null, Context);
         if (ShouldProcess(output, ImportanceMatrixMessages.MergeAction(inputs.Count, matrix.Count, format)))
         {
             matrix.Save(output, format, Force);
@@ -138,102 +111,43 @@ public sealed class NewImportanceMatrixCommand : LongRunningCommand
         }
     }
 
-    private void Compute(string model)
+    private void Compute()
     {
-        if (!FileSystemPathResolver.CheckExistingFile(this, model) || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path!) is not { } model || !_text.TryRead(this, ParameterSetName == TextSet ? Text : null, TextPath, out byte[] text))
         {
             return;
         }
-        string output = OutputPath is null ? ImportanceMatrixFiles.DefaultPath(model, FormatFor(null)) : FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        var format = FormatFor(output);
-        if (LoadMerged(model) is not { } merged)
+        var (output, format) = ImportanceMatrixFiles.Output(FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath), model, FormatGiven);
+        if (ImportanceMatrixParameter.LoadMerge(this, Merge, model) is not { } merged)
         {
             return;
         }
         OutputFile.Check(output, [model, .. merged.Select(m => m.Path)], Force);
-        int? chunks = Bound(nameof(Chunks)) ? Chunks : null;
-        if (!ShouldProcess(output, ImportanceMatrixMessages.ComputeAction(model, chunks, Context, format)))
+        var options = new ImportanceMatrixOptions
+        {
+            Context = Context, Chunks = IsBound(nameof(Chunks)) ? Chunks : null, SkipChunks = SkipChunks, BatchSize = BatchSize, Threads = Threads,
+            ComputePerplexity = !NoPerplexity, ParseSpecial = ParseSpecial,
+        };
+        if (!ShouldProcess(output, ImportanceMatrixMessages.ComputeAction(model, options.Chunks, Context, format)))
         {
             return;
         }
-        var matrix = ImportanceMatrixAccumulators.ForComputing(model, merged, Context, Threads, ProcessOutput, ParameterSetName == TextPathSet ? TextPath : null);
-        var options = new ImportanceMatrixOptions
-        {
-            Context = Context, Chunks = chunks, SkipChunks = SkipChunks, BatchSize = BatchSize, Threads = Threads,
-            ComputePerplexity = !NoPerplexity, ParseSpecial = ParseSpecial,
-        };
-        PerplexityResult? result = null;
+        var job = ImportanceMatrixJob.Create(model, output, format, merged, options, ProcessOutput, ParameterSetName == TextPathSet ? TextPath : null);
+        PerplexityResult? result;
         try
         {
-            result = RunWorker((channel, cancel) => Run(channel, cancel, model, options, text, matrix), interruptible: true);
+            result = RunInterruptible((channel, cancel) => job.Run(text, channel.Warning, ChunkProgressBar.ForImportanceMatrix(channel, model), cancel));
         }
-        catch (OperationCanceledException) when (Interrupted)
+        catch (PipelineStoppedException) when (job.KeepsPartial(Force))
         {
-        }
-        catch (PipelineStoppedException) when (ImportanceMatrixStopPolicy.KeepsPartial(Force, matrix.ChunkCount))
-        {
-            matrix.Save(output, format, overwrite: true);
+            job.SavePartial();
             throw;
         }
-        var (info, warning) = ImportanceMatrixStopPolicy.Conclude(result, matrix, output, format, Force, model, Statistics);
-        if (warning is not null)
-        {
-            WriteWarning(warning);
-        }
-        if (info is not null)
+        if (job.Conclude(result, Force, Statistics, WriteWarning) is { } info)
         {
             WriteObject(info);
         }
     }
 
-    // On the worker thread.
-    private static PerplexityResult Run(WorkerChannel channel, CancellationToken cancel, string modelPath, ImportanceMatrixOptions options, byte[] text, ImportanceMatrixAccumulator matrix)
-    {
-        string activity = ImportanceMatrixMessages.Activity(modelPath);
-        channel.Progress(new WorkerProgress(1, activity, ImportanceMatrixMessages.FirstChunkStatus));
-        using var model = TransformerModel.Open(modelPath);
-        var computer = new ImportanceMatrixComputer(model, options) { Warning = channel.Warning };
-        return computer.Compute(text, matrix, channel.ProgressOf<PerplexityProgress>(p =>
-        {
-            if (ImportanceMatrixMessages.RunningPerplexity(p) is { } line)
-            {
-                channel.Verbose(line);
-            }
-            return new WorkerProgress(1, activity, ImportanceMatrixMessages.ChunkStatus(p)) { PercentComplete = p.PercentComplete, Remaining = p.EstimatedRemaining };
-        }), cancel);
-    }
-
-    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
-
-    private ImportanceMatrixFormat FormatFor(string? output) =>
-        Bound(nameof(Format)) ? Format : output is null ? ImportanceMatrixFormat.Gguf : ImportanceMatrixFiles.FormatOf(output);
-
-    // The matrices of -Merge; null when one is missing or unreadable (reported), as merging the rest would silently drop it.
-    private List<ImportanceMatrix>? LoadMerged(string? model)
-    {
-        if (Merge.Length == 0)
-        {
-            return [];
-        }
-        var result = new List<ImportanceMatrix>();
-        foreach (string input in FileSystemPathResolver.ResolveExistingFiles(this, Merge, literal: false))
-        {
-            if (model is not null && FileSystemPath.AreSame(input, model))
-            {
-                WriteError(ErrorCatalog.InvalidArgument("MergeIsModel", $"'{input}' is the model, not an importance matrix.", input));
-                return null;
-            }
-            WriteVerbose($"Reading importance matrix '{input}'.");
-            try
-            {
-                result.Add(ImportanceMatrix.Load(input));
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, input);
-                return null;
-            }
-        }
-        return result.Count == 0 ? null : result;
-    }
+    private ImportanceMatrixFormat? FormatGiven => IsBound(nameof(Format)) ? Format : null;
 }

@@ -63,41 +63,22 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             Files = File?.ToList(),
             Include = Include,
             Exclude = Exclude,
-            OutputPath = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath),
+            OutputPath = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath),
             Force = Force,
         });
     }
 
     protected override void EndProcessing()
     {
-        HubSettings settings;
-        try
-        {
-            settings = HubCommandSettings.Resolve(Endpoint, Token);
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowCoreError(ex, Endpoint);
-            return;
-        }
+        // A bad -Endpoint ends the command: every request would fail the same way.
+        var settings = ThrowCoreErrors(Endpoint, () => HubCommandSettings.Resolve(Endpoint, Token));
         foreach (var request in _requests.Requests)
         {
             if (Interrupted)
             {
                 return;
             }
-            try
-            {
-                Save(settings, request);
-            }
-            catch (OperationCanceledException) when (Interrupted)
-            {
-                WriteWarning(HfDownloadText.Stopped);
-            }
-            catch (Exception ex) when (ErrorCatalog.Covers(ex))
-            {
-                WriteCoreError(ex, request.Repository);
-            }
+            ReportCoreErrors(request.Repository, () => Save(settings, request));
         }
     }
 
@@ -128,53 +109,17 @@ public sealed class SaveHfModelCommand : LongRunningCommand
             WriteWarning(HfDownloadText.Offline(plan));
         }
 
-        var results = RunWorker((channel, cancel) => Download(channel, downloader, plan, cancel), interruptible: true);
+        // The download runs on the thread pool while the worker samples its progress a few times a second.
+        var results = RunInterruptible((channel, cancel) =>
+            HfSampledDownload.Run(downloader, plan, TimeSpan.FromMilliseconds(SampleMilliseconds), new HfDownloadProgressBars(channel, plan).Report, cancel), HfDownloadText.Stopped);
+        if (results is null)
+        {
+            return;
+        }
         foreach (var failure in results.Where(r => r.Error is not null))
         {
             WriteCoreError(failure.Error!, $"{plan.Repository}/{failure.Path}");
         }
-        if (request.Files is not null)
-        {
-            foreach (var file in results.Where(r => r.Error is null))
-            {
-                WriteObject(Annotate(new FileInfo(file.LocalPath), plan));
-            }
-        }
-        else if (results.All(r => r.Error is null))
-        {
-            WriteObject(Annotate(new DirectoryInfo(plan.Folder), plan));
-        }
-    }
-
-    // On the worker thread: the download runs on the thread pool while this samples its progress a few times a second.
-    private static IReadOnlyList<HfDownloadedFile> Download(WorkerChannel channel, HfModelDownloader downloader, HfDownloadPlan plan, CancellationToken cancel)
-    {
-        var ids = plan.Files.Select((f, i) => (f.Path, Id: i + 2)).ToDictionary(x => x.Path, x => x.Id, StringComparer.Ordinal);
-        string activity = HfDownloadText.Activity(plan.Repository);
-        return HfSampledDownload.Run(downloader, plan, TimeSpan.FromMilliseconds(SampleMilliseconds), progress => Report(channel, progress, ids, activity), cancel);
-    }
-
-    private static void Report(WorkerChannel channel, HfDownloadProgress progress, Dictionary<string, int> ids, string activity)
-    {
-        var (overall, files) = progress.Sample();
-        channel.Progress(new WorkerProgress(1, activity, HfDownloadText.OverallStatus(progress, overall)) { PercentComplete = overall.PercentComplete, Remaining = overall.Remaining });
-        foreach (var file in files)
-        {
-            channel.Progress(new WorkerProgress(ids[file.Name], file.Name, HfDownloadText.FileStatus(file))
-            {
-                ParentId = 1,
-                PercentComplete = file.PercentComplete,
-                Remaining = file.Remaining,
-                Completed = file.State is HfFileState.Done or HfFileState.Failed,
-            });
-        }
-    }
-
-    private static PSObject Annotate(FileSystemInfo item, HfDownloadPlan plan)
-    {
-        var annotated = PSObject.AsPSObject(item);
-        annotated.Properties.Add(new PSNoteProperty("Repository", plan.Repository));
-        annotated.Properties.Add(new PSNoteProperty("CommitHash", plan.CommitHash));
-        return annotated;
+        WriteObject(SavedHfItems.Of(request, plan, results), enumerateCollection: true);
     }
 }

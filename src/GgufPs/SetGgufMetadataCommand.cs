@@ -30,38 +30,18 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }
-        string? output = OutputPath is null ? null : FileSystemPathResolver.ResolveOutput(this, OutputPath);
-        try
-        {
-            // -OutputPath naming the input itself is an edit in place.
-            Edit(input, output is null || FileSystemPath.AreSame(output, input) ? null : output);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        string? output = FileSystemPathResolver.ResolveOptionalOutput(this, OutputPath);
+        // -OutputPath naming the input itself is an edit in place.
+        ReportCoreErrors(input, () => Edit(input, output is null || FileSystemPath.AreSame(output, input) ? null : output));
     }
 
     private void Edit(string input, string? output)
     {
-        // A split set keeps the model's metadata in its first part, which is where llama.cpp reads it.
-        using (var set = GgufFile.Open(input))
-        {
-            if (set.IsSplit)
-            {
-                if (output is not null)
-                {
-                    throw new ArgumentException(MetadataEditPlan.SplitCopyRefused(input, set.SplitCount));
-                }
-                WriteWarning(MetadataEditPlan.SplitWarning(input, set.SplitCount, set.Path));
-                input = set.Path;
-            }
-        }
+        input = MetadataEditPlan.EditedFile(input, copying: output is not null, WriteWarning);
         MetadataEditPlan plan;
         GgufMetadataEditor editor;
         using (var file = GgufFile.OpenSingle(input))
@@ -102,7 +82,7 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
         Force || editor.Changes.Where(c => c.IsRequiredByLlamaCpp).All(change => ShouldContinue(MetadataEditPlan.KeyLlamaCppNeedsQuery(change, input), "A key llama.cpp needs"));
 
     // On the worker thread.
-    private static bool Copy(WorkerChannel channel, CancellationToken cancel, GgufFile file, GgufMetadataEditor editor, MetadataEditPlan plan)
+    private static void Copy(WorkerChannel channel, CancellationToken cancel, GgufFile file, GgufMetadataEditor editor, MetadataEditPlan plan)
     {
         GgufCopier.CopyWithMetadata(file, editor.Result, plan.Target, overwrite: true, (done, total) => channel.Progress(
             new WorkerProgress(1, "Set-GgufMetadata", plan.CopyStatus)
@@ -110,6 +90,5 @@ public sealed class SetGgufMetadataCommand : LongRunningCommand
                 PercentComplete = total == 0 ? 100 : WorkerProgress.Percent(done, total),
                 Remaining = WorkerProgress.RemainingAfter(channel.Elapsed, done, total),
             }), cancel);
-        return true;
     }
 }

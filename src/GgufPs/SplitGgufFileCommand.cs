@@ -41,12 +41,11 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
 
     protected override void ProcessRecord()
     {
-        string input = FileSystemPathResolver.ResolveOutput(this, Path);
-        if (!FileSystemPathResolver.CheckExistingFile(this, input))
+        if (FileSystemPathResolver.ResolveExistingFile(this, Path) is not { } input)
         {
             return;
         }
-        try
+        ReportCoreErrors(input, () =>
         {
             var options = new GgufSplitOptions
             {
@@ -79,11 +78,7 @@ public sealed class SplitGgufFileCommand : LongRunningCommand
             });
             WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Wrote {plan.Count} parts of '{input}' to '{System.IO.Path.GetDirectoryName(plan[0].Path)}'."));
             WriteObject(info);
-        }
-        catch (Exception ex) when (ErrorCatalog.Covers(ex))
-        {
-            WriteCoreError(ex, input);
-        }
+        });
     }
 
     // The parts go beside the input: model.gguf gives model-00001-of-0000N.gguf, a set keeps its prefix.

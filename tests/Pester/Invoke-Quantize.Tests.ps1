@@ -212,6 +212,17 @@ Describe 'Invoke-Quantize' {
             { Get-ImportanceMatrix $dat | Invoke-Quantize -Type Q8_0 -ImportanceMatrix $dat -ErrorAction Stop } |
                 Should -Throw -ErrorId 'TwoImportanceMatrices,GgufPs.Commands.InvokeQuantizeCommand'
         }
+
+        It 'reports a piped importance matrix that names no model, and writes nothing' {
+            $dat = Join-Path $scratch 'nomodel.imatrix.dat'
+            New-LegacyImatrix $dat @{ 'blk.0.attn_q.weight' = 64 }
+            $matrix = Get-ImportanceMatrix $dat
+            $matrix.Model | Should -BeNullOrEmpty
+            $matrix | Invoke-Quantize -Type Q8_0 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'NoModel,GgufPs.Commands.InvokeQuantizeCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err[0].TargetObject.Path | Should -Be $matrix.Path
+        }
     }
 
     It 'shows a bar per file with a bar per tensor under it, and completes both' {

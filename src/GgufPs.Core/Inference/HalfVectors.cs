@@ -27,6 +27,12 @@ internal static unsafe class HalfVectors
         int i = 0;
         if (width == VectorWidth.Vector512)
         {
+            for (; i + 32 <= n; i += 32)
+            {
+                Load512Pair(h + i, out var lower, out var upper);
+                lower.Store(y + i);
+                upper.Store(y + i + 16);
+            }
             for (; i + 16 <= n; i += 16)
             {
                 Load512(h + i).Store(y + i);
@@ -34,6 +40,12 @@ internal static unsafe class HalfVectors
         }
         if (width >= VectorWidth.Vector256)
         {
+            for (; i + 16 <= n; i += 16)
+            {
+                Load256Pair(h + i, out var lower, out var upper);
+                lower.Store(y + i);
+                upper.Store(y + i + 8);
+            }
             for (; i + 8 <= n; i += 8)
             {
                 Load256(h + i).Store(y + i);
@@ -60,6 +72,61 @@ internal static unsafe class HalfVectors
     /// <summary>Four halves from <paramref name="h"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load128(ushort* h) => Widened128(Vector128.WidenLower(Vector128.CreateScalar(*(ulong*)h).AsUInt16()));
+
+    /// <summary>
+    /// Thirty-two halves from <paramref name="h"/>, the first sixteen in <paramref name="lower"/>. Weights are almost
+    /// all normal numbers, which need only a shift and the exponent's new bias; a test of the thirty-two at once
+    /// sends the rare group holding a zero, subnormal, infinity or NaN through <see cref="Widened512"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load512Pair(ushort* h, out Vector512<float> lower, out Vector512<float> upper)
+    {
+        if (Vector512.EqualsAny(ExponentPlusOne(Vector512.Load(h)), Vector512<ushort>.Zero))
+        {
+            lower = Load512(h);
+            upper = Load512(h + 16);
+            return;
+        }
+        lower = Normal(Avx512F.ConvertToVector512UInt32(Vector256.Load(h)).AsInt32());
+        upper = Normal(Avx512F.ConvertToVector512UInt32(Vector256.Load(h + 16)).AsInt32());
+    }
+
+    /// <summary>Sixteen halves from <paramref name="h"/> as two vectors of eight, as <see cref="Load512Pair"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load256Pair(ushort* h, out Vector256<float> lower, out Vector256<float> upper)
+    {
+        if (Vector256.EqualsAny(ExponentPlusOne(Vector256.Load(h)), Vector256<ushort>.Zero))
+        {
+            lower = Load256(h);
+            upper = Load256(h + 8);
+            return;
+        }
+        lower = Normal(Avx2.ConvertToVector256Int32(Vector128.Load(h)));
+        upper = Normal(Avx2.ConvertToVector256Int32(Vector128.Load(h + 8)));
+    }
+
+    /// <summary>
+    /// The top four bits of each half's exponent after adding one to it: zero exactly for exponents 0 (zero,
+    /// subnormal) and 31 (infinity, NaN), which wraps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> ExponentPlusOne(Vector512<ushort> h) => (h + Vector512.Create((ushort)0x0400)) & Vector512.Create((ushort)0x7800);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ushort> ExponentPlusOne(Vector256<ushort> h) => (h + Vector256.Create((ushort)0x0400)) & Vector256.Create((ushort)0x7800);
+
+    /// <summary>
+    /// Normal halves, zero-extended to 32-bit lanes, as floats: shifted to the top of the lane, an arithmetic shift
+    /// by three puts the exponent and mantissa in place and copies the sign over the exponent's three new high bits,
+    /// which the mask clears; the exponent then takes float's bias.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Normal(Vector512<int> w) =>
+        ((Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(w, 16), 3) & Vector512.Create(unchecked((int)0x8FFFE000))) + Vector512.Create((int)Rebias)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Normal(Vector256<int> w) =>
+        ((Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(w, 16), 3) & Vector256.Create(unchecked((int)0x8FFFE000))) + Vector256.Create((int)Rebias)).AsSingle();
 
     /// <summary>Halves already zero-extended to 32-bit lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

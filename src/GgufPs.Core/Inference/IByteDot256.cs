@@ -10,4 +10,7 @@ namespace GgufPs.Inference;
 internal interface IByteDot256
 {
     static abstract Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> x);
+
+    /// <summary>acc + Σ u·x, four products a lane.</summary>
+    static abstract Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> x);
 }

@@ -25,6 +25,17 @@ public static class ImportanceMatrixFiles
     }
 
     /// <summary>
+    /// The file New-ImportanceMatrix writes and its format: <paramref name="outputPath"/>, else the default beside
+    /// <paramref name="modelPath"/>; <paramref name="format"/>, else the file's by its extension.
+    /// </summary>
+    public static (string Path, ImportanceMatrixFormat Format) Output(string? outputPath, string? modelPath, ImportanceMatrixFormat? format)
+    {
+        string path = outputPath ?? DefaultPath(modelPath ?? throw new ArgumentNullException(nameof(modelPath), "Without an output path the matrix is named after the model."),
+            format ?? ImportanceMatrixFormat.Gguf);
+        return (path, format ?? FormatOf(path));
+    }
+
+    /// <summary>
     /// The description of a matrix just written to <paramref name="path"/>: computed from <paramref name="model"/>
     /// (with the perplexity measured on the way, if any) or, without a model, merged.
     /// </summary>

@@ -48,13 +48,34 @@ public sealed class MetadataEditPlan
     public static string KeyLlamaCppNeedsQuery(GgufMetadataChange change, string input) =>
         $"{(change.Kind == GgufMetadataChangeKind.Remove ? "Removing" : "Changing")} '{change.Key}' can stop llama.cpp from loading '{input}': it reads this key to build the model. Continue?";
 
-    public static string SplitCopyRefused(string input, int splitCount) =>
-        $"'{input}' is part of a split set of {splitCount} files, whose metadata is edited in place in its first part; -OutputPath cannot make a copy of a set. Copy the parts first, then edit the copy.";
-
-    public static string SplitWarning(string input, int splitCount, string firstPart) =>
-        $"'{input}' is part of a split set of {splitCount} files: editing the metadata of its first part, '{firstPart}'.";
+    /// <summary>
+    /// The file an edit of <paramref name="input"/> changes: the input itself, or the first part of the split set it
+    /// belongs to, which is where llama.cpp reads a set's metadata (<paramref name="warning"/> hears so). A copy
+    /// (<paramref name="copying"/>) of a set is refused.
+    /// </summary>
+    public static string EditedFile(string input, bool copying, Action<string> warning)
+    {
+        ArgumentNullException.ThrowIfNull(warning);
+        using var set = GgufFile.Open(input);
+        if (!set.IsSplit)
+        {
+            return input;
+        }
+        if (copying)
+        {
+            throw new ArgumentException(SplitCopyRefused(input, set.SplitCount));
+        }
+        warning(SplitWarning(input, set.SplitCount, set.Path));
+        return set.Path;
+    }
 
     public static string NoChanges(string input) => $"No metadata changes were given for '{input}'.";
+
+    private static string SplitCopyRefused(string input, int splitCount) =>
+        $"'{input}' is part of a split set of {splitCount} files, whose metadata is edited in place in its first part; -OutputPath cannot make a copy of a set. Copy the parts first, then edit the copy.";
+
+    private static string SplitWarning(string input, int splitCount, string firstPart) =>
+        $"'{input}' is part of a split set of {splitCount} files: editing the metadata of its first part, '{firstPart}'.";
 
     private static string Describe(GgufMetadataChange c) => c.Kind switch
     {

@@ -2,14 +2,27 @@ using GgufPs.Inference;
 
 namespace GgufPs.Tests.Inference;
 
-/// <summary>The F16 widening of every width gives each of the 65,536 halves' float exactly (NaNs as NaNs).</summary>
+/// <summary>
+/// The F16 widening of every width gives each of the 65,536 halves' float exactly (NaNs as NaNs), both scattered
+/// (most groups of 32 hold a zero, subnormal, infinity or NaN) and in order (most groups hold normal numbers only,
+/// the fast path).
+/// </summary>
 public unsafe class HalfVectorsTests
 {
-    public static TheoryData<string> Widths() => new(GgmlSums.Widths);
+    public static TheoryData<string, bool> Widths()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var width in GgmlSums.Widths)
+        {
+            data.Add(width, true);
+            data.Add(width, false);
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void EveryHalfWidensExactly(string widthName)
+    public void EveryHalfWidensExactly(string widthName, bool scattered)
     {
         var width = Enum.Parse<VectorWidth>(widthName);
         if (!KernelSupport.Supports(width))
@@ -21,7 +34,7 @@ public unsafe class HalfVectorsTests
         var halves = new ushort[count];
         for (int i = 0; i < count; i++)
         {
-            halves[i] = (ushort)(i * 40503);
+            halves[i] = (ushort)(scattered ? i * 40503 : i);
         }
         var floats = new float[count];
         fixed (ushort* h = halves)

@@ -28,4 +28,19 @@ public class ImportanceMatrixInputCheckTests
     [Fact]
     public void AMergeRefusesAComputingParameterByName() =>
         Assert.StartsWith("-Chunks applies to computing", ImportanceMatrixInputCheck.MergeDoesNotTake("Chunks"));
+
+    [Fact]
+    public void AMergeAloneRefusesTheFirstComputingParameterGiven()
+    {
+        Assert.StartsWith("-Threads applies to computing", ImportanceMatrixInputCheck.Problem(false, false, true, true, ["Merge", "OutputPath", "Threads", "NoPerplexity"]));
+        Assert.Null(ImportanceMatrixInputCheck.Problem(false, false, true, true, ["Merge", "OutputPath", "Context", "Format", "Statistics"]));
+    }
+
+    [Fact]
+    public void AComputationTakesTheComputingParameters() =>
+        Assert.Null(ImportanceMatrixInputCheck.Problem(true, true, false, false, ImportanceMatrixInputCheck.ComputeOnlyParameters));
+
+    [Fact]
+    public void TheMissingInputComesBeforeAComputingParameter() =>
+        Assert.StartsWith("Merging importance matrices without a model needs -OutputPath", ImportanceMatrixInputCheck.Problem(false, false, true, false, ["Chunks"]));
 }

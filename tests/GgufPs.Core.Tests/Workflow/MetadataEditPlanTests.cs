@@ -48,4 +48,32 @@ public class MetadataEditPlanTests
         Assert.Contains("add test.added = x", plan.Description);
         Assert.Contains("remove llama.context_length", plan.Description);
     }
+
+    [Fact]
+    public void ASingleFileIsEditedItself()
+    {
+        var warnings = new List<string>();
+        Assert.Equal(FixturePaths.Stories260K, MetadataEditPlan.EditedFile(FixturePaths.Stories260K, copying: true, warnings.Add));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void ASplitSetIsEditedInItsFirstPartAndNeverCopied()
+    {
+        using var dir = new TempDirectory();
+        string[] parts;
+        using (var file = GgufFile.Open(FixturePaths.Stories260K))
+        {
+            var plan = GgufSplitter.PlanSplit(file, dir.File("stories260K"), new GgufSplitOptions { MaxTensors = 20 });
+            GgufSplitter.Write(file, plan, overwrite: false);
+            parts = plan.Select(p => p.Path).ToArray();
+        }
+        var warnings = new List<string>();
+        Assert.Equal(parts[0], MetadataEditPlan.EditedFile(parts[1], copying: false, warnings.Add));
+        Assert.Equal($"'{parts[1]}' is part of a split set of {parts.Length} files: editing the metadata of its first part, '{parts[0]}'.", Assert.Single(warnings));
+
+        var refused = Assert.Throws<ArgumentException>(() => MetadataEditPlan.EditedFile(parts[1], copying: true, warnings.Add));
+        Assert.StartsWith($"'{parts[1]}' is part of a split set of {parts.Length} files", refused.Message);
+        Assert.Single(warnings);
+    }
 }
