@@ -260,7 +260,7 @@ internal static unsafe class GemvAvx2
     /// matrix's end it is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchNextGroup(byte* first, long stride, int block, int blockBytes)
+    internal static void PrefetchNextGroup(byte* first, long stride, int block, int blockBytes)
     {
         byte* next = first + Rows * stride + block * Rows * blockBytes;
         for (int offset = 0; offset < Rows * blockBytes; offset += 64)
@@ -340,11 +340,11 @@ internal static unsafe class GemvAvx2
 
     /// <summary>The distances of eight consecutive rows from the first, for gathers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+    internal static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
 
     /// <summary>The 32-bit word at <paramref name="p"/> in each of the eight rows, one row a lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
+    internal static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
 
     /// <summary>The unsigned byte at bit <paramref name="shift"/> of each lane, as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -47,13 +47,14 @@ internal static unsafe class GemvLegacyQuantsAvx2
         int highBits = minimum ? 4 : 2;
         int nibbles = highBits + (five ? 4 : 0);
         int bias = minimum ? 0 : five ? 16 : 8;
-        var rowOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+        var rowOffsets = GemvAvx2.RowOffsets(stride);
         var o = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * blockBytes;
+            GemvAvx2.PrefetchNextGroup(r0, stride, b, blockBytes);
             // d in the low half of each row's first word, m (Q4_1, Q5_1) in the high half.
-            var dm = Avx2.GatherVector256((uint*)p, rowOffsets, 1);
+            var dm = GemvAvx2.Gather(p, rowOffsets);
             var x = Vector256.Load(a.Values + b * 32);
             var d01 = PairSums(Dot<TDot>(p + nibbles, p + highBits, five, x), Dot<TDot>(p + stride + nibbles, p + stride + highBits, five, x));
             var d23 = PairSums(Dot<TDot>(p + 2 * stride + nibbles, p + 2 * stride + highBits, five, x),

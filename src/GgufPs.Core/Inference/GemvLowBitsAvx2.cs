@@ -25,9 +25,6 @@ internal static unsafe class GemvLowBitsAvx2
     /// <summary>Q3_K's values are its 3-bit fields less 4; the token's group sums times 4 come off each group's dot.</summary>
     private const int Q3KBias = 4;
 
-    /// <summary>How far ahead of the block being read the kernels prefetch, in bytes of a row (about four Q3_K blocks).</summary>
-    private const int PrefetchDistance = 448;
-
     /// <summary>y[0..8) for rows [first, first + 8) of a Q3_K matrix.</summary>
     public static void Q3_K(WeightMatrix w, int first, DecodeActivations a, float* y, bool vnni)
     {
@@ -60,20 +57,20 @@ internal static unsafe class GemvLowBitsAvx2
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
         int blocks = w.Columns / 256;
-        var rowOffsets = RowOffsets(stride);
+        var rowOffsets = GemvAvx2.RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         var m1 = Vector256.Create(0x03030303u);
         var m2 = Vector256.Create(0x0f0f0f0fu);
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * Q3KBytes;
-            PrefetchBlock(p + PrefetchDistance, stride, Q3KBytes);
+            GemvAvx2.PrefetchNextGroup(r0, stride, b, Q3KBytes);
             // d is the upper half of the word at 106, which stays inside the block.
-            var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(Gather(p + 106, rowOffsets), 16));
+            var dv = HalfVectors.Widened256(Vector256.ShiftRightLogical(GemvAvx2.Gather(p + 106, rowOffsets), 16));
             // The sixteen 6-bit scales of each row as llama.cpp's four aux words, one row a lane.
-            var a0 = Gather(p + 96, rowOffsets);
-            var a1 = Gather(p + 100, rowOffsets);
-            var tmp = Gather(p + 104, rowOffsets);
+            var a0 = GemvAvx2.Gather(p + 96, rowOffsets);
+            var a1 = GemvAvx2.Gather(p + 100, rowOffsets);
+            var tmp = GemvAvx2.Gather(p + 104, rowOffsets);
             var scales0 = (a0 & m2) | Vector256.ShiftLeft(tmp & m1, 4);
             var scales1 = (a1 & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 2) & m1, 4);
             var scales2 = (Vector256.ShiftRightLogical(a0, 4) & m2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(tmp, 4) & m1, 4);
@@ -113,19 +110,20 @@ internal static unsafe class GemvLowBitsAvx2
         // as in the batched tile, and that chain of dependent multiply-adds, bound by their latency, has room for
         // the products dmin·m, which would otherwise take the block loop's issue slots.
         Vector256<uint>* minimums = stackalloc Vector256<uint>[blocks * 5];
-        var rowOffsets = RowOffsets(stride);
+        var rowOffsets = GemvAvx2.RowOffsets(stride);
         var tile = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * Q2KBytes;
-            var dd = Gather(p + 80, rowOffsets);
+            GemvAvx2.PrefetchNextGroup(r0, stride, b, Q2KBytes);
+            var dd = GemvAvx2.Gather(p + 80, rowOffsets);
             var dv = HalfVectors.Widened256(dd & Vector256.Create(0xFFFFu));
             var mv = HalfVectors.Widened256(Vector256.ShiftRightLogical(dd, 16));
             // Group g's scale (low nibble) and minimum (high nibble) are byte g % 4 of word g / 4, one row a lane.
-            var scales0 = Gather(p, rowOffsets);
-            var scales1 = Gather(p + 4, rowOffsets);
-            var scales2 = Gather(p + 8, rowOffsets);
-            var scales3 = Gather(p + 12, rowOffsets);
+            var scales0 = GemvAvx2.Gather(p, rowOffsets);
+            var scales1 = GemvAvx2.Gather(p + 4, rowOffsets);
+            var scales2 = GemvAvx2.Gather(p + 8, rowOffsets);
+            var scales3 = GemvAvx2.Gather(p + 12, rowOffsets);
             sbyte* x = a.Values + b * 256;
             var f = Q2KHalf<TDot>(p + 16, stride, x, dv, scales0, scales1, Vector256<float>.Zero);
             f = Q2KHalf<TDot>(p + 48, stride, x + 128, dv, scales2, scales3, f);
@@ -263,33 +261,6 @@ internal static unsafe class GemvLowBitsAvx2
         f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(first16), dv * NibbleOf(scales, shift), f);
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(second16), dv * NibbleOf(scales, shift + 8), f);
     }
-
-    /// <summary>
-    /// The cache lines of <paramref name="bytes"/> from <paramref name="p"/> in each of the eight rows: Q3_K's
-    /// gathers read the end of each block (its scales and d) before its start, the pattern that, for Q6_K in
-    /// <see cref="GemvAvx2"/>, defeats the hardware prefetcher on eight streams from DRAM. Matrices in the L3 neither
-    /// gain nor lose by it; past the matrix's end it is harmless.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBlock(byte* p, long stride, int bytes)
-    {
-        for (int r = 0; r < Rows; r++)
-        {
-            byte* row = p + r * stride;
-            for (int offset = 0; offset < bytes; offset += 64)
-            {
-                Sse.Prefetch0(row + offset);
-            }
-        }
-    }
-
-    /// <summary>The distances of eight consecutive rows from the first, for gathers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RowOffsets(long stride) => Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
-
-    /// <summary>The 32-bit word at <paramref name="p"/> in each of the eight rows, one row a lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Gather(byte* p, Vector256<int> rowOffsets) => Avx2.GatherVector256((uint*)p, rowOffsets, 1);
 
     /// <summary>The unsigned byte at bit <paramref name="shift"/> of each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,14 +52,15 @@ internal static unsafe class GemvNonLinearAvx2
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
         int blocks = w.Columns / 32;
-        var rowOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+        var rowOffsets = GemvAvx2.RowOffsets(stride);
         var table = Table;
         var o = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 18;
+            GemvAvx2.PrefetchNextGroup(r0, stride, b, 18);
             // d is the low half of each row's first word; the rest are values.
-            var dv = HalfVectors.Widened256(Avx2.GatherVector256((uint*)p, rowOffsets, 1) & Vector256.Create(0xFFFFu));
+            var dv = HalfVectors.Widened256(GemvAvx2.Gather(p, rowOffsets) & Vector256.Create(0xFFFFu));
             var c = RowSums<TDot>(p + 2, stride, Vector256.Load(a.Values + b * 32), table);
             o = Fma.MultiplyAdd(Avx.ConvertToVector256Single(c), dv * a.Scales[b], o);
         }
@@ -72,15 +73,16 @@ internal static unsafe class GemvNonLinearAvx2
         byte* r0 = w.RowPointer(first);
         long stride = w.RowBytes;
         int blocks = w.Columns / 256;
-        var rowOffsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * (int)stride;
+        var rowOffsets = GemvAvx2.RowOffsets(stride);
         var table = Table;
         var tile = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* p = r0 + b * 136;
+            GemvAvx2.PrefetchNextGroup(r0, stride, b, 136);
             // d and the scales' high bits in each row's first word, the scales' low nibbles in the second.
-            var dh = Avx2.GatherVector256((uint*)p, rowOffsets, 1);
-            var low = Avx2.GatherVector256((uint*)(p + 4), rowOffsets, 1);
+            var dh = GemvAvx2.Gather(p, rowOffsets);
+            var low = GemvAvx2.Gather(p + 4, rowOffsets);
             var dv = HalfVectors.Widened256(dh & Vector256.Create(0xFFFFu));
             var high = Vector256.ShiftRightLogical(dh, 16);
             sbyte* x = a.Values + b * 256;
