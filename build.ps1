@@ -7,13 +7,14 @@
     Test   builds, runs the xunit tests and then the Pester tests, prints "N passed, N failed, N skipped" and exits
            non-zero on any failure.
     TestTiers  runs the inference and evaluation xunit tests again with .NET told to leave out instruction sets, so
-           that the kernels of every tier run here: AVX2 without AVX-512 or AVX-VNNI, AVX-512 without AVX-VNNI, and
+           that the kernels of every tier run here: AVX2 without AVX-512, AVX-VNNI or GFNI, AVX-512 without AVX-VNNI, and
            Vector128 only (no AVX2, as on ARM64). Prints the time and counts of each; exits non-zero on any failure.
     Help   turns docs/help into out/GgufPs/en-US (part of Build).
     Bench  runs the benchmarks in bench/GgufPs.Bench against llama.cpp on this machine: against the llama.cpp build in
            -LlamaCppPath when given (its llama-perplexity runs as a user runs it), else against the NuGet oracle.
            -BenchArgs profile prints where a perplexity chunk's time goes; -BenchArgs generation compares tg64 with
-           llama-bench (give -LlamaCppPath), -BenchArgs gemv,--threads,1 times the batch-1 products alone.
+           llama-bench (give -LlamaCppPath), -BenchArgs gemv,--threads,1 times the batch-1 products alone, and
+           -BenchArgs decode prints where a decode step's time goes.
     Demo   builds and runs the seed's workflow on the bundled tiny models.
     Clean  removes out/ and every bin/ and obj/.
 #>

@@ -1,7 +1,7 @@
 using GgufPs.Bench;
 
 // Usage: GgufPs.Bench --work <dir> [--types Q4_K_M,Q6_K] [--threads n] [--chunks n] [--rounds n] [--models 320M,7B-slice]
-//   [--llama-cpp <folder of a llama.cpp build>] [--env NAME=VALUE] [benchmark ...]; with no names, every benchmark but the profile runs.
+//   [--llama-cpp <folder of a llama.cpp build>] [--env NAME=VALUE] [benchmark ...]; with no names, every benchmark but the profiles and gemv runs.
 // The competitors run in child processes of this program, so each one's peak memory is measured on its own.
 if (args.Length == 6 && args[0] == "perplexity-child")
 {
