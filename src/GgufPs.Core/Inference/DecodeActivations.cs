@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace GgufPs.Inference;
 
@@ -67,11 +66,7 @@ internal sealed unsafe class DecodeActivations : IDisposable
                 Scales[b] = d;
                 for (int g = 0; g < groupsPerBlock; g++)
                 {
-                    int sum = 0;
-                    for (int i = 0; i < groupSize; i++)
-                    {
-                        sum += q[g * groupSize + i];
-                    }
+                    int sum = QuantizedActivations.Sum(q + g * groupSize, groupSize);
                     Sums[b * groupsPerBlock + g] = sum;
                     ScaledSums[b * groupsPerBlock + g] = d * sum;
                 }
@@ -83,9 +78,7 @@ internal sealed unsafe class DecodeActivations : IDisposable
             {
                 sbyte* q = Values + b * 32;
                 QuantizedActivations.QuantizeQ8_0(x + b * 32, q, out Scales[b], out BlockSums[b]);
-                var v0 = Vector128.Load(q);
-                var v1 = Vector128.Load(q + 16);
-                Sums[b] = Vector128.Sum((Vector128.WidenLower(v0) + Vector128.WidenUpper(v0)) + (Vector128.WidenLower(v1) + Vector128.WidenUpper(v1)));
+                Sums[b] = QuantizedActivations.Sum(q, 32);
             }
         }
         _source = x;

@@ -21,10 +21,9 @@ internal static unsafe class Gemv
     internal static bool Handles(WeightMatrix w, Int8Kernel kernel, VectorWidth width) => w.Type switch
     {
         GgmlType.F16 => w.Columns % 16 == 0 && w.Rows >= GemvHalf.Rows,
-        GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q3_K or GgmlType.Q2_K
-            or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.IQ4_NL or GgmlType.IQ4_XS =>
-            kernel != Int8Kernel.None && KernelSupport.Supports(kernel) && w.Rows >= RowGroup(kernel),
-        _ => false,
+        // Every type of the int8 path has a batch-1 kernel.
+        _ => Int8Format.For(w.Type) is not null
+            && kernel != Int8Kernel.None && KernelSupport.Supports(kernel) && w.Rows >= RowGroup(kernel),
     };
 
     /// <summary>

@@ -105,8 +105,8 @@ internal sealed unsafe class QuantizedActivations : IDisposable
 
     public void Dispose() => NativeMemory.AlignedFree((void*)_memory);
 
-    /// <summary>The sum of <paramref name="count"/> int8 values (16 or 32, the group sizes).</summary>
-    private static int Sum(sbyte* values, int count)
+    /// <summary>The sum of <paramref name="count"/> int8 values (16 or 32, the group and Q8_0 block sizes).</summary>
+    internal static int Sum(sbyte* values, int count)
     {
         int i = 0;
         var total = Vector128<short>.Zero;
